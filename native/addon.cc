@@ -1,0 +1,26 @@
+// Registers the module: each concern adds its own bindings.
+#include <napi.h>
+
+#include "create.h"
+#include "device.h"
+#include "arith.h"
+#include "autograd.h"
+#include "shape.h"
+#include "tensor.h"
+
+namespace {
+
+Napi::Object initTorchlet(Napi::Env env, Napi::Object exports) {
+  using namespace torchlet;
+  registerTensor(env, exports);
+  registerCreate(env, exports);
+  registerArith(env, exports);
+  registerShape(env, exports);
+  registerDevice(env, exports);
+  registerAutograd(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(torchlet, initTorchlet)

@@ -1,0 +1,45 @@
+#include "create.h"
+
+#include "args.h"
+#include "errors.h"
+
+namespace torchlet {
+namespace {
+
+// Options from the trailing (dtype, device) arguments at positions i and i + 1.
+at::TensorOptions options(const Args& a, size_t i, at::ScalarType fallback) {
+  return at::TensorOptions()
+      .dtype(a.optionalDtype(i, "dtype").value_or(fallback))
+      .device(a.optionalDevice(i + 1, "device").value_or(at::Device(at::kCPU)));
+}
+
+}  // namespace
+
+void registerCreate(Napi::Env env, Napi::Object exports) {
+  bind(exports, "zeros", [](Args& a) { return a.wrap(at::zeros(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
+  bind(exports, "ones", [](Args& a) { return a.wrap(at::ones(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
+  bind(exports, "full", [](Args& a) {
+    return a.wrap(at::full(a.shape(0, "shape"), a.scalar(1, "value"), options(a, 2, at::kFloat)));
+  });
+  bind(exports, "rand", [](Args& a) { return a.wrap(at::rand(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
+  bind(exports, "randn", [](Args& a) { return a.wrap(at::randn(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
+  bind(exports, "randint", [](Args& a) {
+    int64_t low = a.integer(0, "low"), high = a.integer(1, "high");
+    if (high <= low) {
+      throw ArgRangeError("'high' (" + std::to_string(high) + ") must be greater than 'low' (" + std::to_string(low) + ")");
+    }
+    return a.wrap(at::randint(low, high, a.shape(2, "shape"), options(a, 3, at::kLong)));
+  });
+  bind(exports, "arange", [](Args& a) {
+    at::Scalar start = a.scalar(0, "start"), end = a.scalar(1, "end"), step = a.scalar(2, "step");
+    if (step.toDouble() == 0) throw ArgRangeError("'step' must not be zero");
+    if ((end.toDouble() - start.toDouble()) / step.toDouble() < 0) {
+      throw ArgRangeError("'step' points away from 'end': arange(" + std::to_string(start.toDouble()) + ", " +
+                          std::to_string(end.toDouble()) + ", " + std::to_string(step.toDouble()) + ")");
+    }
+    bool integral = start.isIntegral(false) && end.isIntegral(false) && step.isIntegral(false);
+    return a.wrap(at::arange(start, end, step, options(a, 3, integral ? at::kLong : at::kFloat)));
+  });
+}
+
+}  // namespace torchlet

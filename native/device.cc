@@ -1,0 +1,86 @@
+#include "device.h"
+
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#ifdef TORCHLET_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#endif
+
+#include "args.h"
+#include "convert.h"
+#include "errors.h"
+
+namespace torchlet {
+namespace {
+
+int64_t cudaDeviceCount() { return at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0; }
+
+at::Device cudaDeviceArg(const Args& a, size_t i) {
+  at::Device device = a.optionalDevice(i, "device").value_or(at::Device(at::kCUDA, 0));
+  if (!device.is_cuda()) throw ArgRangeError("expected a CUDA device, got '" + deviceName(device) + "'");
+  return device;
+}
+
+}  // namespace
+
+void registerDevice(Napi::Env env, Napi::Object exports) {
+  bind(exports, "cudaIsAvailable", [](Args& a) { return Napi::Boolean::New(a.env(), cudaDeviceCount() > 0); });
+  bind(exports, "cudaDeviceCount", [](Args& a) { return Napi::Number::New(a.env(), static_cast<double>(cudaDeviceCount())); });
+  bind(exports, "setNumThreads", [](Args& a) {
+    int64_t n = a.integer(0, "n");
+    if (n < 1 || n > 4096) throw ArgRangeError("'n' must be between 1 and 4096, got " + std::to_string(n));
+    at::set_num_threads(static_cast<int>(n));
+    return a.undefined();
+  });
+  bind(exports, "getNumThreads", [](Args& a) { return Napi::Number::New(a.env(), at::get_num_threads()); });
+  bind(exports, "manualSeed", [](Args& a) {
+    int64_t seed = a.integer(0, "seed");
+    if (seed < 0) throw ArgRangeError("'seed' must be >= 0, got " + std::to_string(seed));
+    at::manual_seed(static_cast<uint64_t>(seed));
+    return a.undefined();
+  });
+  bind(exports, "synchronize", [](Args& a) {
+    [[maybe_unused]] c10::optional<at::Device> device = a.optionalDevice(0, "device");
+#ifdef TORCHLET_CUDA
+    if (device && device->is_cuda()) c10::cuda::device_synchronize();
+#endif
+    return a.undefined();
+  });
+  bind(exports, "cudaMemory", [](Args& a) -> Napi::Value {
+    [[maybe_unused]] at::Device device = cudaDeviceArg(a, 0);
+    Napi::Object out = Napi::Object::New(a.env());
+#ifdef TORCHLET_CUDA
+    using c10::cuda::CUDACachingAllocator::StatType;
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
+    out.Set("allocated", Napi::Number::New(a.env(), static_cast<double>(stats.allocated_bytes[aggregate].current)));
+    out.Set("peakAllocated", Napi::Number::New(a.env(), static_cast<double>(stats.allocated_bytes[aggregate].peak)));
+    out.Set("reserved", Napi::Number::New(a.env(), static_cast<double>(stats.reserved_bytes[aggregate].current)));
+#endif
+    return out;
+  });
+  bind(exports, "cudaResetPeakMemory", [](Args& a) {
+    [[maybe_unused]] at::Device device = cudaDeviceArg(a, 0);
+#ifdef TORCHLET_CUDA
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+#endif
+    return a.undefined();
+  });
+  bind(exports, "buildInfo", [](Args& a) {
+    Napi::Object out = Napi::Object::New(a.env());
+    out.Set("torchVersion", Napi::String::New(a.env(), TORCH_VERSION));
+#ifdef TORCHLET_CUDA
+    out.Set("cudaBuild", Napi::Boolean::New(a.env(), true));
+#else
+    out.Set("cudaBuild", Napi::Boolean::New(a.env(), false));
+#endif
+    out.Set("libtorchSource", Napi::String::New(a.env(), TORCHLET_LIBTORCH_SOURCE));
+    out.Set("mkldnn", Napi::Boolean::New(a.env(), at::hasMKLDNN()));
+    out.Set("parallelInfo", Napi::String::New(a.env(), at::get_parallel_info()));
+    return out;
+  });
+}
+
+}  // namespace torchlet

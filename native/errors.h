@@ -1,0 +1,36 @@
+// The single error boundary between JS and libtorch. Every exported function is registered with
+// bind(), which runs its body inside a guard that turns every C++ failure into a JS exception
+// naming the op and the shapes of its tensor arguments. No input may abort the process.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <stdexcept>
+
+namespace torchlet {
+
+class Args;
+
+// A JS argument of the wrong type: surfaces as a JS TypeError.
+struct ArgTypeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A JS argument with a bad value (shape, range, unknown name): surfaces as a JS RangeError.
+struct ArgRangeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Any other failure the addon detects itself (a disposed tensor, a missing device): a JS Error.
+struct OpError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+using Body = std::function<Napi::Value(Args&)>;
+
+// Exports `name` on `exports` as a JS function that parses its arguments with Args and runs `body`
+// inside the guard.
+void bind(Napi::Object exports, const char* name, Body body);
+
+}  // namespace torchlet
