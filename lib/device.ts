@@ -1,0 +1,70 @@
+// Devices, threads and what the loaded libtorch can do.
+import { native } from './native.js';
+import type { Device } from './tensor.js';
+
+/** CUDA queries. Device arguments default to the current GPU. */
+export const cuda = {
+  /** True when this libtorch has CUDA and a GPU is visible. */
+  isAvailable(): boolean {
+    return native.cudaIsAvailable();
+  },
+  /** The number of visible GPUs (0 without CUDA). */
+  deviceCount(): number {
+    return native.cudaDeviceCount();
+  },
+  /** Waits for all queued work on the GPU; a no-op without CUDA. */
+  synchronize(): void {
+    if (native.cudaIsAvailable()) native.synchronize('cuda');
+  },
+  /** The CUDA caching allocator's bytes: allocated now, peak allocated, reserved. */
+  memory(device: Device = 'cuda'): { allocated: number; peakAllocated: number; reserved: number } {
+    return native.cudaMemory(device) as { allocated: number; peakAllocated: number; reserved: number };
+  },
+  /** Restarts the peak-allocated count. */
+  resetPeakMemory(device: Device = 'cuda'): void {
+    native.cudaResetPeakMemory(device);
+  },
+};
+
+/** 'cuda' when a GPU is available, else 'cpu': where models train by default. */
+export function defaultDevice(): Device {
+  return native.cudaIsAvailable() ? 'cuda' : 'cpu';
+}
+
+/** Sets libtorch's intra-op thread count (default: the machine's cores, or $TORCHLET_NUM_THREADS). */
+export function setNumThreads(n: number): void {
+  native.setNumThreads(n);
+}
+
+/** libtorch's intra-op thread count. */
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+/** What the loaded addon was built against and what it can use. */
+export interface BackendInfo {
+  /** libtorch version the addon was compiled against. */
+  torchVersion: string;
+  /** Where the build found libtorch: 'LIBTORCH', 'python' or 'system'. */
+  libtorchSource: string;
+  /** Whether the addon was built against a CUDA libtorch. */
+  cudaBuild: boolean;
+  cudaAvailable: boolean;
+  cudaDeviceCount: number;
+  mkldnn: boolean;
+  threads: number;
+}
+
+/** Describes the loaded libtorch. */
+export function backendInfo(): BackendInfo {
+  const info = native.buildInfo();
+  return {
+    torchVersion: info.torchVersion,
+    libtorchSource: info.libtorchSource,
+    cudaBuild: info.cudaBuild,
+    cudaAvailable: native.cudaIsAvailable(),
+    cudaDeviceCount: native.cudaDeviceCount(),
+    mkldnn: info.mkldnn,
+    threads: native.getNumThreads(),
+  };
+}

@@ -1,0 +1,160 @@
+// Loads the native addon (through node-gyp-build) and declares its typed interface. This is the
+// only file that touches the addon directly.
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { LIBTORCH_FIXES, LibtorchNotFoundError, locateLibtorch } from './libtorch.js';
+
+/** An opaque native tensor handle; lib/tensor.ts wraps it in a Tensor. */
+export interface Handle {
+  readonly __torchletHandle: unique symbol;
+}
+
+export type DtypeName =
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'bfloat16'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'uint8'
+  | 'bool';
+
+type Operand = Handle | number | boolean;
+type Dims = number | number[];
+type Opt<T> = T | null | undefined;
+
+export interface NativeAddon {
+  // tensor.cc
+  isTensorHandle(value: unknown): boolean;
+  isDisposed(h: Handle): boolean;
+  dispose(h: Handle): void;
+  liveTensors(): { tensors: number; bytes: number; hostBytes: number; v8ExternalBytes: number };
+  shape(h: Handle): number[];
+  strides(h: Handle): number[];
+  dtype(h: Handle): DtypeName;
+  device(h: Handle): string;
+  numel(h: Handle): number;
+  isContiguous(h: Handle, memoryFormat?: string): boolean;
+  data(h: Handle): Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Uint8Array;
+  item(h: Handle): number | boolean;
+  tensor(data: ArrayBufferView, shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
+  to(h: Handle, device: Opt<string>, dtype: Opt<string>): Handle;
+  clone(h: Handle): Handle;
+
+  // create.cc
+  zeros(shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
+  ones(shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
+  full(shape: number[], value: number | boolean, dtype: Opt<string>, device: Opt<string>): Handle;
+  rand(shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
+  randn(shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
+  randint(low: number, high: number, shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
+  arange(start: number, end: number, step: number, dtype: Opt<string>, device: Opt<string>): Handle;
+
+  // arith.cc
+  neg(h: Handle): Handle;
+  exp(h: Handle): Handle;
+  log(h: Handle): Handle;
+  sqrt(h: Handle): Handle;
+  abs(h: Handle): Handle;
+  add(h: Handle, other: Operand, alpha?: number): Handle;
+  sub(h: Handle, other: Operand, alpha?: number): Handle;
+  mul(h: Handle, other: Operand): Handle;
+  div(h: Handle, other: Operand): Handle;
+  pow(h: Handle, other: Operand): Handle;
+  eq(h: Handle, other: Operand): Handle;
+  ne(h: Handle, other: Operand): Handle;
+  lt(h: Handle, other: Operand): Handle;
+  le(h: Handle, other: Operand): Handle;
+  gt(h: Handle, other: Operand): Handle;
+  ge(h: Handle, other: Operand): Handle;
+  matmul(h: Handle, other: Handle): Handle;
+  clamp(h: Handle, min: Opt<number>, max: Opt<number>): Handle;
+  sum(h: Handle, dim: Opt<Dims>, keepDim: boolean): Handle;
+  mean(h: Handle, dim: Opt<Dims>, keepDim: boolean): Handle;
+  max(h: Handle, dim: Opt<Dims>, keepDim: boolean): Handle;
+  min(h: Handle, dim: Opt<Dims>, keepDim: boolean): Handle;
+  argmax(h: Handle, dim: Opt<number>, keepDim: boolean): Handle;
+  argmin(h: Handle, dim: Opt<number>, keepDim: boolean): Handle;
+
+  // shape.cc
+  reshape(h: Handle, shape: number[]): Handle;
+  view(h: Handle, shape: number[]): Handle;
+  permute(h: Handle, dims: number[]): Handle;
+  transpose(h: Handle, dim0: number, dim1: number): Handle;
+  contiguous(h: Handle, memoryFormat?: string): Handle;
+  flatten(h: Handle, startDim: number, endDim: number): Handle;
+  squeeze(h: Handle, dim: Opt<number>): Handle;
+  unsqueeze(h: Handle, dim: number): Handle;
+  narrow(h: Handle, dim: number, start: number, length: number): Handle;
+  slice(h: Handle, dim: number, start: Opt<number>, end: Opt<number>, step: number): Handle;
+  indexSelect(h: Handle, dim: number, index: Handle): Handle;
+  gather(h: Handle, dim: number, index: Handle): Handle;
+  cat(tensors: Handle[], dim: number): Handle;
+  stack(tensors: Handle[], dim: number): Handle;
+
+  // device.cc
+  cudaIsAvailable(): boolean;
+  cudaDeviceCount(): number;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: number): void;
+  synchronize(device?: string): void;
+  cudaMemory(device?: string): { allocated?: number; peakAllocated?: number; reserved?: number };
+  cudaResetPeakMemory(device?: string): void;
+  // autograd.cc
+  setGradEnabled(enabled: boolean): void;
+  isGradEnabled(): boolean;
+
+  buildInfo(): { torchVersion: string; cudaBuild: boolean; libtorchSource: string; mkldnn: boolean; parallelInfo: string };
+}
+
+/** Thrown when the native addon cannot be loaded; the message says why and how to fix it. */
+export class NativeLoadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NativeLoadError';
+  }
+}
+
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+
+function load(): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+  try {
+    return nodeGypBuild(packageRoot);
+  } catch (cause) {
+    throw new NativeLoadError(explainLoadFailure(String((cause as Error)?.message ?? cause)), { cause });
+  }
+}
+
+// Never a bare dlopen message: say what is missing, where libtorch is, and name the fixes.
+function explainLoadFailure(reason: string): string {
+  const fixes = LIBTORCH_FIXES.map((f) => `  - ${f}`).join('\n');
+  if (/No native build was found/i.test(reason)) {
+    return (
+      `torchlet: no build of the native addon exists for this platform. Build it with \`npm run build\` in ${packageRoot} ` +
+      `(it needs CMake, a C++17 compiler and libtorch; to get libtorch:\n${fixes})\n${reason}`
+    );
+  }
+  let libtorch: string;
+  try {
+    const found = locateLibtorch();
+    libtorch =
+      `libtorch ${found.version} (${found.variant}) is at ${found.libDir} (from ${found.source}), but the addon does not load with it. ` +
+      `If libtorch changed since the build, rebuild: \`npm run build\` in ${packageRoot}. Or point torchlet at another libtorch:\n${fixes}`;
+  } catch (error) {
+    libtorch = error instanceof LibtorchNotFoundError ? error.message : `libtorch was not found. Fix it in one of three ways:\n${fixes}`;
+  }
+  return `torchlet: the native addon could not be loaded.\n${libtorch}\nThe system loader said: ${reason}`;
+}
+
+/** The loaded addon. */
+export const native: NativeAddon = load();
+
+// Debian's libtorch starts with one intra-op thread; use the cores unless the user chose.
+const requestedThreads = Number(process.env.TORCHLET_NUM_THREADS ?? process.env.OMP_NUM_THREADS);
+native.setNumThreads(Number.isInteger(requestedThreads) && requestedThreads > 0 ? requestedThreads : availableParallelism());

@@ -1,0 +1,326 @@
+// The Tensor: a JS object that owns one native tensor handle. Every op is one synchronous native
+// call; nothing is copied to the host unless data(), item() or toString() asks for it.
+import { formatTensor } from './format.js';
+import { native, type DtypeName, type Handle } from './native.js';
+import { syncGradMode, track } from './scope.js';
+
+/** A tensor element type. */
+export type Dtype = DtypeName;
+
+/** A device string: 'cpu', 'cuda' (the current GPU) or 'cuda:N'. */
+export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+
+/** Memory layouts for {@link Tensor.contiguous}. */
+export type MemoryFormat = 'contiguous' | 'channelsLast';
+
+/** What {@link Tensor.data} returns for each dtype (bool reads as 0/1 bytes; float16 and bfloat16 widen to float32). */
+export type TypedArrayOf<D extends Dtype> = D extends 'float32' | 'float16' | 'bfloat16'
+  ? Float32Array
+  : D extends 'float64'
+    ? Float64Array
+    : D extends 'int8'
+      ? Int8Array
+      : D extends 'int16'
+        ? Int16Array
+        : D extends 'int32'
+          ? Int32Array
+          : D extends 'int64'
+            ? BigInt64Array
+            : Uint8Array;
+
+/** A nested JS array of numbers or booleans, as returned by {@link Tensor.toArray}. */
+export type NestedArray = number | boolean | NestedArray[];
+
+type Operand = Tensor | number | boolean;
+
+const DTYPES: readonly string[] = ['float32', 'float64', 'float16', 'bfloat16', 'int8', 'int16', 'int32', 'int64', 'uint8', 'bool'];
+
+/** Wraps a fresh native handle; the current tidy() scope, if any, takes ownership. */
+export function wrap(handle: Handle): Tensor {
+  const tensor = new Tensor(handle);
+  track(tensor);
+  return tensor;
+}
+
+/** Runs one native op that returns a new tensor, in the current grad mode. */
+export function run<A extends unknown[]>(op: (...args: A) => Handle, ...args: A): Tensor {
+  syncGradMode(native.setGradEnabled);
+  return wrap(op(...args));
+}
+
+/** The native handle of a Tensor argument; anything else passes through for the addon to reject by name. */
+export function handleOf(value: unknown): Handle {
+  return (value instanceof Tensor ? value.handle : value) as Handle;
+}
+
+function operand(value: Operand): Handle | number | boolean {
+  return value instanceof Tensor ? value.handle : value;
+}
+
+/**
+ * An n-dimensional array on the CPU or a CUDA device, backed by a libtorch tensor.
+ *
+ * Create tensors with the factories (`tensor`, `zeros`, `randn`, ...). Free them with
+ * {@link Tensor.dispose} or inside `tidy()`; garbage collection frees forgotten ones eventually.
+ */
+export class Tensor {
+  /** @internal Use the factories: a Tensor is only made around a fresh native handle. */
+  constructor(readonly handle: Handle) {}
+
+  /** The size of each dimension. */
+  get shape(): number[] {
+    return native.shape(this.handle);
+  }
+  /** The number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+  /** The element type. */
+  get dtype(): Dtype {
+    return native.dtype(this.handle);
+  }
+  /** Where the data lives: 'cpu' or 'cuda:N'. */
+  get device(): string {
+    return native.device(this.handle);
+  }
+  /** The number of elements. */
+  get numel(): number {
+    return native.numel(this.handle);
+  }
+  /** The step, in elements, between neighbours along each dimension. */
+  get strides(): number[] {
+    return native.strides(this.handle);
+  }
+  /** True once {@link Tensor.dispose} has run. */
+  get isDisposed(): boolean {
+    return native.isDisposed(this.handle);
+  }
+
+  /** True when the elements are laid out densely in the given format (default 'contiguous'). */
+  isContiguous(memoryFormat: MemoryFormat = 'contiguous'): boolean {
+    return native.isContiguous(this.handle, memoryFormat);
+  }
+
+  /**
+   * A copy of the elements as a TypedArray, in row-major order (copied from the GPU if needed).
+   * The type parameter names the dtype you expect (default float32), as in TensorFlow.js:
+   * `t.data<'int64'>()` is typed as a BigInt64Array.
+   */
+  data<D extends Dtype = 'float32'>(): TypedArrayOf<D> {
+    return native.data(this.handle) as TypedArrayOf<D>;
+  }
+  /** Same as {@link Tensor.data}. */
+  toTypedArray<D extends Dtype = 'float32'>(): TypedArrayOf<D> {
+    return this.data<D>();
+  }
+  /** The elements as nested JS arrays (int64 as numbers, bool as booleans). */
+  toArray(): NestedArray {
+    const flat: ArrayLike<number | bigint> = this.data<Dtype>();
+    const isBool = this.dtype === 'bool';
+    const at = (i: number): number | boolean => (isBool ? flat[i] !== 0 : Number(flat[i]));
+    const shape = this.shape;
+    const build = (dim: number, offset: number): NestedArray => {
+      if (dim === shape.length) return at(offset);
+      const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: shape[dim] }, (_, k) => build(dim + 1, offset + k * stride));
+    };
+    return build(0, 0);
+  }
+  /** The value of a one-element tensor (int64 as a number, bool as a boolean). */
+  item(): number | boolean {
+    return native.item(this.handle);
+  }
+
+  /** Frees the tensor now. Idempotent; any later use throws. */
+  dispose(): void {
+    native.dispose(this.handle);
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /**
+   * A copy on another device and/or with another dtype: `t.to('cuda')`, `t.to('float64')`,
+   * `t.to({ device: 'cpu', dtype: 'int32' })`. Returns a new tensor even when nothing changes.
+   */
+  to(target: Device | Dtype | { device?: Device; dtype?: Dtype }): Tensor {
+    if (typeof target === 'string') {
+      return DTYPES.includes(target) ? run(native.to, this.handle, null, target) : run(native.to, this.handle, target, null);
+    }
+    return run(native.to, this.handle, target?.device, target?.dtype);
+  }
+  /** A copy on the CPU. */
+  cpu(): Tensor {
+    return this.to('cpu');
+  }
+  /** A copy on CUDA device `index` (default: the current one). Throws a clear error without CUDA. */
+  cuda(index?: number): Tensor {
+    return this.to(index === undefined ? 'cuda' : `cuda:${index}`);
+  }
+  /** A copy with its own storage. */
+  clone(): Tensor {
+    return run(native.clone, this.handle);
+  }
+
+  // Shape and layout. Views share storage with this tensor.
+
+  /** The same elements in a new shape (one size may be -1); a view when possible, else a copy. */
+  reshape(shape: number[]): Tensor {
+    return run(native.reshape, this.handle, shape);
+  }
+  /** A view with a new shape (one size may be -1); throws if the strides do not allow a view. */
+  view(shape: number[]): Tensor {
+    return run(native.view, this.handle, shape);
+  }
+  /** A view with the dimensions reordered. */
+  permute(dims: number[]): Tensor {
+    return run(native.permute, this.handle, dims);
+  }
+  /** A view with two dimensions swapped. */
+  transpose(dim0: number, dim1: number): Tensor {
+    return run(native.transpose, this.handle, dim0, dim1);
+  }
+  /** This tensor if already dense in `memoryFormat` (default 'contiguous'), else a dense copy. */
+  contiguous(memoryFormat: MemoryFormat = 'contiguous'): Tensor {
+    return run(native.contiguous, this.handle, memoryFormat);
+  }
+  /** Merges dimensions startDim..endDim (default: all) into one. */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return run(native.flatten, this.handle, startDim, endDim);
+  }
+  /** Removes dimension `dim` if its size is 1, or every size-1 dimension when `dim` is omitted. */
+  squeeze(dim?: number): Tensor {
+    return run(native.squeeze, this.handle, dim);
+  }
+  /** Inserts a size-1 dimension at `dim`. */
+  unsqueeze(dim: number): Tensor {
+    return run(native.unsqueeze, this.handle, dim);
+  }
+  /** A view of `length` elements along `dim`, from `start`. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return run(native.narrow, this.handle, dim, start, length);
+  }
+  /** A view of elements start..end (exclusive; defaults: the whole dim) along `dim`, every `step`. */
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor {
+    return run(native.slice, this.handle, dim, start, end, step);
+  }
+  /** The entries at `index` (an int64 tensor) along `dim`. */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return run(native.indexSelect, this.handle, dim, handleOf(index));
+  }
+  /** Gathers values along `dim` at `index` (int64, same rank as this tensor). */
+  gather(dim: number, index: Tensor): Tensor {
+    return run(native.gather, this.handle, dim, handleOf(index));
+  }
+
+  // Elementwise math, with broadcasting; `other` may be a number.
+
+  /** this + alpha * other (alpha default 1). */
+  add(other: Operand, alpha?: number): Tensor {
+    return run(native.add, this.handle, operand(other), alpha);
+  }
+  /** this - alpha * other (alpha default 1). */
+  sub(other: Operand, alpha?: number): Tensor {
+    return run(native.sub, this.handle, operand(other), alpha);
+  }
+  mul(other: Operand): Tensor {
+    return run(native.mul, this.handle, operand(other));
+  }
+  /** True division: integer inputs give a float result. */
+  div(other: Operand): Tensor {
+    return run(native.div, this.handle, operand(other));
+  }
+  pow(exponent: Operand): Tensor {
+    return run(native.pow, this.handle, operand(exponent));
+  }
+  neg(): Tensor {
+    return run(native.neg, this.handle);
+  }
+  exp(): Tensor {
+    return run(native.exp, this.handle);
+  }
+  log(): Tensor {
+    return run(native.log, this.handle);
+  }
+  sqrt(): Tensor {
+    return run(native.sqrt, this.handle);
+  }
+  abs(): Tensor {
+    return run(native.abs, this.handle);
+  }
+  /** Limits every element to [min, max]; either bound may be omitted, not both. */
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return run(native.clamp, this.handle, min, max);
+  }
+  /** Matrix product, with batch broadcasting (as torch.matmul). */
+  matmul(other: Tensor): Tensor {
+    return run(native.matmul, this.handle, handleOf(other));
+  }
+
+  // Comparisons: bool tensors.
+
+  eq(other: Operand): Tensor {
+    return run(native.eq, this.handle, operand(other));
+  }
+  ne(other: Operand): Tensor {
+    return run(native.ne, this.handle, operand(other));
+  }
+  lt(other: Operand): Tensor {
+    return run(native.lt, this.handle, operand(other));
+  }
+  le(other: Operand): Tensor {
+    return run(native.le, this.handle, operand(other));
+  }
+  gt(other: Operand): Tensor {
+    return run(native.gt, this.handle, operand(other));
+  }
+  ge(other: Operand): Tensor {
+    return run(native.ge, this.handle, operand(other));
+  }
+
+  // Reductions over `dim` (one dim or several; default: all), keeping reduced dims as size 1 when keepDim.
+
+  sum(dim?: number | number[], keepDim = false): Tensor {
+    return run(native.sum, this.handle, dim, keepDim);
+  }
+  mean(dim?: number | number[], keepDim = false): Tensor {
+    return run(native.mean, this.handle, dim, keepDim);
+  }
+  max(dim?: number | number[], keepDim = false): Tensor {
+    return run(native.max, this.handle, dim, keepDim);
+  }
+  min(dim?: number | number[], keepDim = false): Tensor {
+    return run(native.min, this.handle, dim, keepDim);
+  }
+  /** Indices (int64) of the maxima along `dim`, or into the flattened tensor when `dim` is omitted. */
+  argmax(dim?: number, keepDim = false): Tensor {
+    return run(native.argmax, this.handle, dim, keepDim);
+  }
+  /** Indices (int64) of the minima along `dim`, or into the flattened tensor when `dim` is omitted. */
+  argmin(dim?: number, keepDim = false): Tensor {
+    return run(native.argmin, this.handle, dim, keepDim);
+  }
+
+  /** A preview of the values with shape, dtype and device, like PyTorch's. */
+  toString(): string {
+    return formatTensor(this);
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+/** Joins tensors along an existing dimension `dim` (default 0). */
+export function cat(tensors: Tensor[], dim = 0): Tensor {
+  return run(native.cat, handlesOf(tensors), dim);
+}
+
+/** Joins same-shape tensors along a new dimension `dim` (default 0). */
+export function stack(tensors: Tensor[], dim = 0): Tensor {
+  return run(native.stack, handlesOf(tensors), dim);
+}
+
+/** The handles of an array of Tensors; a non-array passes through for the addon to reject by name. */
+export function handlesOf(tensors: Tensor[]): Handle[] {
+  return (Array.isArray(tensors) ? tensors.map(handleOf) : tensors) as Handle[];
+}
