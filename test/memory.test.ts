@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import * as tl from '../lib/index.js';
+
+describe('dispose', () => {
+  it('frees at once, is idempotent, and makes later use throw a clear Error', () => {
+    const before = tl.memory();
+    const t = tl.zeros([256, 256]);
+    expect(tl.memory().tensors).toBe(before.tensors + 1);
+    expect(tl.memory().bytes).toBe(before.bytes + 256 * 256 * 4);
+    t.dispose();
+    t.dispose();
+    expect(t.isDisposed).toBe(true);
+    expect(tl.memory().tensors).toBe(before.tensors);
+    expect(tl.memory().bytes).toBe(before.bytes);
+    expect(() => t.add(1)).toThrowError(/^add: argument 'self' is a disposed tensor/);
+    expect(() => tl.ones([1]).mul(t)).toThrowError(/mul: argument 'other' is a disposed tensor/);
+    expect(() => t.shape).toThrowError(/shape: argument 'self' is a disposed tensor/);
+    expect(() => t.data()).toThrowError(/disposed/);
+    expect(t.toString()).toBe('tensor(<disposed>)');
+  });
+
+  it('counts storage shared by views once', () => {
+    const before = tl.memory();
+    const base = tl.zeros([1000]);
+    const view = base.view([10, 100]);
+    expect(tl.memory().tensors).toBe(before.tensors + 2);
+    expect(tl.memory().bytes).toBe(before.bytes + 4000);
+    base.dispose();
+    expect(tl.memory().bytes).toBe(before.bytes + 4000);
+    view.dispose();
+    expect(tl.memory().bytes).toBe(before.bytes);
+  });
+
+  it('a view outlives the disposal of its base', () => {
+    const base = tl.arange(6, { dtype: 'float32' });
+    const view = base.view([2, 3]);
+    base.dispose();
+    expect(view.toArray()).toEqual([[0, 1, 2], [3, 4, 5]]);
+  });
+
+  it('dispose() frees every tensor in a container', () => {
+    const a = tl.ones([2]);
+    const b = tl.ones([2]);
+    tl.dispose({ a, list: [b, 3, 'x'] });
+    expect(a.isDisposed && b.isDisposed).toBe(true);
+  });
+
+  it('supports `using` through Symbol.dispose', () => {
+    const t = tl.ones([2]);
+    t[Symbol.dispose]();
+    expect(t.isDisposed).toBe(true);
+  });
+});
+
+describe('tidy', () => {
+  it('frees everything created inside except what it returns', () => {
+    const before = tl.memory().tensors;
+    let inner: tl.Tensor | undefined;
+    const result = tl.tidy(() => {
+      inner = tl.ones([3]).mul(2);
+      return inner.add(1);
+    });
+    expect(inner!.isDisposed).toBe(true);
+    expect(result.isDisposed).toBe(false);
+    expect(Array.from(result.data())).toEqual([3, 3, 3]);
+    expect(tl.memory().tensors).toBe(before + 1);
+  });
+
+  it('keeps tensors returned inside arrays and objects', () => {
+    const { a, list } = tl.tidy(() => ({ a: tl.ones([1]), list: [tl.zeros([1]), 5] as const, gone: undefined }));
+    expect(a.isDisposed).toBe(false);
+    expect((list[0] as tl.Tensor).isDisposed).toBe(false);
+  });
+
+  it('does not touch tensors created before it', () => {
+    const outside = tl.ones([2]);
+    tl.tidy(() => outside.add(1));
+    expect(outside.isDisposed).toBe(false);
+  });
+
+  it('hands returned tensors to the enclosing tidy', () => {
+    let middle: tl.Tensor | undefined;
+    const outer = tl.tidy(() => {
+      middle = tl.tidy(() => tl.ones([1]));
+      expect(middle.isDisposed).toBe(false);
+      return tl.zeros([1]);
+    });
+    expect(middle!.isDisposed).toBe(true);
+    expect(outer.isDisposed).toBe(false);
+  });
+
+  it('keep() lets a tensor outlive its tidy', () => {
+    let kept: tl.Tensor | undefined;
+    tl.tidy(() => {
+      kept = tl.keep(tl.ones([1]));
+    });
+    expect(kept!.isDisposed).toBe(false);
+  });
+
+  it('frees what it created when fn throws', () => {
+    let inner: tl.Tensor | undefined;
+    expect(() =>
+      tl.tidy(() => {
+        inner = tl.ones([1]);
+        throw new Error('boom');
+      }),
+    ).toThrowError('boom');
+    expect(inner!.isDisposed).toBe(true);
+  });
+
+  it('follows an async fn across awaits, without touching concurrent work', async () => {
+    let afterAwait: tl.Tensor | undefined;
+    let concurrent: tl.Tensor | undefined;
+    const timer = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        concurrent = tl.ones([1]);
+        resolve();
+      }, 5),
+    );
+    const result = await tl.tidy(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      afterAwait = tl.ones([2]);
+      return afterAwait.add(1);
+    });
+    await timer;
+    expect(afterAwait!.isDisposed).toBe(true);
+    expect(concurrent!.isDisposed).toBe(false);
+    expect(Array.from(result.data())).toEqual([2, 2]);
+  });
+
+  it('frees what an async fn created when it rejects', async () => {
+    let inner: tl.Tensor | undefined;
+    await expect(
+      tl.tidy(async () => {
+        inner = tl.ones([1]);
+        await Promise.resolve();
+        throw new Error('late');
+      }),
+    ).rejects.toThrowError('late');
+    expect(inner!.isDisposed).toBe(true);
+  });
+});
+
+describe('memory()', () => {
+  it('reports host bytes for CPU tensors', () => {
+    const before = tl.memory();
+    const t = tl.zeros([1024], { dtype: 'float64' });
+    const now = tl.memory();
+    expect(now.hostBytes - before.hostBytes).toBe(8192);
+    t.dispose();
+  });
+
+  it('reports host bytes to V8 as external memory', () => {
+    const before = tl.memory().v8ExternalBytes;
+    const t = tl.zeros([16 << 20], { dtype: 'uint8' });
+    expect(tl.memory().v8ExternalBytes - before).toBe(16 << 20);
+    t.dispose();
+    expect(tl.memory().v8ExternalBytes).toBe(before);
+  });
+
+  it('stays flat over many tidy() steps (no leak)', () => {
+    const step = () => tl.tidy(() => tl.randn([64, 64]).matmul(tl.randn([64, 64])).exp().sum());
+    for (let i = 0; i < 10; i++) step().dispose();
+    const before = tl.memory();
+    for (let i = 0; i < 500; i++) step().dispose();
+    expect(tl.memory().tensors).toBe(before.tensors);
+    expect(tl.memory().bytes).toBe(before.bytes);
+  });
+});
