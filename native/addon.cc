@@ -3,6 +3,8 @@
 
 #include "create.h"
 #include "device.h"
+#include "ops.h"
+#include "optim.h"
 #include "arith.h"
 #include "autograd.h"
 #include "shape.h"
@@ -18,6 +20,8 @@ Napi::Object initTorchlet(Napi::Env env, Napi::Object exports) {
   registerShape(env, exports);
   registerDevice(env, exports);
   registerAutograd(env, exports);
+  registerOps(env, exports);
+  registerOptim(env, exports);
   return exports;
 }
 

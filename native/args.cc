@@ -150,6 +150,33 @@ std::vector<int64_t> Args::shape(size_t i, const char* name) const {
   return dims;
 }
 
+namespace {
+
+Napi::Value optionField(const Args& a, size_t i, const char* key) {
+  if (!a.has(i)) return a.env().Undefined();
+  Napi::Value v = a[i];
+  if (!v.IsObject()) typeError("options", "an object", v);
+  return v.As<Napi::Object>().Get(key);
+}
+
+}  // namespace
+
+double Args::optionNumber(size_t i, const char* key, double fallback) const {
+  Napi::Value v = optionField(*this, i, key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsNumber()) typeError(key, "a number", v);
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) throw ArgRangeError(std::string("option '") + key + "' must be finite");
+  return d;
+}
+
+bool Args::optionFlag(size_t i, const char* key, bool fallback) const {
+  Napi::Value v = optionField(*this, i, key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsBoolean()) typeError(key, "a boolean", v);
+  return v.As<Napi::Boolean>().Value();
+}
+
 c10::optional<at::ScalarType> Args::optionalDtype(size_t i, const char* name) const {
   if (!has(i)) return c10::nullopt;
   return parseDtype(string(i, name));

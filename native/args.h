@@ -38,6 +38,9 @@ class Args {
   std::vector<int64_t> ints(size_t i, const char* name) const;
   // A shape: an array of non-negative integers whose product fits in memory.
   std::vector<int64_t> shape(size_t i, const char* name) const;
+  // Field `key` of the options object at position i; the fallback when the object or field is absent.
+  double optionNumber(size_t i, const char* key, double fallback) const;
+  bool optionFlag(size_t i, const char* key, bool fallback) const;
   c10::optional<at::ScalarType> optionalDtype(size_t i, const char* name) const;
   c10::optional<at::Device> optionalDevice(size_t i, const char* name) const;
 

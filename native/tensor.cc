@@ -6,6 +6,7 @@
 #include "args.h"
 #include "convert.h"
 #include "errors.h"
+#include "instance.h"
 
 namespace torchlet {
 namespace {
@@ -49,7 +50,7 @@ int64_t untrack(const void* key) {
   return entry.bytes;
 }
 
-Napi::FunctionReference* handleClass(Napi::Env env) { return env.GetInstanceData<Napi::FunctionReference>(); }
+Napi::FunctionReference& handleClass(Napi::Env env) { return instanceData(env).tensorClass; }
 
 }  // namespace
 
@@ -60,12 +61,12 @@ LiveTensors liveTensors() {
 
 void TensorHandle::registerClass(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = DefineClass(env, "TensorHandle", {});
-  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(cls)));
+  instanceData(env).tensorClass = Napi::Persistent(cls);
   exports.Set("TensorHandle", cls);
 }
 
 Napi::Object TensorHandle::wrap(Napi::Env env, at::Tensor tensor) {
-  Napi::Object object = handleClass(env)->New({});
+  Napi::Object object = handleClass(env).New({});
   Unwrap(object)->adopt(std::move(tensor));
   return object;
 }
@@ -73,7 +74,7 @@ Napi::Object TensorHandle::wrap(Napi::Env env, at::Tensor tensor) {
 TensorHandle* TensorHandle::unwrap(const Napi::Value& value) {
   if (!value.IsObject()) return nullptr;
   Napi::Object object = value.As<Napi::Object>();
-  if (!object.InstanceOf(handleClass(value.Env())->Value())) return nullptr;
+  if (!object.InstanceOf(handleClass(value.Env()).Value())) return nullptr;
   return Unwrap(object);
 }
 
