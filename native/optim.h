@@ -1,0 +1,59 @@
+// Optimizers: Adam, AdamW and SGD. One native call updates every parameter, with libtorch's
+// foreach kernels (or the fused Adam kernel on CUDA), never a JS loop over tensors.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+namespace torchlet {
+
+class Args;
+
+class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
+ public:
+  enum class Kind { Adam, AdamW, SGD };
+  struct Options {
+    double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-7, weightDecay = 0;
+    bool amsgrad = false;
+    double momentum = 0, dampening = 0;
+    bool nesterov = false;
+  };
+
+  static void registerClass(Napi::Env env, Napi::Object exports);
+  static OptimizerHandle* unwrap(const Napi::Value& value);
+
+  explicit OptimizerHandle(const Napi::CallbackInfo& info);
+
+  void init(Args& a);
+  void configure(const Args& a, size_t i);
+  Napi::Object options(Napi::Env env) const;
+  void step();
+  void zeroGrad(bool setToNone);
+  Napi::Object exportState(const Args& a) const;
+  void importState(Args& a);
+
+ private:
+  // The parameters with a gradient this step, with their per-parameter state.
+  struct Batch {
+    std::vector<size_t> index;
+    std::vector<at::Tensor> params, grads;
+  };
+  Batch gather();
+  void adamStep(Batch& b);
+  void sgdStep(Batch& b);
+  void checkAlive() const;
+
+  Kind kind_ = Kind::Adam;
+  Options o_;
+  std::vector<at::Tensor> params_;
+  std::vector<Napi::ObjectReference> handles_;  // to notice a parameter disposed from JS
+  std::vector<int64_t> steps_;
+  std::vector<at::Tensor> expAvg_, expAvgSq_, maxExpAvgSq_, momentum_;
+};
+
+void registerOptim(Napi::Env env, Napi::Object exports);
+
+}  // namespace torchlet
