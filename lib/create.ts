@@ -2,10 +2,19 @@
 import { native } from './native.js';
 import { run, type Device, type Dtype, type NestedArray, type Tensor } from './tensor.js';
 
-/** Where and how to create a tensor: dtype (default float32, int64 for integer ranges and randint) and device (default 'cpu'). */
+/**
+ * Where and how to create a tensor: dtype (default float32, int64 for integer ranges and
+ * randint), device (default 'cpu'), and requiresGrad (default false).
+ */
 export interface TensorOptions {
   dtype?: Dtype;
   device?: Device;
+  requiresGrad?: boolean;
+}
+
+function withGrad(tensor: Tensor, options: TensorOptions | undefined): Tensor {
+  if (options?.requiresGrad) tensor.setRequiresGrad(true);
+  return tensor;
 }
 
 /** Data a tensor can be made from. */
@@ -36,7 +45,7 @@ export function tensor(data: TensorData, shapeOrOptions?: number[] | (TensorOpti
   const opts = Array.isArray(shapeOrOptions) ? { ...options, shape: shapeOrOptions } : { ...options, ...shapeOrOptions };
   if (ArrayBuffer.isView(data)) {
     const array = data as Exclude<TensorData, NestedArray>;
-    return run(native.tensor, array, opts.shape ?? [array.length], opts.dtype, opts.device);
+    return withGrad(run(native.tensor, array, opts.shape ?? [array.length], opts.dtype, opts.device), opts);
   }
   const { values, shape, booleans } = flatten(data);
   if (opts.shape !== undefined) {
@@ -46,7 +55,7 @@ export function tensor(data: TensorData, shapeOrOptions?: number[] | (TensorOpti
     }
   }
   const typed = booleans ? Uint8Array.from(values, Number) : Float64Array.from(values, Number);
-  return run(native.tensor, typed, opts.shape ?? shape, opts.dtype ?? (booleans ? 'bool' : 'float32'), opts.device);
+  return withGrad(run(native.tensor, typed, opts.shape ?? shape, opts.dtype ?? (booleans ? 'bool' : 'float32'), opts.device), opts);
 }
 
 // Flattens nested arrays row-major, checking that they are rectangular and hold one kind of value.
@@ -79,17 +88,17 @@ function flatten(data: NestedArray): { values: (number | boolean)[]; shape: numb
 
 /** A tensor of zeros (default dtype float32). */
 export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
-  return run(native.zeros, shape, options.dtype, options.device);
+  return withGrad(run(native.zeros, shape, options.dtype, options.device), options);
 }
 
 /** A tensor of ones (default dtype float32). */
 export function ones(shape: number[], options: TensorOptions = {}): Tensor {
-  return run(native.ones, shape, options.dtype, options.device);
+  return withGrad(run(native.ones, shape, options.dtype, options.device), options);
 }
 
 /** A tensor filled with `value` (default dtype float32). */
 export function full(shape: number[], value: number | boolean, options: TensorOptions = {}): Tensor {
-  return run(native.full, shape, value, options.dtype, options.device);
+  return withGrad(run(native.full, shape, value, options.dtype, options.device), options);
 }
 
 /**
@@ -105,12 +114,12 @@ export function arange(a: number, b?: number | TensorOptions, c?: number, d: Ten
 
 /** Uniform random values in [0, 1) (default dtype float32). */
 export function rand(shape: number[], options: TensorOptions = {}): Tensor {
-  return run(native.rand, shape, options.dtype, options.device);
+  return withGrad(run(native.rand, shape, options.dtype, options.device), options);
 }
 
 /** Standard normal random values (default dtype float32). */
 export function randn(shape: number[], options: TensorOptions = {}): Tensor {
-  return run(native.randn, shape, options.dtype, options.device);
+  return withGrad(run(native.randn, shape, options.dtype, options.device), options);
 }
 
 /** Random integers in [low, high) (default dtype int64). */

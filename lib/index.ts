@@ -10,3 +10,6 @@ export type { BackendInfo } from './device.js';
 export { NativeLoadError } from './native.js';
 export { locateLibtorch, LibtorchNotFoundError, LIBTORCH_FIXES } from './libtorch.js';
 export type { Libtorch, LibtorchSource } from './libtorch.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
+export * as ops from './ops.js';
+export * as optim from './optim/index.js';

@@ -104,11 +104,75 @@ export interface NativeAddon {
   synchronize(device?: string): void;
   cudaMemory(device?: string): { allocated?: number; peakAllocated?: number; reserved?: number };
   cudaResetPeakMemory(device?: string): void;
+  buildInfo(): { torchVersion: string; cudaBuild: boolean; libtorchSource: string; mkldnn: boolean; parallelInfo: string };
+
   // autograd.cc
   setGradEnabled(enabled: boolean): void;
   isGradEnabled(): boolean;
+  requiresGrad(h: Handle): boolean;
+  setRequiresGrad(h: Handle, requiresGrad: boolean): void;
+  isLeaf(h: Handle): boolean;
+  gradFn(h: Handle): string | null;
+  grad(h: Handle): Handle | null;
+  setGrad(h: Handle, grad: Handle | null): void;
+  zeroGrad(h: Handle): void;
+  retainGrad(h: Handle): void;
+  detach(h: Handle): Handle;
+  backward(h: Handle, gradient: Handle | null, retainGraph: boolean): void;
 
-  buildInfo(): { torchVersion: string; cudaBuild: boolean; libtorchSource: string; mkldnn: boolean; parallelInfo: string };
+  // ops.cc
+  conv2d(input: Handle, weight: Handle, bias: Handle | null, stride: Size2, padding: string | Size2, dilation: Size2, groups: number): Handle;
+  maxPool2d(input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2, ceilMode: boolean): Handle;
+  avgPool2d(input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2, ceilMode: boolean, countIncludePad: boolean): Handle;
+  adaptiveAvgPool2d(input: Handle, outputSize: Size2): Handle;
+  linear(input: Handle, weight: Handle, bias: Handle | null): Handle;
+  relu(input: Handle): Handle;
+  sigmoid(input: Handle): Handle;
+  tanh(input: Handle): Handle;
+  selu(input: Handle): Handle;
+  silu(input: Handle): Handle;
+  softplus(input: Handle): Handle;
+  gelu(input: Handle, approximate: string): Handle;
+  elu(input: Handle, alpha: number): Handle;
+  leakyRelu(input: Handle, negativeSlope: number): Handle;
+  softmax(input: Handle, dim: number): Handle;
+  logSoftmax(input: Handle, dim: number): Handle;
+  dropout(input: Handle, rate: number, training: boolean): Handle;
+  batchNorm(input: Handle, runningMean: Handle | null, runningVar: Handle | null, weight: Handle | null, bias: Handle | null, training: boolean, momentum: number, eps: number): Handle;
+  crossEntropy(input: Handle, target: Handle, reduction: string, labelSmoothing: number, checkLabels: boolean): Handle;
+  nll(input: Handle, target: Handle, reduction: string, checkLabels: boolean): Handle;
+  binaryCrossEntropy(input: Handle, target: Handle, reduction: string): Handle;
+  binaryCrossEntropyWithLogits(input: Handle, target: Handle, reduction: string): Handle;
+  mse(input: Handle, target: Handle, reduction: string): Handle;
+
+  // optim.cc
+  optimizer(kind: 'adam' | 'adamw' | 'sgd', params: Handle[], options: OptimizerOptions): OptimizerHandle;
+  optimizerStep(h: OptimizerHandle): void;
+  optimizerZeroGrad(h: OptimizerHandle, setToNone: boolean): void;
+  optimizerConfigure(h: OptimizerHandle, options: OptimizerOptions): void;
+  optimizerOptions(h: OptimizerHandle): Required<OptimizerOptions>;
+  optimizerExportState(h: OptimizerHandle): { steps: number[]; buffers: Record<string, (Handle | null)[]> };
+  optimizerImportState(h: OptimizerHandle, state: { steps: number[]; buffers: Record<string, (Handle | null)[]> }): void;
+}
+
+type Size2 = number | number[];
+
+/** An opaque native optimizer; lib/optim/ wraps it. */
+export interface OptimizerHandle {
+  readonly __torchletOptimizer: unique symbol;
+}
+
+/** The hyper-parameters the native optimizers understand (Keras names). */
+export interface OptimizerOptions {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  amsgrad?: boolean;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
 }
 
 /** Thrown when the native addon cannot be loaded; the message says why and how to fix it. */

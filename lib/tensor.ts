@@ -301,6 +301,62 @@ export class Tensor {
     return run(native.argmin, this.handle, dim, keepDim);
   }
 
+  // Autograd.
+
+  /** Whether autograd records operations on this tensor. */
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this.handle);
+  }
+  set requiresGrad(flag: boolean) {
+    native.setRequiresGrad(this.handle, flag);
+  }
+  /** Sets {@link Tensor.requiresGrad} (floating-point leaves only) and returns this tensor. */
+  setRequiresGrad(flag = true): this {
+    native.setRequiresGrad(this.handle, flag);
+    return this;
+  }
+  /** True for tensors not computed by a recorded operation (user-created tensors and weights). */
+  get isLeaf(): boolean {
+    return native.isLeaf(this.handle);
+  }
+  /** The name of the recorded operation that produced this tensor, or null for a leaf. */
+  get gradFn(): string | null {
+    return native.gradFn(this.handle);
+  }
+  /**
+   * The gradient accumulated by backward(): set on leaves that require grad, and on other
+   * tensors only after {@link Tensor.retainGrad}; null otherwise. Each read returns a new Tensor
+   * sharing the gradient's storage.
+   */
+  get grad(): Tensor | null {
+    const h = native.grad(this.handle);
+    return h === null ? null : wrap(h);
+  }
+  set grad(value: Tensor | null) {
+    native.setGrad(this.handle, value === null ? null : handleOf(value));
+  }
+  /** Drops the accumulated gradient (grad becomes null). */
+  zeroGrad(): void {
+    native.zeroGrad(this.handle);
+  }
+  /** Keeps the gradient of this non-leaf tensor after backward(). */
+  retainGrad(): this {
+    native.retainGrad(this.handle);
+    return this;
+  }
+  /** A tensor sharing this one's storage, outside autograd. */
+  detach(): Tensor {
+    return run(native.detach, this.handle);
+  }
+  /**
+   * Computes the gradient of this tensor with respect to the leaves that require grad and adds
+   * it to their `.grad`. A non-scalar tensor needs `gradient` (the upstream gradient, same shape).
+   * `retainGraph` (default false) keeps the graph for another backward().
+   */
+  backward(gradient?: Tensor | null, options: { retainGraph?: boolean } = {}): void {
+    native.backward(this.handle, gradient ? handleOf(gradient) : null, options.retainGraph ?? false);
+  }
+
   /** A preview of the values with shape, dtype and device, like PyTorch's. */
   toString(): string {
     return formatTensor(this);

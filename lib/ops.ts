@@ -1,0 +1,178 @@
+// Functional neural-network ops over the addon: convolution, pooling, dense, activations, dropout,
+// batch norm and losses. Every op has a gradient through libtorch's autograd. Images are NCHW
+// here (PyTorch's convention); the Keras layers take NHWC and permute once at model entry.
+import { native } from './native.js';
+import { handleOf, run, type Tensor } from './tensor.js';
+
+/** One size for both spatial dims, or [height, width]. */
+export type Size2 = number | [number, number];
+
+/** How losses combine per-example values: 'mean' (default), 'sum' or 'none'. */
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Options of {@link conv2d}. */
+export interface Conv2dOptions {
+  /** Default 1. */
+  stride?: Size2;
+  /**
+   * 'valid' (no padding, the default), 'same' (output size ceil(input / stride), any stride; an
+   * odd pixel of padding goes at the bottom/right, as in PyTorch and TensorFlow), or explicit
+   * zero padding per side.
+   */
+  padding?: 'valid' | 'same' | Size2;
+  /** Default 1. */
+  dilation?: Size2;
+  /** Default 1. */
+  groups?: number;
+}
+
+/** 2-D convolution of an [N, C, H, W] input with an [out, C / groups, kH, kW] weight and an optional [out] bias. */
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const { stride = 1, padding = 'valid', dilation = 1, groups = 1 } = options;
+  return run(native.conv2d, handleOf(input), handleOf(weight), bias ? handleOf(bias) : null, stride, padding, dilation, groups);
+}
+
+/** Options of the 2-D pooling ops. */
+export interface Pool2dOptions {
+  /** Default: the window size. */
+  stride?: Size2;
+  /** Zero (average) or -infinity (max) padding per side, at most half the window. Default 0. */
+  padding?: Size2;
+  /** Round the output size up instead of down. Default false. */
+  ceilMode?: boolean;
+}
+
+/** Max pooling over `kernelSize` windows of an [N, C, H, W] input. */
+export function maxPool2d(input: Tensor, kernelSize: Size2, options: Pool2dOptions = {}): Tensor {
+  return run(native.maxPool2d, handleOf(input), kernelSize, options.stride, options.padding ?? 0, options.ceilMode ?? false);
+}
+
+/** Average pooling over `kernelSize` windows; `countIncludePad` (default true) counts padding zeros in the average. */
+export function avgPool2d(input: Tensor, kernelSize: Size2, options: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
+  return run(native.avgPool2d, handleOf(input), kernelSize, options.stride, options.padding ?? 0, options.ceilMode ?? false, options.countIncludePad ?? true);
+}
+
+/** Average pooling to a fixed output size. */
+export function adaptiveAvgPool2d(input: Tensor, outputSize: Size2): Tensor {
+  return run(native.adaptiveAvgPool2d, handleOf(input), outputSize);
+}
+
+/** The mean over the spatial dims: [N, C, H, W] → [N, C]. */
+export function globalAvgPool2d(input: Tensor): Tensor {
+  return input.mean([-2, -1]);
+}
+
+/** input @ weightᵀ + bias, with an [out, in] weight (PyTorch's layout) and an optional [out] bias. */
+export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return run(native.linear, handleOf(input), handleOf(weight), bias ? handleOf(bias) : null);
+}
+
+export function relu(input: Tensor): Tensor {
+  return run(native.relu, handleOf(input));
+}
+export function sigmoid(input: Tensor): Tensor {
+  return run(native.sigmoid, handleOf(input));
+}
+export function tanh(input: Tensor): Tensor {
+  return run(native.tanh, handleOf(input));
+}
+/** GELU, exact ('none', the default) or with the tanh approximation. */
+export function gelu(input: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  return run(native.gelu, handleOf(input), approximate);
+}
+export function elu(input: Tensor, alpha = 1): Tensor {
+  return run(native.elu, handleOf(input), alpha);
+}
+export function selu(input: Tensor): Tensor {
+  return run(native.selu, handleOf(input));
+}
+/** SiLU, also called swish: x * sigmoid(x). */
+export function silu(input: Tensor): Tensor {
+  return run(native.silu, handleOf(input));
+}
+export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
+  return run(native.leakyRelu, handleOf(input), negativeSlope);
+}
+export function softplus(input: Tensor): Tensor {
+  return run(native.softplus, handleOf(input));
+}
+/** Softmax along `dim` (default: the last). */
+export function softmax(input: Tensor, dim = -1): Tensor {
+  return run(native.softmax, handleOf(input), dim);
+}
+/** log(softmax(x)) along `dim` (default: the last), computed stably. */
+export function logSoftmax(input: Tensor, dim = -1): Tensor {
+  return run(native.logSoftmax, handleOf(input), dim);
+}
+/** Flattens all dims after the first: [N, ...] → [N, features]. */
+export function flatten(input: Tensor): Tensor {
+  return input.flatten(1);
+}
+
+/** Zeroes each element with probability `rate` and scales the rest by 1 / (1 - rate), when `training`; else the identity. */
+export function dropout(input: Tensor, rate: number, training: boolean): Tensor {
+  return run(native.dropout, handleOf(input), rate, training);
+}
+
+/** Options of {@link batchNorm}. */
+export interface BatchNormOptions {
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  /** The affine scale (gamma), shape [C]. */
+  weight?: Tensor | null;
+  /** The affine shift (beta), shape [C]. */
+  bias?: Tensor | null;
+  /** Use batch statistics and update the running ones in place (default false: use the running ones). */
+  training?: boolean;
+  /** PyTorch's convention: running = (1 - momentum) * running + momentum * batch. Default 0.1. */
+  momentum?: number;
+  /** Default 1e-5. */
+  eps?: number;
+}
+
+/** Batch normalisation over dim 1 of an [N, C] (1d) or [N, C, H, W] (2d) input. */
+export function batchNorm(input: Tensor, options: BatchNormOptions = {}): Tensor {
+  const h = (t?: Tensor | null) => (t ? handleOf(t) : null);
+  const o = options;
+  return run(native.batchNorm, handleOf(input), h(o.runningMean), h(o.runningVar), h(o.weight), h(o.bias), o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5);
+}
+
+/** Options of the classification losses. */
+export interface ClassLossOptions {
+  /** Default 'mean'. */
+  reduction?: Reduction;
+  /**
+   * Check that every label is in [0, classes) and throw a RangeError otherwise (default true).
+   * On CUDA this costs a host sync per call; training loops that validated their labels once
+   * turn it off.
+   */
+  checkLabels?: boolean;
+}
+
+/**
+ * Cross-entropy of [N, classes] logits against integer class labels [N] (or probabilities of the
+ * logits' shape), as log_softmax + nll. `labelSmoothing` (default 0) mixes in the uniform distribution.
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor, options: ClassLossOptions & { labelSmoothing?: number } = {}): Tensor {
+  return run(native.crossEntropy, handleOf(logits), handleOf(labels), options.reduction ?? 'mean', options.labelSmoothing ?? 0, options.checkLabels ?? true);
+}
+
+/** Negative log-likelihood of [N, classes] log-probabilities against integer class labels [N]. */
+export function nll(logProbs: Tensor, labels: Tensor, options: ClassLossOptions = {}): Tensor {
+  return run(native.nll, handleOf(logProbs), handleOf(labels), options.reduction ?? 'mean', options.checkLabels ?? true);
+}
+
+/** Binary cross-entropy of probabilities in [0, 1] against targets of the same shape. */
+export function binaryCrossEntropy(probs: Tensor, targets: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  return run(native.binaryCrossEntropy, handleOf(probs), handleOf(targets), options.reduction ?? 'mean');
+}
+
+/** Binary cross-entropy of logits (sigmoid applied inside, stably) against targets of the same shape. */
+export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  return run(native.binaryCrossEntropyWithLogits, handleOf(logits), handleOf(targets), options.reduction ?? 'mean');
+}
+
+/** Mean squared error between tensors of the same shape (no silent broadcasting). */
+export function mse(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  return run(native.mse, handleOf(input), handleOf(target), options.reduction ?? 'mean');
+}
