@@ -11,10 +11,12 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the suites sit next to this file
 from fixture import encode  # noqa: E402
 
-SUITES = ["tensor"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Every module here but this one and fixture.py is a suite.
+SUITES = sorted(f[:-3] for f in os.listdir(HERE) if f.endswith(".py") and f not in ("generate.py", "fixture.py"))
 
 
 def main(argv):
