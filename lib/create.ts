@@ -127,6 +127,11 @@ export function randint(low: number, high: number, shape: number[], options: Ten
   return run(native.randint, low, high, shape, options.dtype, options.device);
 }
 
+/** A random permutation of 0..n-1 (default dtype int64). */
+export function randperm(n: number, options: TensorOptions = {}): Tensor {
+  return run(native.randperm, n, options.dtype, options.device);
+}
+
 /** Seeds every random generator (CPU and CUDA), as torch.manual_seed: the same seed gives PyTorch's draws. */
 export function manualSeed(seed: number): void {
   native.manualSeed(seed);

@@ -26,6 +26,20 @@ export const cuda = {
   },
 };
 
+/**
+ * A device string in the form tensors report ('cuda' becomes 'cuda:0'). Throws a clear error,
+ * prefixed with `owner`, for an unknown or unavailable device.
+ */
+export function normalizeDevice(device: Device, owner = 'device'): Device {
+  try {
+    return native.checkDevice(device) as Device;
+  } catch (error) {
+    const e = error as Error;
+    e.message = e.message.replace(/^checkDevice:/, `${owner}:`);
+    throw e;
+  }
+}
+
 /** 'cuda' when a GPU is available, else 'cpu': where models train by default. */
 export function defaultDevice(): Device {
   return native.cudaIsAvailable() ? 'cuda' : 'cpu';

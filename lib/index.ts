@@ -1,7 +1,7 @@
 // torchlet: deep learning for Node.js on libtorch.
 export { Tensor, cat, stack } from './tensor.js';
 export type { Device, Dtype, MemoryFormat, NestedArray, TypedArrayOf } from './tensor.js';
-export { tensor, zeros, ones, full, arange, rand, randn, randint, manualSeed } from './create.js';
+export { tensor, zeros, ones, full, arange, rand, randn, randint, randperm, manualSeed } from './create.js';
 export type { TensorData, TensorOptions } from './create.js';
 export { tidy, keep, dispose, memory } from './memory.js';
 export type { MemoryInfo } from './memory.js';
@@ -13,3 +13,17 @@ export type { Libtorch, LibtorchSource } from './libtorch.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export * as ops from './ops.js';
 export * as optim from './optim/index.js';
+export { layers, Layer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dense, Dropout, BatchNormalization, Activation, ReLU } from './nn/index.js';
+export type * from './nn/index.js';
+export { Sequential, sequential } from './model/sequential.js';
+export type { CompileArgs, OptimizerName, MetricName } from './model/sequential.js';
+export { loadModel } from './model/save.js';
+export { Callback, History, EarlyStopping, ModelCheckpoint } from './model/callbacks.js';
+export type { CallbackHooks, Logs, TrainParams, EarlyStoppingArgs, ModelCheckpointArgs, MonitorMode } from './model/callbacks.js';
+export type { FitOptions, EvaluateOptions, PredictOptions } from './model/training.js';
+export type { LossName, LossSpec } from './model/losses.js';
+export type { ProgressOutput } from './model/progress.js';
+export { TensorDataset, isDataset } from './data/dataset.js';
+export type { Dataset, Batch, BatchOptions } from './data/dataset.js';
+export { readSafetensors, writeSafetensors } from './io/safetensors.js';
+export type { StoredTensor } from './io/safetensors.js';

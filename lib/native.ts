@@ -43,6 +43,7 @@ export interface NativeAddon {
   tensor(data: ArrayBufferView, shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
   to(h: Handle, device: Opt<string>, dtype: Opt<string>): Handle;
   clone(h: Handle): Handle;
+  assign(h: Handle, src: Handle): void;
 
   // create.cc
   zeros(shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
@@ -52,6 +53,7 @@ export interface NativeAddon {
   randn(shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
   randint(low: number, high: number, shape: number[], dtype: Opt<string>, device: Opt<string>): Handle;
   arange(start: number, end: number, step: number, dtype: Opt<string>, device: Opt<string>): Handle;
+  randperm(n: number, dtype: Opt<string>, device: Opt<string>): Handle;
 
   // arith.cc
   neg(h: Handle): Handle;
@@ -59,6 +61,7 @@ export interface NativeAddon {
   log(h: Handle): Handle;
   sqrt(h: Handle): Handle;
   abs(h: Handle): Handle;
+  erfinv(h: Handle): Handle;
   add(h: Handle, other: Operand, alpha?: number): Handle;
   sub(h: Handle, other: Operand, alpha?: number): Handle;
   mul(h: Handle, other: Operand): Handle;
@@ -94,9 +97,11 @@ export interface NativeAddon {
   gather(h: Handle, dim: number, index: Handle): Handle;
   cat(tensors: Handle[], dim: number): Handle;
   stack(tensors: Handle[], dim: number): Handle;
+  pad(h: Handle, pads: number[], value: number): Handle;
 
   // device.cc
   cudaIsAvailable(): boolean;
+  checkDevice(device: string): string;
   cudaDeviceCount(): number;
   setNumThreads(n: number): void;
   getNumThreads(): number;

@@ -80,8 +80,8 @@ export class Tensor {
     return native.dtype(this.handle);
   }
   /** Where the data lives: 'cpu' or 'cuda:N'. */
-  get device(): string {
-    return native.device(this.handle);
+  get device(): Device {
+    return native.device(this.handle) as Device;
   }
   /** The number of elements. */
   get numel(): number {
@@ -161,6 +161,14 @@ export class Tensor {
   clone(): Tensor {
     return run(native.clone, this.handle);
   }
+  /**
+   * Copies `src`'s values into this tensor in place (broadcasting `src`, converting its dtype and
+   * device), outside autograd. Everything holding this tensor sees the new values. Returns this.
+   */
+  assign(src: Tensor): this {
+    native.assign(this.handle, handleOf(src));
+    return this;
+  }
 
   // Shape and layout. Views share storage with this tensor.
 
@@ -208,6 +216,13 @@ export class Tensor {
   indexSelect(dim: number, index: Tensor): Tensor {
     return run(native.indexSelect, this.handle, dim, handleOf(index));
   }
+  /**
+   * Pads with `value` (default 0): `pads` holds (before, after) pairs starting from the last dim,
+   * as torch.nn.functional.pad: `[left, right, top, bottom]` pads the last two dims.
+   */
+  pad(pads: number[], value = 0): Tensor {
+    return run(native.pad, this.handle, pads, value);
+  }
   /** Gathers values along `dim` at `index` (int64, same rank as this tensor). */
   gather(dim: number, index: Tensor): Tensor {
     return run(native.gather, this.handle, dim, handleOf(index));
@@ -247,6 +262,10 @@ export class Tensor {
   }
   abs(): Tensor {
     return run(native.abs, this.handle);
+  }
+  /** The inverse error function. */
+  erfinv(): Tensor {
+    return run(native.erfinv, this.handle);
   }
   /** Limits every element to [min, max]; either bound may be omitted, not both. */
   clamp(min?: number | null, max?: number | null): Tensor {

@@ -37,6 +37,7 @@ void registerArith(Napi::Env env, Napi::Object exports) {
   unary(exports, "log", at::log);
   unary(exports, "sqrt", at::sqrt);
   unary(exports, "abs", at::abs);
+  unary(exports, "erfinv", at::erfinv);
 
   bind(exports, "add", [](Args& a) {
     at::Scalar alpha = a.has(2) ? a.scalar(2, "alpha") : at::Scalar(1);

@@ -30,6 +30,11 @@ void registerCreate(Napi::Env env, Napi::Object exports) {
     }
     return a.wrap(at::randint(low, high, a.shape(2, "shape"), options(a, 3, at::kLong)));
   });
+  bind(exports, "randperm", [](Args& a) {
+    int64_t n = a.integer(0, "n");
+    if (n < 0) throw ArgRangeError("'n' must be >= 0, got " + std::to_string(n));
+    return a.wrap(at::randperm(n, options(a, 1, at::kLong)));
+  });
   bind(exports, "arange", [](Args& a) {
     at::Scalar start = a.scalar(0, "start"), end = a.scalar(1, "end"), step = a.scalar(2, "step");
     if (step.toDouble() == 0) throw ArgRangeError("'step' must not be zero");

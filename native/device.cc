@@ -28,6 +28,12 @@ at::Device cudaDeviceArg(const Args& a, size_t i) {
 void registerDevice(Napi::Env env, Napi::Object exports) {
   bind(exports, "cudaIsAvailable", [](Args& a) { return Napi::Boolean::New(a.env(), cudaDeviceCount() > 0); });
   bind(exports, "cudaDeviceCount", [](Args& a) { return Napi::Number::New(a.env(), static_cast<double>(cudaDeviceCount())); });
+  // checkDevice(name): the canonical name of a device that exists ('cuda' → 'cuda:0'); throws otherwise.
+  bind(exports, "checkDevice", [](Args& a) {
+    at::Device device = parseDevice(a.string(0, "device"));
+    if (device.is_cuda() && !device.has_index()) device.set_index(0);
+    return Napi::String::New(a.env(), deviceName(device));
+  });
   bind(exports, "setNumThreads", [](Args& a) {
     int64_t n = a.integer(0, "n");
     if (n < 1 || n > 4096) throw ArgRangeError("'n' must be between 1 and 4096, got " + std::to_string(n));

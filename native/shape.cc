@@ -85,6 +85,15 @@ void registerShape(Napi::Env env, Napi::Object exports) {
     if (tensors.empty()) throw ArgRangeError("'tensors' must not be empty");
     return a.wrap(at::cat(tensors, a.integer(1, "dim", 0)));
   });
+  // pad(self, pads, value): pads = [left, right] for the last dim, then [top, bottom] for the one before, ...
+  bind(exports, "pad", [](Args& a) {
+    at::Tensor self = a.tensor(0, "self");
+    std::vector<int64_t> pads = a.ints(1, "pads");
+    if (pads.size() % 2 != 0 || static_cast<int64_t>(pads.size()) > 2 * self.dim()) {
+      throw ArgRangeError("'pads' must hold a (before, after) pair per padded dim, at most " + std::to_string(self.dim()) + " pairs, got " + formatShape(pads));
+    }
+    return a.wrap(at::constant_pad_nd(self, pads, a.has(2) ? a.scalar(2, "value") : at::Scalar(0)));
+  });
   bind(exports, "stack", [](Args& a) {
     std::vector<at::Tensor> tensors = a.tensors(0, "tensors");
     if (tensors.empty()) throw ArgRangeError("'tensors' must not be empty");

@@ -170,6 +170,15 @@ void registerTensor(Napi::Env env, Napi::Object exports) {
     return a.wrap(t.to(device.value_or(t.device()), dtype.value_or(t.scalar_type()), /*non_blocking=*/false));
   });
   bind(exports, "clone", [](Args& a) { return a.wrap(a.tensor(0, "self").clone()); });
+  // assign(self, src): copies src's values into self in place (broadcasting src), outside autograd,
+  // so that weights and static buffers keep their identity.
+  bind(exports, "assign", [](Args& a) {
+    at::Tensor self = a.tensor(0, "self");
+    at::Tensor src = a.tensor(1, "src");
+    at::NoGradGuard noGrad;
+    self.copy_(src);
+    return a.undefined();
+  });
 }
 
 }  // namespace torchlet

@@ -77,6 +77,7 @@ describe('factories', () => {
     expectClose(tl.rand([5]), random.rand, { atol: 0, rtol: 0 });
     expectClose(tl.randn([2, 3]), random.randn, { atol: 0, rtol: 0 });
     expectClose(tl.randint(3, 10, [6]), random.randint, { atol: 0, rtol: 0 });
+    expectClose(tl.randperm(7), random.randperm, { atol: 0, rtol: 0 });
   });
 
   it('rejects negative, fractional and huge sizes with a RangeError', () => {

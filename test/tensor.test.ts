@@ -56,6 +56,8 @@ const cases: Record<string, () => tl.Tensor> = {
   arange_float: () => tl.arange(0, 1, 0.125),
   arange_int: () => tl.arange(2, 11, 3),
   int_div: () => tl.tensor(new Int32Array([7, -7, 9])).div(2),
+  pad: () => x.pad([1, 2, 0, 1], -1),
+  erfinv: () => z.sub(1).clamp(-0.9, 0.9).erfinv(),
 };
 
 describe('Tensor math and shape ops match PyTorch', () => {
@@ -124,6 +126,16 @@ describe('Tensor properties and read-back', () => {
     expect(t.shape).toEqual([2, 3, 4, 5]);
     expect(t.strides).toEqual([60, 1, 15, 3]);
     expect(t.isContiguous('channelsLast')).toBe(true);
+  });
+
+  it('assign() copies values in place, broadcasting, and keeps identity', () => {
+    const w = tl.zeros([2, 3], { requiresGrad: true });
+    const alias = w.view([6]);
+    w.assign(tl.tensor([1, 2, 3]));
+    expect(w.toArray()).toEqual([[1, 2, 3], [1, 2, 3]]);
+    expect(Array.from(alias.data())).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(w.requiresGrad).toBe(true);
+    expect(() => w.assign(tl.zeros([4]))).toThrowError(/^assign: .*(self: float32\[2, 3\] cpu, src: float32\[4\] cpu)/);
   });
 
   it('views share storage with their base', () => {

@@ -60,7 +60,9 @@ def build():
         "arange_float": torch.arange(0, 1, 0.125),
         "arange_int": torch.arange(2, 11, 3),
         "int_div": torch.tensor([7, -7, 9], dtype=torch.int32) / 2,
+        "pad": torch.nn.functional.pad(x, (1, 2, 0, 1), value=-1.0),
+        "erfinv": (z - 1).clamp(-0.9, 0.9).erfinv(),
     }
     torch.manual_seed(42)
-    out["random"] = {"rand": torch.rand(5), "randn": torch.randn(2, 3), "randint": torch.randint(3, 10, (6,))}
+    out["random"] = {"rand": torch.rand(5), "randn": torch.randn(2, 3), "randint": torch.randint(3, 10, (6,)), "randperm": torch.randperm(7)}
     return {"inputs": {"x": x, "y": y, "z": z, "m": m, "b": b, "idx": idx, "gidx": gidx}, "expected": out}

@@ -1,0 +1,104 @@
+// The Dataset contract that fit/evaluate/predict consume, and TensorDataset over in-memory tensors.
+import { randperm } from '../create.js';
+import { normalizeDevice } from '../device.js';
+import { keep } from '../memory.js';
+import type { Shape } from '../nn/layer.js';
+import type { Device, Tensor } from '../tensor.js';
+
+/** One batch, on the training device. */
+export interface Batch {
+  /** Inputs in the model's internal layout: image batches are [N, C, H, W] (channels-last strides). */
+  x: Tensor;
+  /** Labels or targets. */
+  y: Tensor;
+}
+
+/** How to cut one pass over a dataset into batches. */
+export interface BatchOptions {
+  batchSize: number;
+  /** Draw a new random order (on the device) for this pass. */
+  shuffle: boolean;
+  device: Device;
+}
+
+/**
+ * A source of training or evaluation batches. Implementations keep their data on the device and
+ * must not read values back to the host while yielding batches.
+ */
+export interface Dataset {
+  /** The number of examples. */
+  readonly size: number;
+  /** The per-example input shape, Keras-style ([height, width, channels] for images). */
+  readonly inputShape: Shape;
+  /** All targets (on any device), checked once against the loss before training. */
+  readonly targets: Tensor;
+  /** The batches of one pass. */
+  batches(options: BatchOptions): Iterable<Batch>;
+}
+
+/** True for objects that implement {@link Dataset}. */
+export function isDataset(value: unknown): value is Dataset {
+  return typeof value === 'object' && value !== null && typeof (value as Dataset).batches === 'function' && 'inputShape' in value;
+}
+
+/**
+ * A dataset over tensors: x as Keras shapes it ([N, height, width, channels] for images, or
+ * [N, features]) and y ([N] labels or [N, ...] targets). Both are uploaded to the training device
+ * once; each pass draws its order on the device and gathers batches there.
+ */
+export class TensorDataset implements Dataset {
+  readonly size: number;
+  readonly inputShape: Shape;
+  #onDevice: { device: Device; x: Tensor; y: Tensor } | null = null;
+
+  constructor(
+    readonly x: Tensor,
+    readonly y: Tensor,
+  ) {
+    const [n, ...shape] = x.shape;
+    if (y.shape[0] !== n) {
+      throw new RangeError(`y has ${y.shape[0] ?? 0} entries but x has ${n} examples (x: [${x.shape}], y: [${y.shape}])`);
+    }
+    this.size = n;
+    this.inputShape = shape;
+  }
+
+  get targets(): Tensor {
+    return this.y;
+  }
+
+  *batches({ batchSize, shuffle, device }: BatchOptions): Iterable<Batch> {
+    const { x, y } = this.on(device);
+    const order = shuffle ? keep(randperm(this.size, { device })) : null;
+    try {
+      for (let start = 0; start < this.size; start += batchSize) {
+        const length = Math.min(batchSize, this.size - start);
+        const index = order?.narrow(0, start, length);
+        const xb = index ? x.indexSelect(0, index) : x.narrow(0, start, length);
+        const yb = index ? y.indexSelect(0, index) : y.narrow(0, start, length);
+        // NHWC → NCHW as a view: the batch keeps NHWC memory, which is channels-last NCHW.
+        yield { x: xb.rank === 4 ? xb.permute([0, 3, 1, 2]) : xb, y: yb };
+      }
+    } finally {
+      order?.dispose();
+    }
+  }
+
+  /** The first `count` examples and the rest, as two datasets sharing storage. */
+  split(count: number): [TensorDataset, TensorDataset] {
+    return [
+      new TensorDataset(keep(this.x.narrow(0, 0, count)), keep(this.y.narrow(0, 0, count))),
+      new TensorDataset(keep(this.x.narrow(0, count, this.size - count)), keep(this.y.narrow(0, count, this.size - count))),
+    ];
+  }
+
+  // Uploads once per device and keeps the copy.
+  private on(device: Device): { x: Tensor; y: Tensor } {
+    if (this.#onDevice?.device !== device) {
+      this.#onDevice?.x.dispose();
+      this.#onDevice?.y.dispose();
+      this.#onDevice = this.x.device === normalizeDevice(device) ? null : { device, x: keep(this.x.to(device)), y: keep(this.y.to(device)) };
+    }
+    return this.#onDevice ?? this;
+  }
+}

@@ -1,0 +1,250 @@
+// Training callbacks: the Callback base, History, EarlyStopping and ModelCheckpoint.
+import type { Tensor } from '../tensor.js';
+import type { Sequential } from './sequential.js';
+
+/** Metric values by name ('loss', 'accuracy', 'val_loss', ...). Batch logs read the device only when a value is accessed. */
+export type Logs = Record<string, number>;
+
+/** What fit tells callbacks about the run. */
+export interface TrainParams {
+  epochs: number;
+  /** Batches per epoch. */
+  steps: number;
+  verbose: number;
+}
+
+/** The hooks fit calls. Every hook is optional and may be async; fit awaits it. */
+export interface CallbackHooks {
+  onTrainBegin?(logs?: Logs): void | Promise<void>;
+  onTrainEnd?(logs?: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs?: Logs): void | Promise<void>;
+  onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
+}
+
+/** Base class for callbacks: fit sets `model` and `params` before training begins. */
+export class Callback {
+  model!: Sequential;
+  params!: TrainParams;
+  setModel(model: Sequential): void {
+    this.model = model;
+  }
+  setParams(params: TrainParams): void {
+    this.params = params;
+  }
+}
+
+type Hook = keyof CallbackHooks;
+
+/** Runs a list of callbacks (Callback instances or plain objects with hooks) in order. */
+export class CallbackList {
+  constructor(
+    private readonly callbacks: (CallbackHooks | Callback)[],
+    model: Sequential,
+    params: TrainParams,
+  ) {
+    for (const c of callbacks) {
+      if (typeof c !== 'object' || c === null) throw new TypeError(`fit: each callback must be an object with hooks such as onEpochEnd, got ${c === null ? 'null' : typeof c}`);
+      if (c instanceof Callback) {
+        c.setModel(model);
+        c.setParams(params);
+      }
+    }
+  }
+
+  /** Calls `hook` on every callback that has it, awaiting those that return a promise. */
+  async call(hook: Hook, ...args: [number, Logs?] | [Logs?]): Promise<void> {
+    for (const c of this.callbacks) {
+      const fn = (c as CallbackHooks)[hook] as ((...a: unknown[]) => unknown) | undefined;
+      if (typeof fn !== 'function') continue;
+      const result = fn.apply(c, args);
+      if (result instanceof Promise) await result;
+    }
+  }
+
+  /** True when some callback has `hook`, so that fit can skip building logs nobody reads. */
+  has(hook: Hook): boolean {
+    return this.callbacks.some((c) => typeof (c as CallbackHooks)[hook] === 'function');
+  }
+}
+
+/** Records the epoch logs; fit returns it. `history.loss[k]` is the loss of epoch k. */
+export class History extends Callback {
+  readonly epoch: number[] = [];
+  readonly history: Record<string, number[]> = {};
+  onEpochEnd(epoch: number, logs: Logs = {}): void {
+    this.epoch.push(epoch);
+    for (const [key, value] of Object.entries(logs)) (this.history[key] ??= []).push(value);
+  }
+}
+
+/** How a monitored value improves: 'min', 'max', or 'auto' (max for accuracies, else min). */
+export type MonitorMode = 'auto' | 'min' | 'max';
+
+function improves(monitor: string, mode: MonitorMode, minDelta: number): (current: number, best: number) => boolean {
+  const max = mode === 'max' || (mode === 'auto' && /acc/.test(monitor));
+  return max ? (c, b) => c - minDelta > b : (c, b) => c + minDelta < b;
+}
+
+function checkMode(owner: string, mode: unknown): MonitorMode {
+  if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new RangeError(`${owner}: mode must be 'auto', 'min' or 'max', got ${JSON.stringify(mode)}`);
+  return mode;
+}
+
+/** Arguments of {@link EarlyStopping}, with Keras's defaults. */
+export interface EarlyStoppingArgs {
+  /** Default 'val_loss'. */
+  monitor?: string;
+  /** The smallest change that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** Epochs without improvement before stopping (default 0). */
+  patience?: number;
+  /** Default 'auto'. */
+  mode?: MonitorMode;
+  /** Stop unless the value improves on this (default none). */
+  baseline?: number | null;
+  /** At the end, put back the weights of the best epoch (default false). */
+  restoreBestWeights?: boolean;
+  /** Epochs to wait before watching (default 0). */
+  startFromEpoch?: number;
+}
+
+/** Stops training when a monitored value stops improving. */
+export class EarlyStopping extends Callback {
+  readonly monitor: string;
+  readonly patience: number;
+  readonly restoreBestWeights: boolean;
+  /** The epoch at which training stopped (0 if it did not). */
+  stoppedEpoch = 0;
+  /** The best epoch so far. */
+  bestEpoch = 0;
+  best = Number.NaN;
+  private readonly better: (current: number, best: number) => boolean;
+  private readonly baseline: number | null;
+  private readonly startFromEpoch: number;
+  private wait = 0;
+  private bestWeights: Tensor[] | null = null;
+  private warned = false;
+
+  constructor(args: EarlyStoppingArgs = {}) {
+    super();
+    this.monitor = args.monitor ?? 'val_loss';
+    this.patience = args.patience ?? 0;
+    const minDelta = Math.abs(args.minDelta ?? 0);
+    if (!Number.isInteger(this.patience) || this.patience < 0) throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${args.patience}`);
+    this.better = improves(this.monitor, checkMode('EarlyStopping', args.mode ?? 'auto'), minDelta);
+    this.baseline = args.baseline ?? null;
+    this.restoreBestWeights = args.restoreBestWeights ?? false;
+    this.startFromEpoch = args.startFromEpoch ?? 0;
+  }
+
+  onTrainBegin(): void {
+    this.wait = 0;
+    this.stoppedEpoch = 0;
+    this.best = Number.NaN;
+    this.bestEpoch = 0;
+    this.releaseBest();
+  }
+
+  onEpochEnd(epoch: number, logs: Logs = {}): void {
+    const current = logs[this.monitor];
+    if (current === undefined) {
+      if (!this.warned) console.warn(`EarlyStopping: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')}); not stopping on it`);
+      this.warned = true;
+      return;
+    }
+    if (epoch < this.startFromEpoch) return;
+    if (this.restoreBestWeights && this.bestWeights === null) this.bestWeights = this.model.getWeights();
+    this.wait += 1;
+    if (Number.isNaN(this.best) || this.better(current, this.best)) {
+      this.best = current;
+      this.bestEpoch = epoch;
+      if (this.restoreBestWeights) {
+        this.releaseBest();
+        this.bestWeights = this.model.getWeights();
+      }
+      if (this.baseline === null || this.better(current, this.baseline)) {
+        this.wait = 0;
+        return;
+      }
+    }
+    if (this.wait >= this.patience && epoch > 0) {
+      this.stoppedEpoch = epoch;
+      this.model.stopTraining = true;
+    }
+  }
+
+  onTrainEnd(): void {
+    if (this.restoreBestWeights && this.bestWeights) this.model.setWeights(this.bestWeights);
+    this.releaseBest();
+  }
+
+  private releaseBest(): void {
+    this.bestWeights?.forEach((t) => t.dispose());
+    this.bestWeights = null;
+  }
+}
+
+/** Arguments of {@link ModelCheckpoint}, with Keras's defaults. */
+export interface ModelCheckpointArgs {
+  /**
+   * Where to save: a model folder, or with saveWeightsOnly a .safetensors file. It may name log
+   * values, as Keras's format strings: `ckpt/{epoch:02d}-{val_loss:.3f}` (epochs count from 1).
+   */
+  filepath: string;
+  /** Default 'val_loss'. */
+  monitor?: string;
+  /** Save only when the monitored value improves (default false). */
+  saveBestOnly?: boolean;
+  /** Save only the weights, as safetensors (default false: the whole model). */
+  saveWeightsOnly?: boolean;
+  /** Default 'auto'. */
+  mode?: MonitorMode;
+}
+
+/** Saves the model (or its weights) at the end of each epoch, or of each improving one. */
+export class ModelCheckpoint extends Callback {
+  readonly filepath: string;
+  readonly monitor: string;
+  readonly saveBestOnly: boolean;
+  readonly saveWeightsOnly: boolean;
+  /** Paths written so far. */
+  readonly saved: string[] = [];
+  best = Number.NaN;
+  private readonly better: (current: number, best: number) => boolean;
+
+  constructor(args: ModelCheckpointArgs) {
+    super();
+    if (typeof args?.filepath !== 'string' || args.filepath === '') throw new TypeError('ModelCheckpoint: filepath must be a non-empty string');
+    this.filepath = args.filepath;
+    this.monitor = args.monitor ?? 'val_loss';
+    this.saveBestOnly = args.saveBestOnly ?? false;
+    this.saveWeightsOnly = args.saveWeightsOnly ?? false;
+    this.better = improves(this.monitor, checkMode('ModelCheckpoint', args.mode ?? 'auto'), 0);
+  }
+
+  async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
+    if (this.saveBestOnly) {
+      const current = logs[this.monitor];
+      if (current === undefined) throw new RangeError(`ModelCheckpoint: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')})`);
+      if (!Number.isNaN(this.best) && !this.better(current, this.best)) return;
+      this.best = current;
+    }
+    const path = formatPath(this.filepath, { epoch: epoch + 1, ...logs });
+    if (this.saveWeightsOnly) await this.model.saveWeights(path);
+    else await this.model.save(path);
+    this.saved.push(path);
+  }
+}
+
+/** Fills `{name}`, `{name:02d}` and `{name:.3f}` placeholders from `values`. */
+export function formatPath(template: string, values: Record<string, number>): string {
+  return template.replace(/\{(\w+)(?::(0?)(\d*)(?:\.(\d+))?([df]))?\}/g, (_match, key: string, zero: string, width: string, precision: string, type: string) => {
+    const value = values[key];
+    if (value === undefined) throw new RangeError(`ModelCheckpoint: filepath names '${key}', which is not in the logs (available: ${Object.keys(values).join(', ')})`);
+    let text = type === 'f' ? value.toFixed(precision === undefined ? 6 : Number(precision)) : type === 'd' ? String(Math.trunc(value)) : String(value);
+    if (width) text = text.padStart(Number(width), zero ? '0' : ' ');
+    return text;
+  });
+}

@@ -1,0 +1,115 @@
+// Saving and loading: the architecture as JSON (model.json) and the weights as safetensors
+// (model.safetensors), both written atomically (a temporary file, then a rename).
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tensor } from '../create.js';
+import { readSafetensors, writeSafetensors, type StoredTensor } from '../io/safetensors.js';
+import { LAYER_CLASSES } from '../nn/index.js';
+import type { Layer } from '../nn/layer.js';
+import type { Tensor } from '../tensor.js';
+import { Sequential, type CompileArgs } from './sequential.js';
+
+const FORMAT = 'torchlet.Sequential';
+const ARCHITECTURE = 'model.json';
+const WEIGHTS = 'model.safetensors';
+
+/** What model.json holds. */
+interface SavedModel {
+  format: typeof FORMAT;
+  version: 1;
+  name: string;
+  inputShape: number[];
+  layers: { className: string; config: Record<string, unknown> }[];
+  compile: CompileArgs | null;
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    await writeFile(temp, text);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** See {@link Sequential.save}. */
+export async function saveModel(model: Sequential, dir: string): Promise<void> {
+  if (!model.built) model.build();
+  const compiled = model.compiled ? model.requireCompiled('save').args : null;
+  const saved: SavedModel = {
+    format: FORMAT,
+    version: 1,
+    name: model.name,
+    inputShape: model.inputShape!,
+    layers: model.layers.map((layer) => ({ className: layer.className, config: layer.getConfig() })),
+    compile: compiled && { optimizer: compiled.optimizer.toLowerCase() as CompileArgs['optimizer'], loss: compiled.loss, metrics: compiled.metrics },
+  };
+  await mkdir(dir, { recursive: true });
+  await saveWeightsOf(model, join(dir, WEIGHTS));
+  await writeAtomic(join(dir, ARCHITECTURE), JSON.stringify(saved, null, 2) + '\n');
+}
+
+/** See {@link Sequential.saveWeights}. */
+export async function saveWeightsOf(model: Sequential, path: string): Promise<void> {
+  await writeSafetensors(path, model.namedWeights(), { format: 'torchlet', model: model.name });
+}
+
+const ARRAYS = { float32: Float32Array, float64: Float64Array, int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, bool: Uint8Array } as const;
+
+/** A tensor holding a stored tensor's values. */
+export function storedToTensor(stored: StoredTensor): Tensor {
+  const Array = ARRAYS[stored.dtype as keyof typeof ARRAYS];
+  const aligned = stored.bytes.slice(); // a fresh, aligned buffer
+  return tensor(new Array(aligned.buffer), stored.shape, { dtype: stored.dtype });
+}
+
+/** See {@link Sequential.loadWeights}. */
+export async function loadWeightsInto(model: Sequential, path: string): Promise<void> {
+  const file = (await stat(path).catch(() => null))?.isDirectory() ? join(path, WEIGHTS) : path;
+  const { tensors } = await readSafetensors(file);
+  const named = model.namedWeights();
+  const problems: string[] = [];
+  for (const [name, weight] of named) {
+    const stored = tensors.get(name);
+    if (!stored) problems.push(`missing '${name}'`);
+    else if (stored.shape.join() !== weight.shape.join()) problems.push(`'${name}' has shape [${stored.shape}] in the file, [${weight.shape}] in the model`);
+  }
+  const known = new Set(named.map(([name]) => name));
+  const extra = [...tensors.keys()].filter((name) => !known.has(name));
+  if (extra.length > 0) problems.push(`the file has weights the model lacks: ${extra.map((n) => `'${n}'`).join(', ')}`);
+  if (problems.length > 0) throw new Error(`loadWeights: ${file} does not match the model '${model.name}': ${problems.join('; ')}`);
+  for (const [name, weight] of named) {
+    const value = storedToTensor(tensors.get(name)!);
+    weight.assign(value);
+    value.dispose();
+  }
+}
+
+/** Loads a model saved by {@link Sequential.save}: its layers, weights and compile settings. */
+export async function loadModel(dir: string): Promise<Sequential> {
+  const path = join(dir, ARCHITECTURE);
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`loadModel: cannot read ${path} (${error.code ?? error.message})`);
+  });
+  let saved: SavedModel;
+  try {
+    saved = JSON.parse(text);
+  } catch {
+    throw new Error(`loadModel: ${path} is not JSON`);
+  }
+  if (saved?.format !== FORMAT || saved.version !== 1 || !Array.isArray(saved.layers)) {
+    throw new Error(`loadModel: ${path} is not a torchlet model (format '${saved?.format}', version ${saved?.version})`);
+  }
+  const layers: Layer[] = saved.layers.map(({ className, config }, k) => {
+    const Class = LAYER_CLASSES[className];
+    if (!Class) throw new Error(`loadModel: layer ${k} has unknown class '${className}'`);
+    return new Class(config as never);
+  });
+  const model = new Sequential(layers, { name: saved.name });
+  model.build(saved.inputShape);
+  await loadWeightsInto(model, join(dir, WEIGHTS));
+  if (saved.compile) model.compile(saved.compile);
+  return model;
+}

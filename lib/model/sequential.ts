@@ -1,0 +1,319 @@
+// Sequential: a stack of layers with Keras's model API. Training, evaluation and prediction
+// loops live in training.ts, saving in save.ts; this file holds the model's structure, weights,
+// device and compile state.
+import { defaultDevice, normalizeDevice } from '../device.js';
+import type { Dataset } from '../data/dataset.js';
+import { Activation } from '../nn/activation.js';
+import { Layer, type CallContext, type Shape } from '../nn/layer.js';
+import { Adam, AdamW } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { SGD } from '../optim/sgd.js';
+import type { Device, Tensor } from '../tensor.js';
+import type { History, Logs } from './callbacks.js';
+import { compileLoss, type CompiledLoss, type LossSpec } from './losses.js';
+import { loadWeightsInto, saveModel, saveWeightsOf } from './save.js';
+import { formatSummary } from './summary.js';
+import { evaluate, fit, predict, trainOnBatch, type EvaluateOptions, type FitOptions, type PredictOptions } from './training.js';
+
+/** Optimizer names compile() accepts (case-insensitive), with default hyper-parameters. */
+export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'Adam' | 'AdamW' | 'SGD';
+
+/** Metric names compile() accepts. */
+export type MetricName = 'accuracy' | 'acc';
+
+/** Arguments of {@link Sequential.compile}. */
+export interface CompileArgs {
+  /** An optimizer name (Keras defaults) or an Optimizer instance. */
+  optimizer: OptimizerName | Optimizer;
+  /** A loss name in camelCase or snake_case, or `{ name, fromLogits }`. */
+  loss: LossSpec;
+  /** Default none. */
+  metrics?: MetricName[];
+}
+
+/** What compile() resolved. */
+export interface Compiled {
+  optimizer: Optimizer;
+  loss: CompiledLoss;
+  /** The metric names as the user spelled them ('accuracy' or 'acc'), for the logs. */
+  metrics: MetricName[];
+  args: { optimizer: string; loss: LossSpec; metrics: MetricName[] };
+}
+
+const OPTIMIZERS: Record<string, () => Optimizer> = { adam: () => new Adam(), adamw: () => new AdamW(), sgd: () => new SGD() };
+
+/** Keras's to_snake_case: 'MaxPooling2D' → 'max_pooling2d', 'ReLU' → 're_lu'. */
+export function snakeCase(name: string): string {
+  return name
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+/**
+ * A linear stack of layers. Inputs are Keras-shaped ([N, height, width, channels] images); the
+ * model permutes them once to NCHW with channels-last strides, which costs no copy. It trains on
+ * CUDA when available, else on the CPU; {@link Sequential.to} moves it.
+ */
+export class Sequential {
+  readonly name: string;
+  /** Set by a callback (EarlyStopping) to end fit after the current batch. */
+  stopTraining = false;
+  #layers: Layer[] = [];
+  #shapes: Shape[] | null = null;
+  #device: Device = normalizeDevice(defaultDevice());
+  #compiled: Compiled | null = null;
+
+  constructor(layers: Layer[] = [], options: { name?: string } = {}) {
+    this.name = options.name ?? 'sequential';
+    if (!Array.isArray(layers)) throw new TypeError('Sequential: layers must be an array of layers');
+    for (const layer of layers) this.add(layer);
+  }
+
+  /** Appends a layer, naming it if it has no name. */
+  add(layer: Layer): void {
+    if (!(layer instanceof Layer)) throw new TypeError(`Sequential.add: expected a layer, got ${layer === null ? 'null' : typeof layer}`);
+    if (this.#layers.includes(layer)) throw new RangeError(`Sequential.add: layer '${layer.name}' is already in the model`);
+    if (this.#layers.length > 0 && layer.inputShape) throw new RangeError(`Sequential.add: only the first layer takes an inputShape ('${layer.className}' has one)`);
+    const names = new Set(this.#layers.map((l) => l.name));
+    if (layer.name === undefined) {
+      const base = snakeCase(layer.className);
+      let name = base;
+      for (let k = 1; names.has(name); k++) name = `${base}_${k}`;
+      layer.name = name;
+    } else if (names.has(layer.name)) {
+      throw new RangeError(`Sequential.add: the model already has a layer named '${layer.name}'`);
+    }
+    this.#layers.push(layer);
+    if (this.#shapes) {
+      const shape = this.#shapes[this.#shapes.length - 1];
+      layer.build(shape, this.#device);
+      this.#shapes.push(layer.computeOutputShape(shape));
+      this.rebindOptimizer();
+    }
+  }
+
+  /** The layers, in order. */
+  get layers(): readonly Layer[] {
+    return this.#layers;
+  }
+
+  /** The per-example input shape: the first layer's inputShape, or the shape the model was built for. */
+  get inputShape(): Shape | undefined {
+    return this.#shapes?.[0] ?? this.#layers[0]?.inputShape;
+  }
+
+  /** The per-example output shape (the model must be built). */
+  get outputShape(): Shape {
+    return this.shapes()[this.#layers.length];
+  }
+
+  /** True once every layer has its weights. */
+  get built(): boolean {
+    return this.#shapes !== null;
+  }
+
+  /** Builds every layer for `inputShape` (default: the first layer's inputShape). */
+  build(inputShape: Shape | undefined = this.inputShape): void {
+    if (this.#shapes) {
+      if (inputShape && inputShape.join() !== this.#shapes[0].join()) {
+        throw new RangeError(`${this.name}: expected input shape [None, ${this.#shapes[0]}], got [None, ${inputShape}]`);
+      }
+      return;
+    }
+    if (!inputShape) throw new Error(`${this.name}: the input shape is unknown; give the first layer an inputShape, or call build(shape)`);
+    if (this.#layers.length === 0) throw new Error(`${this.name}: the model has no layers`);
+    const shapes = [[...inputShape]];
+    for (const layer of this.#layers) {
+      const shape = shapes[shapes.length - 1];
+      layer.build(shape, this.#device);
+      shapes.push(layer.computeOutputShape(shape));
+    }
+    this.#shapes = shapes;
+    this.rebindOptimizer();
+  }
+
+  private shapes(): Shape[] {
+    if (!this.#shapes) this.build();
+    return this.#shapes!;
+  }
+
+  /** The device the model's weights live on. */
+  get device(): Device {
+    return this.#device;
+  }
+
+  /** Moves the weights (and the optimizer's state) to `device`. */
+  to(device: Device): this {
+    const target = normalizeDevice(device, `${this.name}.to`);
+    const state = this.#compiled?.optimizer.isAttached ? this.#compiled.optimizer.getState() : null;
+    this.#device = target;
+    for (const layer of this.#layers) layer.moveTo(target);
+    this.rebindOptimizer(state);
+    state && Object.values(state.buffers).flat().forEach((t) => t?.dispose());
+    return this;
+  }
+
+  /** All weights, named `layer/weight`, in layer order. */
+  namedWeights(): [string, Tensor][] {
+    this.shapes();
+    return this.#layers.flatMap((layer) => layer.weights.map((w) => [`${layer.name}/${w.name}`, w.tensor] as [string, Tensor]));
+  }
+
+  /** The weights the optimizer updates. */
+  get trainableWeights(): Tensor[] {
+    this.shapes();
+    return this.#layers.flatMap((layer) => layer.trainableWeights);
+  }
+
+  /** The number of weight elements. */
+  countParams(): number {
+    this.shapes();
+    return this.#layers.reduce((n, layer) => n + layer.countParams(), 0);
+  }
+
+  /** Copies of every weight, in order (yours to dispose). */
+  getWeights(): Tensor[] {
+    return this.namedWeights().map(([, t]) => t.detach().clone());
+  }
+
+  /** Sets every weight, in the order of {@link Sequential.getWeights}, copying in place. */
+  setWeights(weights: Tensor[]): void {
+    const named = this.namedWeights();
+    if (!Array.isArray(weights) || weights.length !== named.length) {
+      throw new RangeError(`setWeights: the model has ${named.length} weights, got ${Array.isArray(weights) ? weights.length : typeof weights}`);
+    }
+    named.forEach(([name, t], k) => {
+      if (weights[k].shape.join() !== t.shape.join()) throw new RangeError(`setWeights: '${name}' has shape [${t.shape}], got [${weights[k].shape}]`);
+    });
+    named.forEach(([, t], k) => t.assign(weights[k]));
+  }
+
+  /** Prints (or hands to `print`) Keras's summary table. */
+  summary(print: (line: string) => void = console.log): void {
+    const shapes = this.shapes();
+    print(formatSummary(this.name, this.#layers.map((layer, k) => ({ layer, outputShape: shapes[k + 1] }))));
+  }
+
+  /** Sets the optimizer, loss and metrics for training. */
+  compile(args: CompileArgs): void {
+    if (typeof args !== 'object' || args === null) throw new TypeError('compile: expected { optimizer, loss, metrics }');
+    const optimizer = resolveOptimizer(args.optimizer);
+    const loss = compileLoss(args.loss, this.lastActivation());
+    const metrics = args.metrics ?? [];
+    if (!Array.isArray(metrics)) throw new TypeError(`compile: metrics must be an array, got ${typeof metrics}`);
+    for (const m of metrics) {
+      if (m !== 'accuracy' && m !== 'acc') throw new RangeError(`compile: unknown metric ${JSON.stringify(m)} (expected 'accuracy' or 'acc')`);
+    }
+    this.#compiled = { optimizer, loss, metrics, args: { optimizer: typeof args.optimizer === 'string' ? args.optimizer : optimizer.name, loss: args.loss, metrics } };
+    if (this.#shapes) this.rebindOptimizer();
+  }
+
+  /** @internal What compile() resolved; throws a clear error for `what` before compile(). */
+  requireCompiled(what: string): Compiled {
+    if (!this.#compiled) throw new Error(`${what}: compile() the model first (with an optimizer and a loss)`);
+    return this.#compiled;
+  }
+
+  /** True once compile() has run. */
+  get compiled(): boolean {
+    return this.#compiled !== null;
+  }
+
+  /** The optimizer set by compile(). */
+  get optimizer(): Optimizer | undefined {
+    return this.#compiled?.optimizer;
+  }
+
+  /**
+   * @internal The forward pass on a batch in the internal layout. With `preActivation`, the last
+   * layer stops before its activation (for the fused softmax + cross-entropy).
+   */
+  forward(x: Tensor, ctx: CallContext, preActivation = false): Tensor {
+    const last = this.#layers.length - 1;
+    this.#layers.forEach((layer, k) => {
+      if (k === last && preActivation) x = layer instanceof Activation ? x : (layer as unknown as { preActivation(x: Tensor): Tensor }).preActivation(x);
+      else x = layer.call(x, ctx);
+    });
+    return x;
+  }
+
+  /** @internal Checks a per-example input shape against the model's, building the model if needed. */
+  acceptInputShape(shape: Shape, what: string): void {
+    const expected = this.inputShape;
+    if (expected && shape.join() !== expected.join()) {
+      throw new RangeError(`${what}: expected input of shape [None, ${expected}], got [None, ${shape}]`);
+    }
+    if (!this.#shapes) this.build(shape);
+  }
+
+  /** @internal The last layer's activation name ('linear' if it has none). */
+  lastActivation(): string {
+    const last = this.#layers[this.#layers.length - 1] as (Layer & { activation?: string }) | undefined;
+    return last?.activation ?? 'linear';
+  }
+
+  /** Trains the model; see {@link FitOptions}. `x` is a Keras-shaped tensor (with labels `y`) or a Dataset. */
+  fit(x: Tensor | Dataset, y?: Tensor | FitOptions, options?: FitOptions): Promise<History> {
+    return fit(this, x, y, options);
+  }
+
+  /** The loss and metrics over a dataset, in eval mode and without grad. */
+  evaluate(x: Tensor | Dataset, y?: Tensor | EvaluateOptions, options?: EvaluateOptions): Promise<Logs> {
+    return evaluate(this, x, y, options);
+  }
+
+  /** The model's outputs for `x`, in batches, in eval mode and without grad (on the model's device). */
+  predict(x: Tensor | Dataset, options?: PredictOptions): Promise<Tensor> {
+    return predict(this, x, options);
+  }
+
+  /** One training step on one batch; returns its loss and metrics. */
+  trainOnBatch(x: Tensor, y: Tensor): Logs {
+    return trainOnBatch(this, x, y);
+  }
+
+  /** Writes the architecture (model.json) and the weights (model.safetensors) into folder `dir`. */
+  save(dir: string): Promise<void> {
+    return saveModel(this, dir);
+  }
+
+  /** Writes the weights alone to a safetensors file. */
+  saveWeights(path: string): Promise<void> {
+    return saveWeightsOf(this, path);
+  }
+
+  /** Loads weights saved by {@link Sequential.saveWeights} or {@link Sequential.save} (a file or a model folder). */
+  loadWeights(path: string): Promise<void> {
+    return loadWeightsInto(this, path);
+  }
+
+  /** Frees every weight and the optimizer's state. */
+  dispose(): void {
+    for (const layer of this.#layers) layer.dispose();
+    this.#shapes = null;
+  }
+
+  // Binds the optimizer to the current weights, carrying `state` over when given.
+  private rebindOptimizer(state: ReturnType<Optimizer['getState']> | null = null): void {
+    const optimizer = this.#compiled?.optimizer;
+    if (!optimizer || !this.#shapes) return;
+    optimizer.attach(this.trainableWeights);
+    if (state) optimizer.setState(state);
+  }
+}
+
+function resolveOptimizer(spec: unknown): Optimizer {
+  if (typeof spec === 'string') {
+    const make = OPTIMIZERS[spec.toLowerCase()];
+    if (!make) throw new RangeError(`compile: unknown optimizer ${JSON.stringify(spec)} (expected 'adam', 'adamw', 'sgd' or an Optimizer)`);
+    return make();
+  }
+  if (spec && typeof (spec as Optimizer).attach === 'function' && typeof (spec as Optimizer).step === 'function') return spec as Optimizer;
+  throw new TypeError(`compile: optimizer must be a name ('adam', 'adamw', 'sgd') or an Optimizer, got ${spec === null ? 'null' : typeof spec}`);
+}
+
+/** Creates a {@link Sequential} model: `sequential([layers.dense({ units: 10 })])`. */
+export function sequential(layers: Layer[] = [], options: { name?: string } = {}): Sequential {
+  return new Sequential(layers, options);
+}

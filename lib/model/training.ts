@@ -1,0 +1,322 @@
+// The loops behind fit, evaluate, predict and trainOnBatch. Per step: forward, loss, backward and
+// one optimizer call; loss and accuracy accumulate in device tensors, which the host reads only
+// when the progress bar redraws or a callback reads the logs, and at the end of the epoch.
+import { noGrad } from '../autograd.js';
+import { isDataset, TensorDataset, type Batch, type Dataset } from '../data/dataset.js';
+import { keep, tidy } from '../memory.js';
+import { cat, Tensor } from '../tensor.js';
+import { CallbackList, History, type Callback, type CallbackHooks, type Logs } from './callbacks.js';
+import type { CompiledLoss } from './losses.js';
+import { ProgressBar, type ProgressOutput } from './progress.js';
+import type { Compiled, Sequential } from './sequential.js';
+
+/** Options of {@link Sequential.fit}, with Keras's names and defaults. */
+export interface FitOptions {
+  /** Default 1. */
+  epochs?: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** Evaluated at the end of each epoch: [x, y] tensors or a Dataset. */
+  validationData?: [Tensor, Tensor] | Dataset;
+  /** A fraction of the tensors x, y (the last examples, before shuffling) held out for validation. */
+  validationSplit?: number;
+  /** Reshuffle the training data each epoch (default true). */
+  shuffle?: boolean;
+  /** Callback objects or instances of Callback subclasses. */
+  callbacks?: (CallbackHooks | Callback)[];
+  /** 0 silent, 1 a progress bar (default), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** The epoch to start counting from, to resume a run (default 0). */
+  initialEpoch?: number;
+  /** Where progress is written (default process.stdout). */
+  output?: ProgressOutput;
+}
+
+/** Options of {@link Sequential.evaluate}. */
+export interface EvaluateOptions {
+  /** Default 32. */
+  batchSize?: number;
+  /** 0 silent (default), 1 or 2 one line with the results. */
+  verbose?: 0 | 1 | 2;
+  output?: ProgressOutput;
+}
+
+/** Options of {@link Sequential.predict}. */
+export interface PredictOptions {
+  /** Default 32. */
+  batchSize?: number;
+}
+
+const FIT_OPTIONS = ['epochs', 'batchSize', 'validationData', 'validationSplit', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'output'];
+const YIELD_EVERY_MS = 10;
+
+// Sums of loss and correct predictions on the device, read on demand.
+class Meter {
+  private lossSum: Tensor | null = null;
+  private correctSum: Tensor | null = null;
+  private seen = 0;
+
+  constructor(
+    private readonly loss: CompiledLoss,
+    private readonly metrics: string[],
+  ) {}
+
+  add(loss: Tensor, output: Tensor, y: Tensor): void {
+    const n = y.shape[0];
+    this.seen += n;
+    this.lossSum = accumulate(this.lossSum, loss.detach().to('float64').mul(n));
+    if (this.metrics.length > 0) this.correctSum = accumulate(this.correctSum, this.loss.correct(output.detach(), y).to('float64'));
+  }
+
+  /** The running means: one host sync. */
+  read(): Logs {
+    if (this.seen === 0 || !this.lossSum) return {};
+    const logs: Logs = { loss: (this.lossSum.item() as number) / this.seen };
+    for (const m of this.metrics) logs[m] = (this.correctSum!.item() as number) / this.seen;
+    return logs;
+  }
+
+  /** Logs whose values are read from the device only if someone looks at them. */
+  lazyLogs(): Logs {
+    const logs = {} as Logs;
+    let values: Logs | null = null;
+    for (const key of ['loss', ...this.metrics]) {
+      Object.defineProperty(logs, key, { enumerable: true, get: () => (values ??= this.read())[key] });
+    }
+    return logs;
+  }
+
+  dispose(): void {
+    this.lossSum?.dispose();
+    this.correctSum?.dispose();
+  }
+}
+
+function accumulate(sum: Tensor | null, value: Tensor): Tensor {
+  const next = keep(sum ? sum.add(value) : value);
+  sum?.dispose();
+  return next;
+}
+
+/** Lets timers and signals run while a long loop trains: yields at most every YIELD_EVERY_MS. */
+class Yielder {
+  private last = performance.now();
+  async maybe(): Promise<void> {
+    const now = performance.now();
+    if (now - this.last < YIELD_EVERY_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.last = performance.now();
+  }
+}
+
+function positiveInteger(owner: string, name: string, value: unknown, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || (v as number) < 1) throw new RangeError(`${owner}: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return v as number;
+}
+
+function checkVerbose(owner: string, value: unknown, fallback: 0 | 1 | 2): 0 | 1 | 2 {
+  const v = value ?? fallback;
+  if (v !== 0 && v !== 1 && v !== 2) throw new RangeError(`${owner}: verbose must be 0, 1 or 2, got ${JSON.stringify(value)}`);
+  return v;
+}
+
+// The data as a Dataset: a Dataset as is, or tensors x (Keras-shaped) and y checked against each other.
+function toDataset(model: Sequential, what: string, x: unknown, y: unknown): Dataset {
+  if (isDataset(x)) {
+    if (y instanceof Tensor) throw new TypeError(`${what}: y must be omitted when x is a Dataset`);
+    model.acceptInputShape(x.inputShape, what);
+    return x;
+  }
+  if (!(x instanceof Tensor)) throw new TypeError(`${what}: x must be a Tensor or a Dataset, got ${x === null ? 'null' : typeof x}`);
+  if (!(y instanceof Tensor)) throw new TypeError(`${what}: y must be a Tensor of labels or targets, got ${y === null ? 'null' : typeof y}`);
+  model.acceptInputShape(x.shape.slice(1), what);
+  if (y.rank === 0 || y.shape[0] !== x.shape[0]) {
+    throw new RangeError(`${what}: y has ${y.rank === 0 ? 'no' : y.shape[0]} entries but x has ${x.shape[0]} examples (x: [${x.shape}], y: [${y.shape}])`);
+  }
+  return new TensorDataset(x, y);
+}
+
+function optionsOf<T>(y: unknown, options: T | undefined): T {
+  return (options ?? (y instanceof Tensor || y === undefined ? {} : y)) as T;
+}
+
+// One training step: forward, loss, backward, optimizer; metrics accumulate on the device.
+function trainStep(model: Sequential, compiled: Compiled, batch: Batch, meter: Meter | null): Tensor {
+  const output = model.forward(batch.x, { training: true }, compiled.loss.usesPreActivation);
+  const loss = compiled.loss.compute(output, batch.y);
+  compiled.optimizer.zeroGrad();
+  loss.backward();
+  compiled.optimizer.step();
+  meter?.add(loss, output, batch.y);
+  return loss;
+}
+
+/** See {@link Sequential.fit}. */
+export async function fit(model: Sequential, x: Tensor | Dataset, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+  const compiled = model.requireCompiled('fit');
+  const options = optionsOf<FitOptions>(yOrOptions, maybeOptions);
+  for (const key of Object.keys(options)) {
+    if (!FIT_OPTIONS.includes(key)) throw new RangeError(`fit: unknown option '${key}' (expected ${FIT_OPTIONS.join(', ')})`);
+  }
+  const epochs = positiveInteger('fit', 'epochs', options.epochs, 1);
+  const batchSize = positiveInteger('fit', 'batchSize', options.batchSize, 32);
+  const verbose = checkVerbose('fit', options.verbose, 1);
+  const initialEpoch = options.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
+    throw new RangeError(`fit: initialEpoch must be an integer in [0, epochs), got ${JSON.stringify(options.initialEpoch)}`);
+  }
+  let train = toDataset(model, 'fit', x, yOrOptions);
+  let validation: Dataset | null = null;
+  if (options.validationSplit !== undefined && options.validationSplit !== 0) {
+    const split = options.validationSplit;
+    if (!(train instanceof TensorDataset)) throw new RangeError('fit: validationSplit needs tensors x and y; pass a Dataset as validationData instead');
+    if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${JSON.stringify(split)}`);
+    const held = Math.floor(train.size * split);
+    if (held < 1 || held >= train.size) throw new RangeError(`fit: validationSplit ${split} of ${train.size} examples leaves no training or no validation data`);
+    [train, validation] = (train as TensorDataset).split(train.size - held);
+  }
+  if (options.validationData !== undefined) {
+    const v = options.validationData;
+    validation = Array.isArray(v) ? toDataset(model, 'fit (validationData)', v[0], v[1]) : toDataset(model, 'fit (validationData)', v, undefined);
+  }
+  // Targets are checked once here, so that the step needs no per-batch check (a sync on CUDA).
+  compiled.loss.checkTargets(train.targets, model.outputShape);
+  if (validation) compiled.loss.checkTargets(validation.targets, model.outputShape);
+
+  const device = model.device;
+  const steps = Math.ceil(train.size / batchSize);
+  const history = new History();
+  const userCallbacks = options.callbacks ?? [];
+  if (!Array.isArray(userCallbacks)) throw new TypeError('fit: callbacks must be an array');
+  const callbacks = new CallbackList(
+    [...userCallbacks, history, ...(verbose > 0 ? [new ProgressBar(verbose as 1 | 2, options.output)] : [])],
+    model,
+    { epochs, steps, verbose },
+  );
+  const batchHooks = callbacks.has('onBatchBegin') || callbacks.has('onBatchEnd');
+  const yielder = new Yielder();
+  model.stopTraining = false;
+  await callbacks.call('onTrainBegin', {});
+  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+    await callbacks.call('onEpochBegin', epoch, {});
+    const meter = new Meter(compiled.loss, compiled.metrics);
+    const batches = train.batches({ batchSize, shuffle: options.shuffle ?? true, device })[Symbol.iterator]();
+    try {
+      for (let step = 0; ; step++) {
+        if (batchHooks) await callbacks.call('onBatchBegin', step, meter.lazyLogs());
+        const done = tidy(() => {
+          const next = batches.next();
+          if (next.done) return true;
+          trainStep(model, compiled, next.value, meter);
+          return false;
+        });
+        if (done) break;
+        if (batchHooks) await callbacks.call('onBatchEnd', step, meter.lazyLogs());
+        if (model.stopTraining) break;
+        await yielder.maybe();
+      }
+      const logs = meter.read();
+      if (validation) {
+        for (const [key, value] of Object.entries(await evaluateDataset(model, compiled, validation, batchSize))) logs[`val_${key}`] = value;
+      }
+      await callbacks.call('onEpochEnd', epoch, logs);
+    } finally {
+      batches.return?.();
+      meter.dispose();
+    }
+  }
+  await callbacks.call('onTrainEnd', {});
+  return history;
+}
+
+// The mean loss and metrics over a dataset, in eval mode, without grad.
+async function evaluateDataset(model: Sequential, compiled: Compiled, data: Dataset, batchSize: number): Promise<Logs> {
+  const meter = new Meter(compiled.loss, compiled.metrics);
+  const yielder = new Yielder();
+  try {
+    await noGrad(async () => {
+      const batches = data.batches({ batchSize, shuffle: false, device: model.device })[Symbol.iterator]();
+      try {
+        while (
+          !tidy(() => {
+            const next = batches.next();
+            if (next.done) return true;
+            const output = model.forward(next.value.x, { training: false }, compiled.loss.usesPreActivation);
+            meter.add(compiled.loss.compute(output, next.value.y), output, next.value.y);
+            return false;
+          })
+        ) {
+          await yielder.maybe();
+        }
+      } finally {
+        batches.return?.();
+      }
+    });
+    return meter.read();
+  } finally {
+    meter.dispose();
+  }
+}
+
+/** See {@link Sequential.evaluate}. */
+export async function evaluate(model: Sequential, x: Tensor | Dataset, yOrOptions?: Tensor | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<Logs> {
+  const compiled = model.requireCompiled('evaluate');
+  const options = optionsOf<EvaluateOptions>(yOrOptions, maybeOptions);
+  const batchSize = positiveInteger('evaluate', 'batchSize', options.batchSize, 32);
+  const verbose = checkVerbose('evaluate', options.verbose, 0);
+  const data = toDataset(model, 'evaluate', x, yOrOptions);
+  compiled.loss.checkTargets(data.targets, model.outputShape);
+  const start = performance.now();
+  const logs = await evaluateDataset(model, compiled, data, batchSize);
+  if (verbose > 0) {
+    const steps = Math.ceil(data.size / batchSize);
+    const seconds = ((performance.now() - start) / 1000).toFixed(0);
+    const values = Object.keys(logs).sort().map((k) => `${k}: ${logs[k].toFixed(4)}`).join(' - ');
+    (options.output ?? process.stdout).write(`${steps}/${steps} - ${seconds}s - ${values}\n`);
+  }
+  return logs;
+}
+
+/** See {@link Sequential.predict}. */
+export async function predict(model: Sequential, x: Tensor | Dataset, options: PredictOptions = {}): Promise<Tensor> {
+  const batchSize = positiveInteger('predict', 'batchSize', options.batchSize, 32);
+  if (!isDataset(x) && !(x instanceof Tensor)) throw new TypeError(`predict: x must be a Tensor or a Dataset, got ${x === null ? 'null' : typeof x}`);
+  model.acceptInputShape(isDataset(x) ? x.inputShape : x.shape.slice(1), 'predict');
+  // Tensors become a dataset whose targets are never read.
+  const data: Dataset = isDataset(x) ? x : new TensorDataset(x, x);
+  const yielder = new Yielder();
+  const outputs: Tensor[] = [];
+  try {
+    await noGrad(async () => {
+      for (const batch of data.batches({ batchSize, shuffle: false, device: model.device })) {
+        outputs.push(keep(tidy(() => toPublic(model.forward(batch.x, { training: false })))));
+        await yielder.maybe();
+      }
+    });
+    return outputs.length === 1 ? outputs[0].clone() : cat(outputs, 0);
+  } finally {
+    outputs.forEach((t) => t.dispose());
+  }
+}
+
+// Image outputs go back to Keras's [N, height, width, channels].
+function toPublic(output: Tensor): Tensor {
+  return output.rank === 4 ? output.permute([0, 2, 3, 1]).contiguous() : output;
+}
+
+/** See {@link Sequential.trainOnBatch}. */
+export function trainOnBatch(model: Sequential, x: Tensor, y: Tensor): Logs {
+  const compiled = model.requireCompiled('trainOnBatch');
+  const data = toDataset(model, 'trainOnBatch', x, y);
+  compiled.loss.checkTargets(y, model.outputShape);
+  const meter = new Meter(compiled.loss, compiled.metrics);
+  try {
+    tidy(() => {
+      for (const batch of data.batches({ batchSize: data.size, shuffle: false, device: model.device })) trainStep(model, compiled, batch, meter);
+    });
+    return meter.read();
+  } finally {
+    meter.dispose();
+  }
+}

@@ -1,0 +1,108 @@
+// Activations by Keras name, and the Activation and ReLU layers.
+import * as ops from '../ops.js';
+import type { Tensor } from '../tensor.js';
+import { camelCase } from './initializers.js';
+import { Layer, type LayerArgs, type Shape } from './layer.js';
+
+/** Activation names, in camelCase or snake_case. */
+export type ActivationName =
+  | 'linear'
+  | 'relu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'softmax'
+  | 'logSoftmax'
+  | 'gelu'
+  | 'elu'
+  | 'selu'
+  | 'swish'
+  | 'silu'
+  | 'softplus'
+  | 'leakyRelu'
+  | 'log_softmax'
+  | 'leaky_relu';
+
+// The feature axis is Keras's last axis; inside the model a 4-D image batch is NCHW, so it is dim 1.
+const featureDim = (x: Tensor): number => (x.rank === 4 ? 1 : -1);
+
+const ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
+  linear: (x) => x,
+  relu: ops.relu,
+  sigmoid: ops.sigmoid,
+  tanh: ops.tanh,
+  softmax: (x) => ops.softmax(x, featureDim(x)),
+  logSoftmax: (x) => ops.logSoftmax(x, featureDim(x)),
+  gelu: (x) => ops.gelu(x),
+  elu: (x) => ops.elu(x),
+  selu: ops.selu,
+  swish: ops.silu,
+  silu: ops.silu,
+  softplus: ops.softplus,
+  leakyRelu: (x) => ops.leakyRelu(x, 0.2), // Keras's default slope
+};
+
+/** Checks an activation name (undefined means 'linear'), returning its camelCase spelling. */
+export function checkActivation(owner: string, name: unknown): ActivationName {
+  const key = name === undefined || name === null ? 'linear' : typeof name === 'string' ? camelCase(name) : '';
+  if (!(key in ACTIVATIONS)) {
+    throw new RangeError(`${owner}: unknown activation ${JSON.stringify(name)} (expected one of ${Object.keys(ACTIVATIONS).join(', ')})`);
+  }
+  return key as ActivationName;
+}
+
+/** Applies the named activation over the feature axis. */
+export function applyActivation(name: ActivationName, x: Tensor): Tensor {
+  return ACTIVATIONS[camelCase(name)](x);
+}
+
+/** Arguments of {@link Activation}. */
+export interface ActivationArgs extends LayerArgs {
+  activation: ActivationName;
+}
+
+/** Applies an activation function. */
+export class Activation extends Layer {
+  readonly activation: ActivationName;
+  constructor(args: ActivationArgs) {
+    super(args);
+    this.activation = checkActivation('Activation', args?.activation);
+  }
+  computeOutputShape(inputShape: Shape): Shape {
+    return inputShape;
+  }
+  call(x: Tensor): Tensor {
+    return applyActivation(this.activation, x);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), activation: this.activation };
+  }
+}
+
+/** Arguments of {@link ReLU}: `maxValue` caps the output (default none), `negativeSlope` (default 0) makes it leaky. */
+export interface ReLUArgs extends LayerArgs {
+  maxValue?: number | null;
+  negativeSlope?: number;
+}
+
+/** The rectified linear unit, with Keras's optional cap and negative slope. */
+export class ReLU extends Layer {
+  readonly maxValue: number | null;
+  readonly negativeSlope: number;
+  constructor(args: ReLUArgs = {}) {
+    super(args);
+    this.maxValue = args.maxValue ?? null;
+    this.negativeSlope = args.negativeSlope ?? 0;
+    if (this.maxValue !== null && !(this.maxValue >= 0)) throw new RangeError(`ReLU: maxValue must be >= 0, got ${this.maxValue}`);
+    if (!(this.negativeSlope >= 0)) throw new RangeError(`ReLU: negativeSlope must be >= 0, got ${this.negativeSlope}`);
+  }
+  computeOutputShape(inputShape: Shape): Shape {
+    return inputShape;
+  }
+  call(x: Tensor): Tensor {
+    const y = this.negativeSlope > 0 ? ops.leakyRelu(x, this.negativeSlope) : ops.relu(x);
+    return this.maxValue === null ? y : y.clamp(null, this.maxValue);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), maxValue: this.maxValue, negativeSlope: this.negativeSlope };
+  }
+}

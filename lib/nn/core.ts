@@ -1,0 +1,83 @@
+// Dense and Flatten.
+import * as ops from '../ops.js';
+import type { Device, Tensor } from '../tensor.js';
+import { applyActivation, checkActivation, type ActivationName } from './activation.js';
+import { checkInitializer, initialize, type InitializerName } from './initializers.js';
+import { Layer, type CallContext, type LayerArgs, type Shape } from './layer.js';
+
+/** Arguments of {@link Dense}. */
+export interface DenseArgs extends LayerArgs {
+  /** The number of outputs. */
+  units: number;
+  /** Default 'linear'. */
+  activation?: ActivationName;
+  /** Default true. */
+  useBias?: boolean;
+  /** Default 'glorotUniform'. */
+  kernelInitializer?: InitializerName;
+  /** Default 'zeros'. */
+  biasInitializer?: InitializerName;
+}
+
+/** A fully connected layer over the last axis. Its kernel is stored [units, inputs], PyTorch's layout. */
+export class Dense extends Layer {
+  readonly units: number;
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+
+  constructor(args: DenseArgs) {
+    super(args);
+    if (!Number.isInteger(args?.units) || args.units < 1) throw new RangeError(`Dense: units must be a positive integer, got ${JSON.stringify(args?.units)}`);
+    this.units = args.units;
+    this.activation = checkActivation('Dense', args.activation);
+    this.useBias = args.useBias ?? true;
+    this.kernelInitializer = checkInitializer('Dense', 'kernelInitializer', args.kernelInitializer ?? 'glorotUniform');
+    this.biasInitializer = checkInitializer('Dense', 'biasInitializer', args.biasInitializer ?? 'zeros');
+  }
+
+
+  computeOutputShape(inputShape: Shape): Shape {
+    if (inputShape.length < 1) throw new RangeError(`${this.name}: expects inputs with a feature axis, got input shape [${inputShape}]`);
+    return [...inputShape.slice(0, -1), this.units];
+  }
+
+  protected override createWeights(inputShape: Shape, device: Device): void {
+    const inputs = inputShape[inputShape.length - 1];
+    this.addWeight('kernel', initialize(this.kernelInitializer, { shape: [this.units, inputs], fanIn: inputs, fanOut: this.units, device }), true);
+    if (this.useBias) this.addWeight('bias', initialize(this.biasInitializer, { shape: [this.units], fanIn: 0, fanOut: 0, device }), true);
+  }
+
+  /** The affine map before the activation. */
+  preActivation(x: Tensor): Tensor {
+    return ops.linear(x, this.weight('kernel'), this.useBias ? this.weight('bias') : null);
+  }
+
+  call(x: Tensor, _ctx?: CallContext): Tensor {
+    return applyActivation(this.activation, this.preActivation(x));
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+    };
+  }
+}
+
+/** Flattens each example to one axis, in Keras's order (height, width, channels). */
+export class Flatten extends Layer {
+  computeOutputShape(inputShape: Shape): Shape {
+    return [inputShape.reduce((a, b) => a * b, 1)];
+  }
+  call(x: Tensor): Tensor {
+    // An NCHW image batch with channels-last strides is NHWC in memory: this permute is free and
+    // gives Keras's element order.
+    return (x.rank === 4 ? x.permute([0, 2, 3, 1]) : x).flatten(1);
+  }
+}

@@ -1,0 +1,48 @@
+// The layers, as classes (Keras's names) and camelCase factories (as TensorFlow.js).
+import { Activation, ReLU, type ActivationArgs, type ReLUArgs } from './activation.js';
+import { Conv2D, type Conv2DArgs } from './conv.js';
+import { Dense, Flatten, type DenseArgs } from './core.js';
+import type { Layer, LayerArgs } from './layer.js';
+import { BatchNormalization, type BatchNormalizationArgs } from './normalization.js';
+import { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, type GlobalPooling2DArgs, type Pooling2DArgs } from './pooling.js';
+import { Dropout, type DropoutArgs } from './regularization.js';
+
+export { Layer } from './layer.js';
+export type { CallContext, LayerArgs, Padding, Shape, Weight } from './layer.js';
+export { Activation, ReLU, Conv2D, Dense, Flatten, BatchNormalization, AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Dropout };
+export type { ActivationArgs, ActivationName, ReLUArgs } from './activation.js';
+export type { Conv2DArgs } from './conv.js';
+export type { DenseArgs } from './core.js';
+export type { BatchNormalizationArgs } from './normalization.js';
+export type { GlobalPooling2DArgs, Pooling2DArgs } from './pooling.js';
+export type { DropoutArgs } from './regularization.js';
+export type { InitializerName } from './initializers.js';
+
+/** Layer factories: `layers.conv2d({ filters: 32, kernelSize: 3 })` is `new Conv2D({ ... })`. */
+export const layers = {
+  conv2d: (args: Conv2DArgs) => new Conv2D(args),
+  maxPooling2d: (args?: Pooling2DArgs) => new MaxPooling2D(args),
+  averagePooling2d: (args?: Pooling2DArgs) => new AveragePooling2D(args),
+  globalAveragePooling2d: (args?: GlobalPooling2DArgs) => new GlobalAveragePooling2D(args),
+  flatten: (args?: LayerArgs) => new Flatten(args),
+  dense: (args: DenseArgs) => new Dense(args),
+  dropout: (args: DropoutArgs) => new Dropout(args),
+  batchNormalization: (args?: BatchNormalizationArgs) => new BatchNormalization(args),
+  activation: (args: ActivationArgs) => new Activation(args),
+  reLU: (args?: ReLUArgs) => new ReLU(args),
+  relu: (args?: ReLUArgs) => new ReLU(args),
+};
+
+/** Layer classes by Keras class name, for loading saved models. */
+export const LAYER_CLASSES: Record<string, new (args: never) => Layer> = {
+  Conv2D,
+  MaxPooling2D,
+  AveragePooling2D,
+  GlobalAveragePooling2D,
+  Flatten,
+  Dense,
+  Dropout,
+  BatchNormalization,
+  Activation,
+  ReLU,
+};

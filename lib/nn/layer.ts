@@ -1,0 +1,179 @@
+// The Keras layer base: arguments checked at construction, weights built lazily from the first
+// input shape, a forward call on the internal layout, and a JSON config for saving.
+import { normalizeDevice } from '../device.js';
+import { keep } from '../memory.js';
+import type { Device, Tensor } from '../tensor.js';
+
+/**
+ * A per-example shape, without the batch dim, as Keras writes it: images are [height, width,
+ * channels]. Inside the model, 4-D tensors are NCHW with channels-last strides.
+ */
+export type Shape = number[];
+
+/** What a forward call needs to know. */
+export interface CallContext {
+  /** Dropout active and batch norm on batch statistics (fit), or not (evaluate, predict). */
+  training: boolean;
+}
+
+/** Arguments every layer takes. */
+export interface LayerArgs {
+  /** Unique within a model; default: the snake_case class name, numbered (conv2d, conv2d_1, ...). */
+  name?: string;
+  /** The per-example input shape, for the first layer of a model (e.g. [32, 32, 3]). */
+  inputShape?: Shape;
+  /** Whether the optimizer updates the layer's weights (default true). */
+  trainable?: boolean;
+}
+
+/** A named weight of a layer. */
+export interface Weight {
+  name: string;
+  tensor: Tensor;
+  /** Updated by the optimizer (kernels, biases) or by the layer itself (batch norm statistics). */
+  trainable: boolean;
+}
+
+/** Base of all layers. */
+export abstract class Layer {
+  name: string | undefined;
+  readonly inputShape: Shape | undefined;
+  trainable: boolean;
+  #weights: Weight[] = [];
+  #builtFor: Shape | null = null;
+
+  constructor(args: LayerArgs = {}) {
+    if (args.name !== undefined && (typeof args.name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(args.name))) {
+      throw new TypeError(`${this.className}: name must be a non-empty string of letters, digits, '_', '.' and '-', got ${JSON.stringify(args.name)}`);
+    }
+    this.name = args.name;
+    if (args.inputShape !== undefined) this.inputShape = checkShape(this.className, 'inputShape', args.inputShape);
+    this.trainable = args.trainable ?? true;
+  }
+
+  /** The Keras class name, e.g. 'Conv2D': the name of the layer's class. */
+  get className(): string {
+    return this.constructor.name;
+  }
+
+  /** The per-example output shape for a per-example input shape; throws a RangeError naming both if the input does not fit. */
+  abstract computeOutputShape(inputShape: Shape): Shape;
+
+  /** The forward pass on a batch in the internal layout (NCHW for images). */
+  abstract call(x: Tensor, ctx: CallContext): Tensor;
+
+  /** The constructor arguments that recreate this layer (JSON-safe). */
+  getConfig(): Record<string, unknown> {
+    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable };
+    if (this.inputShape) config.inputShape = this.inputShape;
+    return config;
+  }
+
+  /** True once the weights exist. */
+  get built(): boolean {
+    return this.#builtFor !== null;
+  }
+
+  /** Creates the weights for `inputShape` on `device` (once; later calls check the shape). */
+  build(inputShape: Shape, device: Device): void {
+    if (this.#builtFor) {
+      if (this.#builtFor.join() !== inputShape.join()) {
+        throw new RangeError(`${this.name}: built for input shape [${this.#builtFor}], called with [${inputShape}]`);
+      }
+      return;
+    }
+    this.computeOutputShape(inputShape);
+    this.createWeights(inputShape, device);
+    this.#builtFor = [...inputShape];
+  }
+
+  /** Subclasses with weights create them here, through {@link Layer.addWeight}. */
+  protected createWeights(_inputShape: Shape, _device: Device): void {}
+
+  /** Registers a weight; trainable ones require grad. The tensor is kept out of every tidy(). */
+  protected addWeight(name: string, tensor: Tensor, trainable: boolean): Tensor {
+    const t = keep(trainable && this.trainable ? tensor.setRequiresGrad() : tensor);
+    this.#weights.push({ name, tensor: t, trainable });
+    return t;
+  }
+
+  /** The weight called `name`. */
+  protected weight(name: string): Tensor {
+    const w = this.#weights.find((w) => w.name === name);
+    if (!w) throw new Error(`${this.name}: has no weight '${name}' (is it built?)`);
+    return w.tensor;
+  }
+
+  /** The layer's weights, in creation order. */
+  get weights(): readonly Weight[] {
+    return this.#weights;
+  }
+
+  /** Weights the optimizer updates. */
+  get trainableWeights(): Tensor[] {
+    return this.trainable ? this.#weights.filter((w) => w.trainable).map((w) => w.tensor) : [];
+  }
+
+  /** The number of weight elements. */
+  countParams(): number {
+    return this.#weights.reduce((n, w) => n + w.tensor.numel, 0);
+  }
+
+  /** Moves every weight to `device` (new tensors; the old ones are freed). */
+  moveTo(device: Device): void {
+    this.#weights = this.#weights.map((w) => {
+      if (w.tensor.device === normalizeDevice(device)) return w;
+      const moved = keep(w.tensor.detach().to(device));
+      if (w.tensor.requiresGrad) moved.setRequiresGrad();
+      w.tensor.dispose();
+      return { ...w, tensor: moved };
+    });
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    for (const w of this.#weights) w.tensor.dispose();
+    this.#weights = [];
+    this.#builtFor = null;
+  }
+}
+
+/** Checks a shape argument: positive integers. */
+export function checkShape(owner: string, what: string, shape: unknown): Shape {
+  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new RangeError(`${owner}: ${what} must be an array of positive integers, got ${JSON.stringify(shape)}`);
+  }
+  return [...shape];
+}
+
+/** Reads a Keras size argument: one positive integer, or a [height, width] pair. */
+export function size2(owner: string, what: string, value: unknown): [number, number] {
+  const pair = typeof value === 'number' ? [value, value] : value;
+  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new RangeError(`${owner}: ${what} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
+  }
+  return [pair[0], pair[1]];
+}
+
+/** Throws unless `inputShape` has `rank` dims (per example). */
+export function expectRank(layer: Layer, inputShape: Shape, rank: number, what: string): void {
+  if (inputShape.length !== rank) {
+    throw new RangeError(`${layer.name ?? layer.className}: expects ${what} (rank ${rank} per example), got input shape [${inputShape}]`);
+  }
+}
+
+/** The options a Keras padding argument may take. */
+export type Padding = 'valid' | 'same';
+
+export function checkPadding(owner: string, padding: unknown): Padding {
+  if (padding !== 'valid' && padding !== 'same') {
+    throw new RangeError(`${owner}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
+  }
+  return padding;
+}
+
+/** Output length along one dim for 'valid' or 'same' padding, as Keras computes it. */
+export function convOutputLength(length: number, window: number, stride: number, padding: Padding, dilation = 1): number {
+  if (padding === 'same') return Math.ceil(length / stride);
+  return Math.floor((length - dilation * (window - 1) - 1) / stride) + 1;
+}

@@ -1,0 +1,106 @@
+// Pooling layers: MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D, with Keras's
+// 'valid' and 'same' padding.
+import { ones } from '../create.js';
+import * as ops from '../ops.js';
+import type { Tensor } from '../tensor.js';
+import { Layer, checkPadding, convOutputLength, expectRank, size2, type LayerArgs, type Padding, type Shape } from './layer.js';
+
+/** Arguments of the 2-D pooling layers. */
+export interface Pooling2DArgs extends LayerArgs {
+  /** The window, one size or [height, width] (default 2). */
+  poolSize?: number | [number, number];
+  /** Default: poolSize. */
+  strides?: number | [number, number];
+  /** 'valid' (default) or 'same' (output size ceil(input / stride); padding is ignored by the pooling). */
+  padding?: Padding;
+  /** Only 'channelsLast', Keras's default, is supported. */
+  dataFormat?: 'channelsLast' | 'channels_last';
+}
+
+abstract class Pooling2D extends Layer {
+  readonly poolSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: Padding;
+
+  constructor(args: Pooling2DArgs = {}) {
+    super(args);
+    const owner = this.className;
+    this.poolSize = size2(owner, 'poolSize', args.poolSize ?? 2);
+    this.strides = size2(owner, 'strides', args.strides ?? this.poolSize);
+    this.padding = checkPadding(owner, args.padding ?? 'valid');
+    if (args.dataFormat !== undefined && args.dataFormat !== 'channelsLast' && args.dataFormat !== 'channels_last') {
+      throw new RangeError(`${owner}: only dataFormat 'channelsLast' is supported, got ${JSON.stringify(args.dataFormat)}`);
+    }
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    expectRank(this, inputShape, 3, 'images [height, width, channels]');
+    const [h, w, c] = inputShape;
+    const out = [h, w].map((size, k) => convOutputLength(size, this.poolSize[k], this.strides[k], this.padding));
+    if (out.some((n) => n < 1)) {
+      throw new RangeError(`${this.name}: the ${this.poolSize.join('x')} pool does not fit the input shape [${inputShape}] with padding '${this.padding}'`);
+    }
+    return [out[0], out[1], c];
+  }
+
+  /** [left, right, top, bottom] padding for 'same': the odd pixel at the end, as Keras. */
+  protected samePads(x: Tensor): number[] {
+    const [h, w] = x.shape.slice(2);
+    const pads = [w, h].map((size, k) => {
+      const i = 1 - k;
+      const total = Math.max((Math.ceil(size / this.strides[i]) - 1) * this.strides[i] + this.poolSize[i] - size, 0);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    });
+    return pads.flat();
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding };
+  }
+}
+
+/** Max over each window. */
+export class MaxPooling2D extends Pooling2D {
+  call(x: Tensor): Tensor {
+    const pads = this.padding === 'same' ? this.samePads(x) : [0, 0, 0, 0];
+    // Padding with -infinity keeps it out of every max.
+    const input = pads.some((p) => p > 0) ? x.pad(pads, -Infinity) : x;
+    return ops.maxPool2d(input, this.poolSize, { stride: this.strides });
+  }
+}
+
+/** Mean over each window; with 'same', padding is excluded from the mean, as Keras. */
+export class AveragePooling2D extends Pooling2D {
+  call(x: Tensor): Tensor {
+    const pads = this.padding === 'same' ? this.samePads(x) : [0, 0, 0, 0];
+    if (!pads.some((p) => p > 0)) return ops.avgPool2d(x, this.poolSize, { stride: this.strides });
+    // Average of the padded input divided by the fraction of each window that is real input.
+    const sums = ops.avgPool2d(x.pad(pads), this.poolSize, { stride: this.strides });
+    const mask = ones([1, 1, ...x.shape.slice(2)], { device: x.device }).pad(pads);
+    return sums.div(ops.avgPool2d(mask, this.poolSize, { stride: this.strides }));
+  }
+}
+
+/** Arguments of {@link GlobalAveragePooling2D}: `keepdims` keeps [1, 1, channels] (default false: [channels]). */
+export interface GlobalPooling2DArgs extends LayerArgs {
+  keepdims?: boolean;
+}
+
+/** The mean over height and width: [h, w, c] → [c]. */
+export class GlobalAveragePooling2D extends Layer {
+  readonly keepdims: boolean;
+  constructor(args: GlobalPooling2DArgs = {}) {
+    super(args);
+    this.keepdims = args.keepdims ?? false;
+  }
+  computeOutputShape(inputShape: Shape): Shape {
+    expectRank(this, inputShape, 3, 'images [height, width, channels]');
+    return this.keepdims ? [1, 1, inputShape[2]] : [inputShape[2]];
+  }
+  call(x: Tensor): Tensor {
+    return x.mean([2, 3], this.keepdims);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), keepdims: this.keepdims };
+  }
+}
