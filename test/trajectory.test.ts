@@ -2,8 +2,9 @@
 // functional ops, trains 50 steps with Adam and 50 with SGD + Nesterov from PyTorch's initial
 // weights on PyTorch's batches (scripts/reference/trajectory.py). Every step's loss and the final
 // weights must agree with PyTorch's within 1e-4 relative.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tl from '../lib/index.js';
+import { useOneThread } from './helpers/models.js';
 import { expectClose, loadReference, refTensor, type RefValue } from './helpers/reference.js';
 
 const { ops, optim } = tl;
@@ -41,15 +42,7 @@ function train(makeOptimizer: (params: tl.Tensor[]) => tl.optim.Optimizer): { lo
 }
 
 describe('reference CNN trajectories match PyTorch', () => {
-  // The reference runs on one thread. A different thread count changes the order of float sums
-  // in conv and matmul; over 50 Adam steps that alone moves PyTorch's own weights by up to
-  // ~1e-3 relative, so both sides must use the same count.
-  let threads = 0;
-  beforeAll(() => {
-    threads = tl.getNumThreads();
-    tl.setNumThreads(1);
-  });
-  afterAll(() => tl.setNumThreads(threads));
+  useOneThread();
 
   it('has the 361,034 parameters of the reference model', () => {
     expect(ref.params).toBe(361034);

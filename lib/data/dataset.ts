@@ -51,9 +51,14 @@ export class TensorDataset implements Dataset {
   readonly inputShape: Shape;
   #onDevice: { device: Device; x: Tensor; y: Tensor } | null = null;
 
+  /**
+   * `owned` (default false): the dataset owns x and y and frees them in {@link TensorDataset.dispose};
+   * otherwise it frees only the device copies it made.
+   */
   constructor(
     readonly x: Tensor,
     readonly y: Tensor,
+    private readonly owned = false,
   ) {
     const [n, ...shape] = x.shape;
     if (y.shape[0] !== n) {
@@ -84,12 +89,21 @@ export class TensorDataset implements Dataset {
     }
   }
 
-  /** The first `count` examples and the rest, as two datasets sharing storage. */
+  /** The first `count` examples and the rest, as two datasets of views (free them with dispose()). */
   split(count: number): [TensorDataset, TensorDataset] {
-    return [
-      new TensorDataset(keep(this.x.narrow(0, 0, count)), keep(this.y.narrow(0, 0, count))),
-      new TensorDataset(keep(this.x.narrow(0, count, this.size - count)), keep(this.y.narrow(0, count, this.size - count))),
-    ];
+    const part = (start: number, length: number) => new TensorDataset(keep(this.x.narrow(0, start, length)), keep(this.y.narrow(0, start, length)), true);
+    return [part(0, count), part(count, this.size - count)];
+  }
+
+  /** Frees the device copies, and x and y if the dataset owns them. */
+  dispose(): void {
+    this.#onDevice?.x.dispose();
+    this.#onDevice?.y.dispose();
+    this.#onDevice = null;
+    if (this.owned) {
+      this.x.dispose();
+      this.y.dispose();
+    }
   }
 
   // Uploads once per device and keeps the copy.

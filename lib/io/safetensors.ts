@@ -1,7 +1,8 @@
 // The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian
 // header length, a JSON header naming each tensor's dtype, shape and byte range, then the raw
 // little-endian data. Writes are atomic: a temporary file, then a rename.
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.js';
 import type { Dtype, Tensor } from '../tensor.js';
 
 const TO_FORMAT: Partial<Record<Dtype, string>> = {
@@ -14,24 +15,33 @@ const TO_FORMAT: Partial<Record<Dtype, string>> = {
   uint8: 'U8',
   bool: 'BOOL',
 };
-const FROM_FORMAT = Object.fromEntries(Object.entries(TO_FORMAT).map(([d, f]) => [f, d])) as Record<string, Dtype>;
-const BYTES: Record<string, number> = { F32: 4, F64: 8, I8: 1, I16: 2, I32: 4, I64: 8, U8: 1, BOOL: 1 };
+// Maps, not objects: a header dtype such as "toString" must not find Object.prototype's members.
+const FROM_FORMAT = new Map(Object.entries(TO_FORMAT).map(([d, f]) => [f, d as Dtype]));
+const BYTES = new Map([['F32', 4], ['F64', 8], ['I8', 1], ['I16', 2], ['I32', 4], ['I64', 8], ['U8', 1], ['BOOL', 1]]);
 
-/** A tensor as stored: its dtype, shape and raw little-endian bytes. */
+/** A tensor as stored: its dtype, shape and raw little-endian bytes (a view into the file's buffer, not necessarily aligned). */
 export interface StoredTensor {
   dtype: Dtype;
   shape: number[];
   bytes: Uint8Array;
 }
 
-/** Writes `tensors` (name → tensor, in order) and string `metadata` to `path`, atomically. */
+/**
+ * Writes `tensors` (name → tensor, in order) and string `metadata` (default none) to `path`,
+ * atomically: readers see the old file or the complete new one, never a part.
+ */
 export async function writeSafetensors(path: string, tensors: [string, Tensor][], metadata: Record<string, string> = {}): Promise<void> {
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') throw new TypeError(`safetensors: cannot write ${path}: metadata '${key}' must be a string, got ${typeof value}`);
+  }
   const header: Record<string, unknown> = { __metadata__: metadata };
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, tensor] of tensors) {
+    // A repeated name would keep one header entry but both data chunks: a corrupt file.
+    if (name === '__metadata__' || Object.hasOwn(header, name)) throw new RangeError(`safetensors: cannot write ${path}: the tensor name '${name}' is reserved or repeated`);
     const format = TO_FORMAT[tensor.dtype];
-    if (!format) throw new TypeError(`safetensors: cannot store '${name}' of dtype ${tensor.dtype}`);
+    if (!format) throw new TypeError(`safetensors: cannot write ${path}: '${name}' has dtype ${tensor.dtype}, which is not supported`);
     const data = tensor.data<Dtype>();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     header[name] = { dtype: format, shape: tensor.shape, data_offsets: [offset, offset + bytes.length] };
@@ -43,20 +53,15 @@ export async function writeSafetensors(path: string, tensors: [string, Tensor][]
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const file = await open(temp, 'w');
-  try {
-    await file.write(head);
-    await file.write(Buffer.from(json));
-    for (const chunk of chunks) await file.write(chunk);
-    await file.sync();
-  } catch (error) {
-    await file.close();
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await file.close();
-  await rename(temp, path);
+  await writeFileAtomic(path, [head, json, ...chunks]);
+}
+
+interface HeaderEntry {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  begin: number;
+  end: number;
 }
 
 /** Reads a safetensors file; every inconsistency is an error naming the file and what is wrong. */
@@ -67,29 +72,56 @@ export async function readSafetensors(path: string): Promise<{ tensors: Map<stri
   const fail = (what: string): never => {
     throw new Error(`${path}: not a valid safetensors file: ${what}`);
   };
-  if (buffer.length < 8) fail(`only ${buffer.length} bytes`);
+  if (buffer.length < 8) fail(`only ${buffer.length} bytes, fewer than the 8-byte header length`);
   const headerLength = Number(buffer.readBigUInt64LE(0));
   if (8 + headerLength > buffer.length) fail(`truncated: the header needs ${headerLength} bytes, the file has ${buffer.length - 8} after the length`);
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
     header = JSON.parse(buffer.subarray(8, 8 + headerLength).toString('utf8'));
   } catch {
     return fail('the header is not JSON');
   }
-  const dataStart = 8 + headerLength;
-  const tensors = new Map<string, StoredTensor>();
+  if (!isObject(header)) return fail('the header is not a JSON object');
+  const metadata = header.__metadata__ ?? {};
+  if (!isObject(metadata) || !Object.values(metadata).every((v) => typeof v === 'string')) fail('__metadata__ is not an object of strings');
+
+  const entries: HeaderEntry[] = [];
   for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const entry = value as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const dtype = FROM_FORMAT[entry?.dtype];
-    if (!dtype) fail(`'${name}' has unsupported dtype ${JSON.stringify(entry?.dtype)}`);
-    const [begin, end] = entry.data_offsets ?? [];
-    const count = (entry.shape ?? []).reduce((a: number, b: number) => a * b, 1);
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || end - begin !== count * BYTES[entry.dtype]) {
-      fail(`'${name}' has byte range [${begin}, ${end}], which does not hold shape [${entry.shape}] of ${entry.dtype}`);
+    if (!isObject(value)) return fail(`'${name}' is not an object`);
+    const { dtype: format, shape, data_offsets: offsets } = value;
+    const dtype = typeof format === 'string' ? FROM_FORMAT.get(format) : undefined;
+    if (!dtype) return fail(`'${name}' has unsupported dtype ${JSON.stringify(format)} (supported: ${[...FROM_FORMAT.keys()].join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return fail(`'${name}' has shape ${JSON.stringify(shape)}, not a list of sizes`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
+      return fail(`'${name}' has data_offsets ${JSON.stringify(offsets)}, not a [begin, end] byte range`);
     }
-    if (dataStart + end > buffer.length) fail(`truncated: '${name}' ends at byte ${dataStart + end}, the file has ${buffer.length}`);
-    tensors.set(name, { dtype, shape: entry.shape, bytes: new Uint8Array(buffer.buffer, buffer.byteOffset + dataStart + begin, end - begin) });
+    const [begin, end] = offsets as [number, number];
+    const needed = shape.reduce((a: number, b: number) => a * b, 1) * BYTES.get(format as string)!;
+    if (end - begin !== needed) {
+      fail(`'${name}' has byte range [${begin}, ${end}] (${end - begin} bytes), which does not hold shape [${shape}] of ${format} (${needed} bytes)`);
+    }
+    entries.push({ name, dtype, shape, begin, end });
   }
-  return { tensors, metadata: (header.__metadata__ as Record<string, string>) ?? {} };
+
+  // The spec asks the byte ranges to tile the data exactly: no overlap, no gap, nothing after.
+  const dataStart = 8 + headerLength;
+  const dataLength = buffer.length - dataStart;
+  let covered = 0;
+  for (const entry of [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
+    if (entry.begin !== covered) fail(`'${entry.name}' starts at data byte ${entry.begin}, expected ${covered} (the byte ranges overlap or leave a gap)`);
+    if (entry.end > dataLength) fail(`truncated: '${entry.name}' ends at data byte ${entry.end}, the file has ${dataLength} bytes of data`);
+    covered = entry.end;
+  }
+  if (covered !== dataLength) fail(`${dataLength - covered} bytes after the last tensor's data`);
+
+  const tensors = new Map<string, StoredTensor>();
+  for (const { name, dtype, shape, begin, end } of entries) {
+    tensors.set(name, { dtype, shape, bytes: new Uint8Array(buffer.buffer, buffer.byteOffset + dataStart + begin, end - begin) });
+  }
+  return { tensors, metadata: metadata as Record<string, string> };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,6 @@
 // Training callbacks: the Callback base, History, EarlyStopping and ModelCheckpoint.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Tensor } from '../tensor.js';
 import type { Sequential } from './sequential.js';
 
@@ -58,8 +60,9 @@ export class CallbackList {
     for (const c of this.callbacks) {
       const fn = (c as CallbackHooks)[hook] as ((...a: unknown[]) => unknown) | undefined;
       if (typeof fn !== 'function') continue;
-      const result = fn.apply(c, args);
-      if (result instanceof Promise) await result;
+      const result = fn.apply(c, args) as PromiseLike<unknown> | undefined;
+      // Any thenable counts, not only this realm's Promise; sync hooks cost no microtask.
+      if (typeof result?.then === 'function') await result;
     }
   }
 
@@ -82,13 +85,31 @@ export class History extends Callback {
 /** How a monitored value improves: 'min', 'max', or 'auto' (max for accuracies, else min). */
 export type MonitorMode = 'auto' | 'min' | 'max';
 
-function improves(monitor: string, mode: MonitorMode, minDelta: number): (current: number, best: number) => boolean {
-  const max = mode === 'max' || (mode === 'auto' && /acc/.test(monitor));
+function maximizes(monitor: string, mode: MonitorMode): boolean {
+  return mode === 'max' || (mode === 'auto' && /acc/.test(monitor));
+}
+
+function improves(max: boolean, minDelta: number): (current: number, best: number) => boolean {
   return max ? (c, b) => c - minDelta > b : (c, b) => c + minDelta < b;
 }
 
+// As Keras: the best starts at the worst value, so that a NaN never counts as an improvement.
+function worst(max: boolean): number {
+  return max ? -Infinity : Infinity;
+}
+
+// An argument as the user wrote it: NaN stays NaN, strings keep their quotes.
+function show(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+function checkMonitor(owner: string, monitor: unknown): string {
+  if (typeof monitor !== 'string' || monitor === '') throw new TypeError(`${owner}: monitor must be a non-empty string, got ${show(monitor)}`);
+  return monitor;
+}
+
 function checkMode(owner: string, mode: unknown): MonitorMode {
-  if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new RangeError(`${owner}: mode must be 'auto', 'min' or 'max', got ${JSON.stringify(mode)}`);
+  if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new RangeError(`${owner}: mode must be 'auto', 'min' or 'max', got ${show(mode)}`);
   return mode;
 }
 
@@ -119,8 +140,10 @@ export class EarlyStopping extends Callback {
   stoppedEpoch = 0;
   /** The best epoch so far. */
   bestEpoch = 0;
-  best = Number.NaN;
+  /** The best value so far (Infinity, or -Infinity when maximizing, before the first). */
+  best: number;
   private readonly better: (current: number, best: number) => boolean;
+  private readonly max: boolean;
   private readonly baseline: number | null;
   private readonly startFromEpoch: number;
   private wait = 0;
@@ -129,20 +152,25 @@ export class EarlyStopping extends Callback {
 
   constructor(args: EarlyStoppingArgs = {}) {
     super();
-    this.monitor = args.monitor ?? 'val_loss';
+    this.monitor = checkMonitor('EarlyStopping', args.monitor ?? 'val_loss');
     this.patience = args.patience ?? 0;
-    const minDelta = Math.abs(args.minDelta ?? 0);
-    if (!Number.isInteger(this.patience) || this.patience < 0) throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${args.patience}`);
-    this.better = improves(this.monitor, checkMode('EarlyStopping', args.mode ?? 'auto'), minDelta);
+    if (!Number.isInteger(this.patience) || this.patience < 0) throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${show(args.patience)}`);
+    const minDelta = args.minDelta ?? 0;
+    if (typeof minDelta !== 'number' || !Number.isFinite(minDelta)) throw new RangeError(`EarlyStopping: minDelta must be a finite number, got ${show(args.minDelta)}`);
     this.baseline = args.baseline ?? null;
-    this.restoreBestWeights = args.restoreBestWeights ?? false;
+    if (this.baseline !== null && (typeof this.baseline !== 'number' || Number.isNaN(this.baseline))) throw new RangeError(`EarlyStopping: baseline must be a number or null, got ${show(args.baseline)}`);
     this.startFromEpoch = args.startFromEpoch ?? 0;
+    if (!Number.isInteger(this.startFromEpoch) || this.startFromEpoch < 0) throw new RangeError(`EarlyStopping: startFromEpoch must be a non-negative integer, got ${show(args.startFromEpoch)}`);
+    this.max = maximizes(this.monitor, checkMode('EarlyStopping', args.mode ?? 'auto'));
+    this.better = improves(this.max, Math.abs(minDelta));
+    this.best = worst(this.max);
+    this.restoreBestWeights = args.restoreBestWeights ?? false;
   }
 
   onTrainBegin(): void {
     this.wait = 0;
     this.stoppedEpoch = 0;
-    this.best = Number.NaN;
+    this.best = worst(this.max);
     this.bestEpoch = 0;
     this.releaseBest();
   }
@@ -155,9 +183,13 @@ export class EarlyStopping extends Callback {
       return;
     }
     if (epoch < this.startFromEpoch) return;
-    if (this.restoreBestWeights && this.bestWeights === null) this.bestWeights = this.model.getWeights();
+    if (this.restoreBestWeights && this.bestWeights === null) {
+      // Until something improves, the first watched epoch is the best one.
+      this.bestWeights = this.model.getWeights();
+      this.bestEpoch = epoch;
+    }
     this.wait += 1;
-    if (Number.isNaN(this.best) || this.better(current, this.best)) {
+    if (this.better(current, this.best)) {
       this.best = current;
       this.bestEpoch = epoch;
       if (this.restoreBestWeights) {
@@ -211,40 +243,63 @@ export class ModelCheckpoint extends Callback {
   readonly saveWeightsOnly: boolean;
   /** Paths written so far. */
   readonly saved: string[] = [];
-  best = Number.NaN;
+  /** The best value so far (Infinity, or -Infinity when maximizing, before the first). */
+  best: number;
   private readonly better: (current: number, best: number) => boolean;
 
   constructor(args: ModelCheckpointArgs) {
     super();
     if (typeof args?.filepath !== 'string' || args.filepath === '') throw new TypeError('ModelCheckpoint: filepath must be a non-empty string');
     this.filepath = args.filepath;
-    this.monitor = args.monitor ?? 'val_loss';
+    this.monitor = checkMonitor('ModelCheckpoint', args.monitor ?? 'val_loss');
     this.saveBestOnly = args.saveBestOnly ?? false;
     this.saveWeightsOnly = args.saveWeightsOnly ?? false;
-    this.better = improves(this.monitor, checkMode('ModelCheckpoint', args.mode ?? 'auto'), 0);
+    const max = maximizes(this.monitor, checkMode('ModelCheckpoint', args.mode ?? 'auto'));
+    this.better = improves(max, 0);
+    this.best = worst(max);
+    // A bad placeholder fails here, not after the first epoch has trained.
+    formatPath(this.filepath, {}, true);
   }
 
   async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
     if (this.saveBestOnly) {
       const current = logs[this.monitor];
       if (current === undefined) throw new RangeError(`ModelCheckpoint: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')})`);
-      if (!Number.isNaN(this.best) && !this.better(current, this.best)) return;
+      if (!this.better(current, this.best)) return;
       this.best = current;
     }
     const path = formatPath(this.filepath, { epoch: epoch + 1, ...logs });
-    if (this.saveWeightsOnly) await this.model.saveWeights(path);
-    else await this.model.save(path);
+    if (this.saveWeightsOnly) {
+      // As Keras, create the folders a formatted path names.
+      await mkdir(dirname(path), { recursive: true });
+      await this.model.saveWeights(path);
+    } else {
+      await this.model.save(path);
+    }
     this.saved.push(path);
   }
 }
 
-/** Fills `{name}`, `{name:02d}` and `{name:.3f}` placeholders from `values`. */
-export function formatPath(template: string, values: Record<string, number>): string {
-  return template.replace(/\{(\w+)(?::(0?)(\d*)(?:\.(\d+))?([df]))?\}/g, (_match, key: string, zero: string, width: string, precision: string, type: string) => {
+/**
+ * Fills `{name}`, `{name:02d}`, `{name:.3f}` and `{name:08.3f}` placeholders from `values`, as
+ * Python's str.format does. With `checkOnly`, only checks the placeholders' syntax.
+ */
+export function formatPath(template: string, values: Record<string, number>, checkOnly = false): string {
+  return template.replace(/\{([^{}]*)\}/g, (match, field: string) => {
+    const spec = /^(\w+)(?::(0?)(\d*)(?:\.(\d+))?([df]?))?$/.exec(field);
+    if (!spec || (spec[4] !== undefined && spec[5] !== 'f')) {
+      throw new RangeError(`ModelCheckpoint: unsupported placeholder ${match} in filepath (use {name}, {name:02d} or {name:.3f})`);
+    }
+    if (checkOnly) return match;
+    const [, key, zero, width, precision, type] = spec;
     const value = values[key];
     if (value === undefined) throw new RangeError(`ModelCheckpoint: filepath names '${key}', which is not in the logs (available: ${Object.keys(values).join(', ')})`);
     let text = type === 'f' ? value.toFixed(precision === undefined ? 6 : Number(precision)) : type === 'd' ? String(Math.trunc(value)) : String(value);
-    if (width) text = text.padStart(Number(width), zero ? '0' : ' ');
+    if (width) {
+      // Zero padding goes after the sign: -01.5, not 0-1.5.
+      const sign = zero && text.startsWith('-') ? '-' : '';
+      text = sign + text.slice(sign.length).padStart(Number(width) - sign.length, zero ? '0' : ' ');
+    }
     return text;
   });
 }

@@ -3,6 +3,7 @@
 // logits), which is stable where log(softmax(x)) is not.
 import { camelCase } from '../nn/initializers.js';
 import * as ops from '../ops.js';
+import { tidy } from '../memory.js';
 import type { Tensor } from '../tensor.js';
 
 /** Loss names, in camelCase or snake_case. */
@@ -96,8 +97,7 @@ function checkLabels(labels: Tensor, classes: number): void {
     throw new TypeError(`sparse categorical labels must be integers, got ${labels.dtype} (use int32 or int64 labels, or categoricalCrossentropy for one-hot targets)`);
   }
   if (labels.numel === 0) return;
-  const low = labels.min().item() as number;
-  const high = labels.max().item() as number;
+  const [low, high] = tidy(() => [labels.min().item() as number, labels.max().item() as number]);
   if (low < 0 || high >= classes) throw new RangeError(`labels must be in [0, ${classes}) for a model with ${classes} outputs, got label ${low < 0 ? low : high}`);
 }
 

@@ -1,13 +1,16 @@
 // Saving and loading: the architecture as JSON (model.json) and the weights as safetensors
 // (model.safetensors), both written atomically (a temporary file, then a rename).
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { tensor } from '../create.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { readSafetensors, writeSafetensors, type StoredTensor } from '../io/safetensors.js';
 import { LAYER_CLASSES } from '../nn/index.js';
 import type { Layer } from '../nn/layer.js';
 import type { Tensor } from '../tensor.js';
-import { Sequential, type CompileArgs } from './sequential.js';
+import type { OptimizerOptions } from '../native.js';
+import type { LossSpec } from './losses.js';
+import { makeOptimizer, Sequential, type MetricName } from './sequential.js';
 
 const FORMAT = 'torchlet.Sequential';
 const ARCHITECTURE = 'model.json';
@@ -20,18 +23,8 @@ interface SavedModel {
   name: string;
   inputShape: number[];
   layers: { className: string; config: Record<string, unknown> }[];
-  compile: CompileArgs | null;
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await writeFile(temp, text);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  /** The optimizer by name with its hyper-parameters, the loss and the metrics. */
+  compile: { optimizer: { name: string; config: OptimizerOptions }; loss: LossSpec; metrics: MetricName[] } | null;
 }
 
 /** See {@link Sequential.save}. */
@@ -44,15 +37,16 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
     name: model.name,
     inputShape: model.inputShape!,
     layers: model.layers.map((layer) => ({ className: layer.className, config: layer.getConfig() })),
-    compile: compiled && { optimizer: compiled.optimizer.toLowerCase() as CompileArgs['optimizer'], loss: compiled.loss, metrics: compiled.metrics },
+    compile: compiled && { optimizer: { name: model.optimizer!.name, config: model.optimizer!.options }, loss: compiled.loss, metrics: compiled.metrics },
   };
   await mkdir(dir, { recursive: true });
   await saveWeightsOf(model, join(dir, WEIGHTS));
-  await writeAtomic(join(dir, ARCHITECTURE), JSON.stringify(saved, null, 2) + '\n');
+  await writeFileAtomic(join(dir, ARCHITECTURE), [JSON.stringify(saved, null, 2) + '\n']);
 }
 
 /** See {@link Sequential.saveWeights}. */
 export async function saveWeightsOf(model: Sequential, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   await writeSafetensors(path, model.namedWeights(), { format: 'torchlet', model: model.name });
 }
 
@@ -73,7 +67,7 @@ export async function loadWeightsInto(model: Sequential, path: string): Promise<
   const problems: string[] = [];
   for (const [name, weight] of named) {
     const stored = tensors.get(name);
-    if (!stored) problems.push(`missing '${name}'`);
+    if (!stored) problems.push(`missing '${name}' (shape [${weight.shape}] in the model)`);
     else if (stored.shape.join() !== weight.shape.join()) problems.push(`'${name}' has shape [${stored.shape}] in the file, [${weight.shape}] in the model`);
   }
   const known = new Set(named.map(([name]) => name));
@@ -102,14 +96,25 @@ export async function loadModel(dir: string): Promise<Sequential> {
   if (saved?.format !== FORMAT || saved.version !== 1 || !Array.isArray(saved.layers)) {
     throw new Error(`loadModel: ${path} is not a torchlet model (format '${saved?.format}', version ${saved?.version})`);
   }
-  const layers: Layer[] = saved.layers.map(({ className, config }, k) => {
-    const Class = LAYER_CLASSES[className];
-    if (!Class) throw new Error(`loadModel: layer ${k} has unknown class '${className}'`);
-    return new Class(config as never);
+  const layers: Layer[] = saved.layers.map((entry, k) => {
+    const { className, config } = entry ?? {};
+    // hasOwn: a className such as 'constructor' must not find Object.prototype's members.
+    if (typeof className !== 'string' || !Object.hasOwn(LAYER_CLASSES, className)) {
+      throw new Error(`loadModel: ${path}: layer ${k} has unknown class ${JSON.stringify(className)} (known: ${Object.keys(LAYER_CLASSES).join(', ')})`);
+    }
+    try {
+      return new LAYER_CLASSES[className](config as never);
+    } catch (error) {
+      if (error instanceof Error) error.message = `loadModel: ${path}: layer ${k} (${className}): ${error.message}`;
+      throw error;
+    }
   });
   const model = new Sequential(layers, { name: saved.name });
   model.build(saved.inputShape);
   await loadWeightsInto(model, join(dir, WEIGHTS));
-  if (saved.compile) model.compile(saved.compile);
+  if (saved.compile) {
+    const { optimizer, loss, metrics } = saved.compile;
+    model.compile({ optimizer: makeOptimizer(String(optimizer?.name), optimizer?.config), loss, metrics });
+  }
   return model;
 }

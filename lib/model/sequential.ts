@@ -7,13 +7,14 @@ import { Activation } from '../nn/activation.js';
 import { Layer, type CallContext, type Shape } from '../nn/layer.js';
 import { Adam, AdamW } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import type { OptimizerOptions } from '../native.js';
 import { SGD } from '../optim/sgd.js';
 import type { Device, Tensor } from '../tensor.js';
 import type { History, Logs } from './callbacks.js';
 import { compileLoss, type CompiledLoss, type LossSpec } from './losses.js';
 import { loadWeightsInto, saveModel, saveWeightsOf } from './save.js';
 import { formatSummary } from './summary.js';
-import { evaluate, fit, predict, trainOnBatch, type EvaluateOptions, type FitOptions, type PredictOptions } from './training.js';
+import { evaluate, fit, predict, predictOnBatch, trainOnBatch, type EvaluateOptions, type FitOptions, type PredictOptions } from './training.js';
 
 /** Optimizer names compile() accepts (case-insensitive), with default hyper-parameters. */
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'Adam' | 'AdamW' | 'SGD';
@@ -37,10 +38,21 @@ export interface Compiled {
   loss: CompiledLoss;
   /** The metric names as the user spelled them ('accuracy' or 'acc'), for the logs. */
   metrics: MetricName[];
-  args: { optimizer: string; loss: LossSpec; metrics: MetricName[] };
+  args: { loss: LossSpec; metrics: MetricName[] };
 }
 
-const OPTIMIZERS: Record<string, () => Optimizer> = { adam: () => new Adam(), adamw: () => new AdamW(), sgd: () => new SGD() };
+const OPTIMIZERS: Record<string, (options?: OptimizerOptions) => Optimizer> = {
+  adam: (o) => new Adam(o),
+  adamw: (o) => new AdamW(o),
+  sgd: (o) => new SGD(o),
+};
+
+/** A new optimizer of the kind named (case-insensitive), with `options` over its defaults. */
+export function makeOptimizer(name: string, options?: OptimizerOptions): Optimizer {
+  const make = OPTIMIZERS[name.toLowerCase()];
+  if (!make) throw new RangeError(`compile: unknown optimizer ${JSON.stringify(name)} (expected 'adam', 'adamw', 'sgd' or an Optimizer)`);
+  return make(options);
+}
 
 /** Keras's to_snake_case: 'MaxPooling2D' → 'max_pooling2d', 'ReLU' → 're_lu'. */
 export function snakeCase(name: string): string {
@@ -205,8 +217,9 @@ export class Sequential {
     for (const m of metrics) {
       if (m !== 'accuracy' && m !== 'acc') throw new RangeError(`compile: unknown metric ${JSON.stringify(m)} (expected 'accuracy' or 'acc')`);
     }
-    this.#compiled = { optimizer, loss, metrics, args: { optimizer: typeof args.optimizer === 'string' ? args.optimizer : optimizer.name, loss: args.loss, metrics } };
+    this.#compiled = { optimizer, loss, metrics, args: { loss: args.loss, metrics } };
     if (this.#shapes) this.rebindOptimizer();
+    else if (this.inputShape) this.build();
   }
 
   /** @internal What compile() resolved; throws a clear error for `what` before compile(). */
@@ -268,6 +281,11 @@ export class Sequential {
     return predict(this, x, options);
   }
 
+  /** The model's outputs for one batch, in eval mode and without grad. */
+  predictOnBatch(x: Tensor): Tensor {
+    return predictOnBatch(this, x);
+  }
+
   /** One training step on one batch; returns its loss and metrics. */
   trainOnBatch(x: Tensor, y: Tensor): Logs {
     return trainOnBatch(this, x, y);
@@ -304,11 +322,7 @@ export class Sequential {
 }
 
 function resolveOptimizer(spec: unknown): Optimizer {
-  if (typeof spec === 'string') {
-    const make = OPTIMIZERS[spec.toLowerCase()];
-    if (!make) throw new RangeError(`compile: unknown optimizer ${JSON.stringify(spec)} (expected 'adam', 'adamw', 'sgd' or an Optimizer)`);
-    return make();
-  }
+  if (typeof spec === 'string') return makeOptimizer(spec);
   if (spec && typeof (spec as Optimizer).attach === 'function' && typeof (spec as Optimizer).step === 'function') return spec as Optimizer;
   throw new TypeError(`compile: optimizer must be a name ('adam', 'adamw', 'sgd') or an Optimizer, got ${spec === null ? 'null' : typeof spec}`);
 }

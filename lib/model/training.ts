@@ -7,7 +7,7 @@ import { keep, tidy } from '../memory.js';
 import { cat, Tensor } from '../tensor.js';
 import { CallbackList, History, type Callback, type CallbackHooks, type Logs } from './callbacks.js';
 import type { CompiledLoss } from './losses.js';
-import { ProgressBar, type ProgressOutput } from './progress.js';
+import { formatResult, ProgressBar, type ProgressOutput } from './progress.js';
 import type { Compiled, Sequential } from './sequential.js';
 
 /** Options of {@link Sequential.fit}, with Keras's names and defaults. */
@@ -152,38 +152,73 @@ function trainStep(model: Sequential, compiled: Compiled, batch: Batch, meter: M
   return loss;
 }
 
-/** See {@link Sequential.fit}. */
-export async function fit(model: Sequential, x: Tensor | Dataset, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
-  const compiled = model.requireCompiled('fit');
-  const options = optionsOf<FitOptions>(yOrOptions, maybeOptions);
+interface FitSettings {
+  epochs: number;
+  batchSize: number;
+  verbose: 0 | 1 | 2;
+  initialEpoch: number;
+  shuffle: boolean;
+}
+
+function fitSettings(options: FitOptions): FitSettings {
   for (const key of Object.keys(options)) {
     if (!FIT_OPTIONS.includes(key)) throw new RangeError(`fit: unknown option '${key}' (expected ${FIT_OPTIONS.join(', ')})`);
   }
   const epochs = positiveInteger('fit', 'epochs', options.epochs, 1);
-  const batchSize = positiveInteger('fit', 'batchSize', options.batchSize, 32);
-  const verbose = checkVerbose('fit', options.verbose, 1);
   const initialEpoch = options.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
     throw new RangeError(`fit: initialEpoch must be an integer in [0, epochs), got ${JSON.stringify(options.initialEpoch)}`);
   }
-  let train = toDataset(model, 'fit', x, yOrOptions);
+  return {
+    epochs,
+    initialEpoch,
+    batchSize: positiveInteger('fit', 'batchSize', options.batchSize, 32),
+    verbose: checkVerbose('fit', options.verbose, 1),
+    shuffle: options.shuffle ?? true,
+  };
+}
+
+// The training and validation datasets of a fit call. Datasets made here from tensors go into
+// `made`, for fit to free (their device copies and split views) when it ends.
+function fitData(model: Sequential, x: unknown, y: unknown, options: FitOptions, made: TensorDataset[]): { train: Dataset; validation: Dataset | null } {
+  const adopt = (d: Dataset): Dataset => {
+    if (d instanceof TensorDataset && d !== x && d !== options.validationData) made.push(d);
+    return d;
+  };
+  let train = adopt(toDataset(model, 'fit', x, y));
   let validation: Dataset | null = null;
-  if (options.validationSplit !== undefined && options.validationSplit !== 0) {
-    const split = options.validationSplit;
+  const split = options.validationSplit;
+  if (split !== undefined && split !== 0) {
     if (!(train instanceof TensorDataset)) throw new RangeError('fit: validationSplit needs tensors x and y; pass a Dataset as validationData instead');
     if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${JSON.stringify(split)}`);
     const held = Math.floor(train.size * split);
     if (held < 1 || held >= train.size) throw new RangeError(`fit: validationSplit ${split} of ${train.size} examples leaves no training or no validation data`);
-    [train, validation] = (train as TensorDataset).split(train.size - held);
+    [train, validation] = train.split(train.size - held).map(adopt);
   }
-  if (options.validationData !== undefined) {
-    const v = options.validationData;
-    validation = Array.isArray(v) ? toDataset(model, 'fit (validationData)', v[0], v[1]) : toDataset(model, 'fit (validationData)', v, undefined);
-  }
-  // Targets are checked once here, so that the step needs no per-batch check (a sync on CUDA).
-  compiled.loss.checkTargets(train.targets, model.outputShape);
-  if (validation) compiled.loss.checkTargets(validation.targets, model.outputShape);
+  const v = options.validationData;
+  if (v !== undefined) validation = adopt(Array.isArray(v) ? toDataset(model, 'fit (validationData)', v[0], v[1]) : toDataset(model, 'fit (validationData)', v, undefined));
+  return { train, validation };
+}
 
+/** See {@link Sequential.fit}. */
+export async function fit(model: Sequential, x: Tensor | Dataset, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+  const compiled = model.requireCompiled('fit');
+  const options = optionsOf<FitOptions>(yOrOptions, maybeOptions);
+  const settings = fitSettings(options);
+  const made: TensorDataset[] = [];
+  try {
+    const { train, validation } = fitData(model, x, yOrOptions, options, made);
+    // Targets are checked once here, so that the step needs no per-batch check (a sync on CUDA).
+    compiled.loss.checkTargets(train.targets, model.outputShape);
+    if (validation) compiled.loss.checkTargets(validation.targets, model.outputShape);
+    return await trainEpochs(model, compiled, settings, options, train, validation);
+  } finally {
+    made.forEach((d) => d.dispose());
+  }
+}
+
+async function trainEpochs(model: Sequential, compiled: Compiled, settings: FitSettings, options: FitOptions, train: Dataset, validation: Dataset | null): Promise<History> {
+  const { epochs, batchSize, verbose, initialEpoch, shuffle } = settings;
   const device = model.device;
   const steps = Math.ceil(train.size / batchSize);
   const history = new History();
@@ -201,16 +236,25 @@ export async function fit(model: Sequential, x: Tensor | Dataset, yOrOptions?: T
   for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
     await callbacks.call('onEpochBegin', epoch, {});
     const meter = new Meter(compiled.loss, compiled.metrics);
-    const batches = train.batches({ batchSize, shuffle: options.shuffle ?? true, device })[Symbol.iterator]();
+    const batches = train.batches({ batchSize, shuffle, device })[Symbol.iterator]();
     try {
       for (let step = 0; ; step++) {
-        if (batchHooks) await callbacks.call('onBatchBegin', step, meter.lazyLogs());
-        const done = tidy(() => {
-          const next = batches.next();
-          if (next.done) return true;
-          trainStep(model, compiled, next.value, meter);
-          return false;
-        });
+        // The batch is drawn before onBatchBegin, so that the hook runs only for real batches; its
+        // tensors belong to the step's tidy scope, which follows the hook's await.
+        const train = (batch: Batch) => trainStep(model, compiled, batch, meter);
+        const done = batchHooks
+          ? await tidy(async () => {
+              const next = batches.next();
+              if (next.done) return true;
+              await callbacks.call('onBatchBegin', step, meter.lazyLogs());
+              train(next.value);
+              return false;
+            })
+          : tidy(() => {
+              const next = batches.next();
+              if (!next.done) train(next.value);
+              return next.done === true;
+            });
         if (done) break;
         if (batchHooks) await callbacks.call('onBatchEnd', step, meter.lazyLogs());
         if (model.stopTraining) break;
@@ -266,14 +310,18 @@ export async function evaluate(model: Sequential, x: Tensor | Dataset, yOrOption
   const batchSize = positiveInteger('evaluate', 'batchSize', options.batchSize, 32);
   const verbose = checkVerbose('evaluate', options.verbose, 0);
   const data = toDataset(model, 'evaluate', x, yOrOptions);
-  compiled.loss.checkTargets(data.targets, model.outputShape);
   const start = performance.now();
-  const logs = await evaluateDataset(model, compiled, data, batchSize);
+  let logs: Logs;
+  try {
+    compiled.loss.checkTargets(data.targets, model.outputShape);
+    logs = await evaluateDataset(model, compiled, data, batchSize);
+  } finally {
+    if (data !== x) (data as TensorDataset).dispose();
+  }
   if (verbose > 0) {
     const steps = Math.ceil(data.size / batchSize);
-    const seconds = ((performance.now() - start) / 1000).toFixed(0);
-    const values = Object.keys(logs).sort().map((k) => `${k}: ${logs[k].toFixed(4)}`).join(' - ');
-    (options.output ?? process.stdout).write(`${steps}/${steps} - ${seconds}s - ${values}\n`);
+    const elapsed = performance.now() - start;
+    (options.output ?? process.stdout).write(formatResult(verbose as 1 | 2, steps, elapsed, elapsed / steps, logs) + '\n');
   }
   return logs;
 }
@@ -297,7 +345,15 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options: P
     return outputs.length === 1 ? outputs[0].clone() : cat(outputs, 0);
   } finally {
     outputs.forEach((t) => t.dispose());
+    if (data !== x) (data as TensorDataset).dispose();
   }
+}
+
+/** See {@link Sequential.predictOnBatch}. */
+export function predictOnBatch(model: Sequential, x: Tensor): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`predictOnBatch: x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  model.acceptInputShape(x.shape.slice(1), 'predictOnBatch');
+  return tidy(() => noGrad(() => toPublic(model.forward((x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device), { training: false }))));
 }
 
 // Image outputs go back to Keras's [N, height, width, channels].
@@ -318,5 +374,6 @@ export function trainOnBatch(model: Sequential, x: Tensor, y: Tensor): Logs {
     return meter.read();
   } finally {
     meter.dispose();
+    (data as TensorDataset).dispose();
   }
 }

@@ -2,7 +2,7 @@
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { camelCase } from './initializers.js';
-import { Layer, type LayerArgs, type Shape } from './layer.js';
+import { Layer, type CallContext, type LayerArgs, type Shape } from './layer.js';
 
 /** Activation names, in camelCase or snake_case. */
 export type ActivationName =
@@ -70,7 +70,7 @@ export class Activation extends Layer {
   computeOutputShape(inputShape: Shape): Shape {
     return inputShape;
   }
-  call(x: Tensor): Tensor {
+  call(x: Tensor, _ctx?: CallContext): Tensor {
     return applyActivation(this.activation, x);
   }
   override getConfig(): Record<string, unknown> {
@@ -98,7 +98,7 @@ export class ReLU extends Layer {
   computeOutputShape(inputShape: Shape): Shape {
     return inputShape;
   }
-  call(x: Tensor): Tensor {
+  call(x: Tensor, _ctx?: CallContext): Tensor {
     const y = this.negativeSlope > 0 ? ops.leakyRelu(x, this.negativeSlope) : ops.relu(x);
     return this.maxValue === null ? y : y.clamp(null, this.maxValue);
   }

@@ -75,7 +75,7 @@ export class Flatten extends Layer {
   computeOutputShape(inputShape: Shape): Shape {
     return [inputShape.reduce((a, b) => a * b, 1)];
   }
-  call(x: Tensor): Tensor {
+  call(x: Tensor, _ctx?: CallContext): Tensor {
     // An NCHW image batch with channels-last strides is NHWC in memory: this permute is free and
     // gives Keras's element order.
     return (x.rank === 4 ? x.permute([0, 2, 3, 1]) : x).flatten(1);

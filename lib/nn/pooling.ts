@@ -3,7 +3,7 @@
 import { ones } from '../create.js';
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, checkPadding, convOutputLength, expectRank, size2, type LayerArgs, type Padding, type Shape } from './layer.js';
+import { Layer, type CallContext, checkPadding, convOutputLength, expectRank, size2, type LayerArgs, type Padding, type Shape } from './layer.js';
 
 /** Arguments of the 2-D pooling layers. */
 export interface Pooling2DArgs extends LayerArgs {
@@ -61,7 +61,7 @@ abstract class Pooling2D extends Layer {
 
 /** Max over each window. */
 export class MaxPooling2D extends Pooling2D {
-  call(x: Tensor): Tensor {
+  call(x: Tensor, _ctx?: CallContext): Tensor {
     const pads = this.padding === 'same' ? this.samePads(x) : [0, 0, 0, 0];
     // Padding with -infinity keeps it out of every max.
     const input = pads.some((p) => p > 0) ? x.pad(pads, -Infinity) : x;
@@ -71,7 +71,7 @@ export class MaxPooling2D extends Pooling2D {
 
 /** Mean over each window; with 'same', padding is excluded from the mean, as Keras. */
 export class AveragePooling2D extends Pooling2D {
-  call(x: Tensor): Tensor {
+  call(x: Tensor, _ctx?: CallContext): Tensor {
     const pads = this.padding === 'same' ? this.samePads(x) : [0, 0, 0, 0];
     if (!pads.some((p) => p > 0)) return ops.avgPool2d(x, this.poolSize, { stride: this.strides });
     // Average of the padded input divided by the fraction of each window that is real input.
@@ -97,7 +97,7 @@ export class GlobalAveragePooling2D extends Layer {
     expectRank(this, inputShape, 3, 'images [height, width, channels]');
     return this.keepdims ? [1, 1, inputShape[2]] : [inputShape[2]];
   }
-  call(x: Tensor): Tensor {
+  call(x: Tensor, _ctx?: CallContext): Tensor {
     return x.mean([2, 3], this.keepdims);
   }
   override getConfig(): Record<string, unknown> {

@@ -1,0 +1,28 @@
+// Atomic file writes: a temporary file next to the target, synced, then renamed over it, so that
+// readers see the old file or the complete new one, never a part.
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+
+/** Writes `chunks` to `path` atomically. */
+export async function writeFileAtomic(path: string, chunks: (Uint8Array | string)[]): Promise<void> {
+  // Random, so that two writes to one path in the same millisecond never share a temporary file.
+  const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const file = await open(temp, 'wx');
+  try {
+    try {
+      for (const chunk of chunks) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        // write() may write less than asked (e.g. over 2 GiB); go on until the chunk is done.
+        for (let done = 0; done < bytes.length; ) done += (await file.write(bytes, done)).bytesWritten;
+      }
+      // On disk before the rename, so that a crash cannot leave an empty file behind.
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
