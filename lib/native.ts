@@ -74,6 +74,7 @@ export interface NativeAddon {
   gt(h: Handle, other: Operand): Handle;
   ge(h: Handle, other: Operand): Handle;
   matmul(h: Handle, other: Handle): Handle;
+  where(condition: Handle, h: Handle, other: Operand): Handle;
   clamp(h: Handle, min: Opt<number>, max: Opt<number>): Handle;
   sum(h: Handle, dim: Opt<Dims>, keepDim: boolean): Handle;
   mean(h: Handle, dim: Opt<Dims>, keepDim: boolean): Handle;
@@ -95,6 +96,8 @@ export interface NativeAddon {
   slice(h: Handle, dim: number, start: Opt<number>, end: Opt<number>, step: number): Handle;
   indexSelect(h: Handle, dim: number, index: Handle): Handle;
   gather(h: Handle, dim: number, index: Handle): Handle;
+  flip(h: Handle, dims: number[]): Handle;
+  expand(h: Handle, shape: number[]): Handle;
   cat(tensors: Handle[], dim: number): Handle;
   stack(tensors: Handle[], dim: number): Handle;
   pad(h: Handle, pads: number[], value: number): Handle;

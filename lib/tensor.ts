@@ -223,6 +223,14 @@ export class Tensor {
   pad(pads: number[], value = 0): Tensor {
     return run(native.pad, this.handle, pads, value);
   }
+  /** A copy with the order of elements reversed along `dims`. */
+  flip(dims: number[]): Tensor {
+    return run(native.flip, this.handle, dims);
+  }
+  /** A view repeating size-1 dimensions to `shape` (-1 keeps a size), without copying. */
+  expand(shape: number[]): Tensor {
+    return run(native.expand, this.handle, shape);
+  }
   /** Gathers values along `dim` at `index` (int64, same rank as this tensor). */
   gather(dim: number, index: Tensor): Tensor {
     return run(native.gather, this.handle, dim, handleOf(index));
@@ -270,6 +278,10 @@ export class Tensor {
   /** Limits every element to [min, max]; either bound may be omitted, not both. */
   clamp(min?: number | null, max?: number | null): Tensor {
     return run(native.clamp, this.handle, min, max);
+  }
+  /** This tensor where `condition` (bool, broadcast) holds, else `other`. */
+  where(condition: Tensor, other: Operand): Tensor {
+    return run(native.where, handleOf(condition), this.handle, operand(other));
   }
   /** Matrix product, with batch broadcasting (as torch.matmul). */
   matmul(other: Tensor): Tensor {

@@ -56,6 +56,14 @@ void registerArith(Napi::Env env, Napi::Object exports) {
   bind(exports, "le", [](Args& a) { return binary(a, [](const at::Tensor& s, const auto& o) { return at::le(s, o); }); });
   bind(exports, "gt", [](Args& a) { return binary(a, [](const at::Tensor& s, const auto& o) { return at::gt(s, o); }); });
   bind(exports, "ge", [](Args& a) { return binary(a, [](const at::Tensor& s, const auto& o) { return at::ge(s, o); }); });
+  // where(condition, self, other): self where condition holds, else other (a tensor or a number).
+  bind(exports, "where", [](Args& a) {
+    at::Tensor condition = a.tensor(0, "condition");
+    if (condition.scalar_type() != at::kBool) throw ArgTypeError("'condition' must be a bool tensor");
+    at::Tensor self = a.tensor(1, "self");
+    if (a[2].IsNumber() || a[2].IsBoolean()) return a.wrap(at::where(condition, self, a.scalar(2, "other")));
+    return a.wrap(at::where(condition, self, a.tensor(2, "other")));
+  });
   bind(exports, "matmul", [](Args& a) { return a.wrap(at::matmul(a.tensor(0, "self"), a.tensor(1, "other"))); });
   bind(exports, "clamp", [](Args& a) {
     at::Tensor self = a.tensor(0, "self");

@@ -72,6 +72,8 @@ void registerShape(Napi::Env env, Napi::Object exports) {
     if (step <= 0) throw ArgRangeError("'step' must be positive, got " + std::to_string(step));
     return a.wrap(self.slice(a.integer(1, "dim"), a.optionalInteger(2, "start"), a.optionalInteger(3, "end"), step));
   });
+  bind(exports, "flip", [](Args& a) { return a.wrap(a.tensor(0, "self").flip(a.ints(1, "dims"))); });
+  bind(exports, "expand", [](Args& a) { return a.wrap(a.tensor(0, "self").expand(a.ints(1, "shape"))); });
   bind(exports, "indexSelect", [](Args& a) {
     at::Tensor self = a.tensor(0, "self");
     return a.wrap(self.index_select(a.integer(1, "dim"), a.tensor(2, "index")));

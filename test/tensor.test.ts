@@ -58,6 +58,10 @@ const cases: Record<string, () => tl.Tensor> = {
   int_div: () => tl.tensor(new Int32Array([7, -7, 9])).div(2),
   pad: () => x.pad([1, 2, 0, 1], -1),
   erfinv: () => z.sub(1).clamp(-0.9, 0.9).erfinv(),
+  flip: () => b.flip([0, 2]),
+  expand: () => y.unsqueeze(0).expand([3, 4]).contiguous(),
+  where: () => x.where(x.gt(0), y),
+  where_scalar: () => x.where(x.gt(0), -1),
 };
 
 describe('Tensor math and shape ops match PyTorch', () => {

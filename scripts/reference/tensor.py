@@ -62,6 +62,10 @@ def build():
         "int_div": torch.tensor([7, -7, 9], dtype=torch.int32) / 2,
         "pad": torch.nn.functional.pad(x, (1, 2, 0, 1), value=-1.0),
         "erfinv": (z - 1).clamp(-0.9, 0.9).erfinv(),
+        "flip": b.flip([0, 2]),
+        "expand": y.unsqueeze(0).expand(3, 4).contiguous(),
+        "where": torch.where(x > 0, x, y),
+        "where_scalar": torch.where(x > 0, x, -1.0),
     }
     torch.manual_seed(42)
     out["random"] = {"rand": torch.rand(5), "randn": torch.randn(2, 3), "randint": torch.randint(3, 10, (6,)), "randperm": torch.randperm(7)}
