@@ -20,17 +20,4 @@ export function patchImages(n: number, seed: number, size = 32): { x: tl.Tensor;
 }
 
 /** The reference model of DESIGN.md. */
-export function referenceModel(): tl.Sequential {
-  const { layers } = tl;
-  return tl.sequential([
-    layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [32, 32, 3] }),
-    layers.maxPooling2d({ poolSize: 2 }),
-    layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-    layers.maxPooling2d({ poolSize: 2 }),
-    layers.conv2d({ filters: 128, kernelSize: 3, activation: 'relu' }),
-    layers.maxPooling2d({ poolSize: 2 }),
-    layers.flatten(),
-    layers.dense({ units: 512, activation: 'relu' }),
-    layers.dense({ units: 10, activation: 'softmax' }),
-  ]);
-}
+export const referenceModel = tl.referenceCnn;

@@ -1,0 +1,26 @@
+// Data augmentation on the device, per example, on NHWC image batches of any dtype (the CIFAR
+// pipeline runs it on uint8, before the conversion to float, to move 4x fewer bytes).
+import { arange, rand, randint } from '../create.js';
+import type { Tensor } from '../tensor.js';
+
+/** Flips each image of an [N, H, W, C] batch left-right with probability 1/2. */
+export function randomFlip(images: Tensor): Tensor {
+  const flip = rand([images.shape[0], 1, 1, 1], { device: images.device }).lt(0.5);
+  return images.flip([2]).where(flip, images);
+}
+
+/**
+ * Crops each image of an [N, H, W, C] batch at a random offset from the image zero-padded by
+ * `padding` pixels on every side, keeping the size H x W.
+ */
+export function randomCrop(images: Tensor, padding: number): Tensor {
+  if (padding === 0) return images;
+  const [n, h, w, c] = images.shape;
+  const device = images.device;
+  const padded = images.pad([0, 0, padding, padding, padding, padding]);
+  // Row and column indices of each example's window, gathered along H, then along W.
+  const rows = randint(0, 2 * padding + 1, [n, 1], { device }).add(arange(h, { device }).unsqueeze(0));
+  const cols = randint(0, 2 * padding + 1, [n, 1], { device }).add(arange(w, { device }).unsqueeze(0));
+  const byRow = padded.gather(1, rows.view([n, h, 1, 1]).expand([n, h, w + 2 * padding, c]));
+  return byRow.gather(2, cols.view([n, 1, w, 1]).expand([n, h, w, c]));
+}

@@ -1,0 +1,149 @@
+// A device-resident image dataset: one uint8 image tensor and one label tensor, uploaded to the
+// training device once. Each pass draws its order on the device; each batch is gathered,
+// augmented, converted to float and normalised there. Nothing returns to the host per batch.
+import { randperm, tensor } from '../create.js';
+import { normalizeDevice } from '../device.js';
+import { keep, tidy } from '../memory.js';
+import type { Shape } from '../nn/layer.js';
+import type { Device, Tensor } from '../tensor.js';
+import { randomCrop, randomFlip } from './augment.js';
+import type { Batch, BatchOptions, Dataset } from './dataset.js';
+
+/** How batches are prepared. */
+export interface ImageDatasetOptions {
+  /**
+   * 'scale' divides by 255, as the reference Keras program does (the default); `{ mean, std }`
+   * then subtracts a per-channel mean and divides by a per-channel std (in [0, 1] units).
+   */
+  normalize?: 'scale' | { mean: number[]; std: number[] };
+  /**
+   * Random augmentation of each training batch, on the device: `true` means left-right flips and
+   * crops from the image padded by 4 pixels; `{ flip, cropPadding }` chooses. Default: none.
+   */
+  augment?: boolean | { flip?: boolean; cropPadding?: number };
+}
+
+// The data on one device, shared by the datasets derived from one another (take, withOptions).
+interface Store {
+  device: Device | null;
+  images: Tensor;
+  labels: Tensor;
+}
+
+/**
+ * Images as uint8 [N, height, width, channels] (NHWC) with int64 labels [N]. Stored NHWC, a batch
+ * becomes the model's NCHW layout through a free permute, with channels-last strides.
+ */
+export class ImageDataset implements Dataset {
+  readonly size: number;
+  readonly inputShape: Shape;
+  readonly #store: Store;
+  readonly #flip: boolean;
+  readonly #cropPadding: number;
+  readonly #normalize: ImageDatasetOptions['normalize'];
+
+  constructor(images: Tensor, labels: Tensor, options: ImageDatasetOptions = {}, store?: Store) {
+    if (images.rank !== 4 || images.dtype !== 'uint8') throw new RangeError(`ImageDataset: images must be uint8 [N, height, width, channels], got ${images.dtype} [${images.shape}]`);
+    if (labels.rank !== 1 || labels.shape[0] !== images.shape[0]) {
+      throw new RangeError(`ImageDataset: expected ${images.shape[0]} labels, got shape [${labels.shape}]`);
+    }
+    this.size = images.shape[0];
+    this.inputShape = images.shape.slice(1);
+    this.#store = store ?? { device: null, images: keep(images), labels: keep(labels) };
+    const augment = options.augment === true ? { flip: true, cropPadding: 4 } : options.augment || {};
+    this.#flip = augment.flip ?? false;
+    this.#cropPadding = augment.cropPadding ?? 0;
+    if (!Number.isInteger(this.#cropPadding) || this.#cropPadding < 0) throw new RangeError(`ImageDataset: cropPadding must be a non-negative integer, got ${augment.cropPadding}`);
+    this.#normalize = options.normalize ?? 'scale';
+    const n = this.#normalize;
+    if (n !== 'scale') {
+      const channels = this.inputShape[2];
+      if (typeof n !== 'object' || n.mean?.length !== channels || n.std?.length !== channels || n.std.some((s) => !(s > 0))) {
+        throw new RangeError(`ImageDataset: normalize must be 'scale' or { mean, std } with ${channels} values each (std > 0), got ${JSON.stringify(n)}`);
+      }
+    }
+  }
+
+  /** The uint8 images, [N, height, width, channels], wherever they live now. */
+  get images(): Tensor {
+    return this.#store.images;
+  }
+
+  /** The int64 labels. */
+  get labels(): Tensor {
+    return this.#store.labels;
+  }
+
+  get targets(): Tensor {
+    return this.#store.labels;
+  }
+
+  /** The same data with other batch options (sharing storage). */
+  withOptions(options: ImageDatasetOptions): ImageDataset {
+    return new ImageDataset(this.images, this.labels, options, this.#store);
+  }
+
+  /** The first `count` examples (sharing storage), with the same options. */
+  take(count: number): ImageDataset {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`ImageDataset.take: count must be a positive integer, got ${count}`);
+    const n = Math.min(count, this.size);
+    return new ImageDataset(keep(this.images.narrow(0, 0, n)), keep(this.labels.narrow(0, 0, n)), this.options());
+  }
+
+  /** Moves the data to `device` now (batches() does it on first use). Returns this. */
+  to(device: Device): this {
+    const target = normalizeDevice(device, 'ImageDataset.to');
+    const store = this.#store;
+    if (store.images.device !== target) {
+      const [images, labels] = [keep(store.images.to(target)), keep(store.labels.to(target))];
+      store.images.dispose();
+      store.labels.dispose();
+      Object.assign(store, { images, labels });
+    }
+    store.device = target;
+    return this;
+  }
+
+  *batches({ batchSize, shuffle, device }: BatchOptions): Iterable<Batch> {
+    this.to(device);
+    const { images, labels } = this.#store;
+    const order = shuffle ? keep(randperm(this.size, { device })) : null;
+    const scale = this.#scale(device);
+    try {
+      for (let start = 0; start < this.size; start += batchSize) {
+        const length = Math.min(batchSize, this.size - start);
+        const index = order?.narrow(0, start, length);
+        let x = index ? images.indexSelect(0, index) : images.narrow(0, start, length);
+        if (this.#flip) x = randomFlip(x);
+        x = randomCrop(x, this.#cropPadding);
+        const float = x.to('float32');
+        const normalized = scale ? float.sub(scale.mean).div(scale.std) : float.div(255);
+        yield { x: normalized.permute([0, 3, 1, 2]), y: index ? labels.indexSelect(0, index) : labels.narrow(0, start, length) };
+      }
+    } finally {
+      order?.dispose();
+      scale?.mean.dispose();
+      scale?.std.dispose();
+    }
+  }
+
+  /** Frees the data (of this dataset and of those derived from it). */
+  dispose(): void {
+    this.#store.images.dispose();
+    this.#store.labels.dispose();
+  }
+
+  private options(): ImageDatasetOptions {
+    return { normalize: this.#normalize, augment: { flip: this.#flip, cropPadding: this.#cropPadding } };
+  }
+
+  // Per-channel mean and std in 0..255 units, so that one subtract and one divide normalise.
+  #scale(device: Device): { mean: Tensor; std: Tensor } | null {
+    const n = this.#normalize;
+    if (n === 'scale' || n === undefined) return null;
+    return tidy(() => ({
+      mean: keep(tensor(n.mean.map((m) => m * 255), { device })),
+      std: keep(tensor(n.std.map((s) => s * 255), { device })),
+    }));
+  }
+}
