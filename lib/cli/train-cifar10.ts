@@ -1,0 +1,165 @@
+// `torchlet train-cifar10`: the main job. It trains the reference CNN of DESIGN.md on CIFAR-10 (or
+// on a synthetic set in the same format) with Keras's defaults, reports the test accuracy and the
+// wall time per epoch, and writes the model, history.json and a training-curve chart.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as cifar10 from '../data/cifar10.js';
+import { backendInfo, defaultDevice, normalizeDevice } from '../device.js';
+import { manualSeed } from '../create.js';
+import { Callback } from '../model/callbacks.js';
+import { referenceCnn } from '../model/reference-cnn.js';
+import { Adam } from '../optim/adam.js';
+import type { Device } from '../tensor.js';
+import { trainingCurvesSvg } from './plot.js';
+import { UsageError } from './usage-error.js';
+
+export const TRAIN_CIFAR10_HELP = `Usage: torchlet train-cifar10 [options]
+
+Trains the reference CNN (3 conv + pool blocks, dense 512, dense 10 softmax; 361,034 parameters)
+with Adam on CIFAR-10 and evaluates it on the test set, as the reference Keras program does.
+
+Options:
+  --epochs N        epochs (default 10)
+  --batch-size N    batch size (default 32)
+  --lr X            Adam learning rate (default 0.001)
+  --device D        cpu, cuda or cuda:N (default: cuda when available, else cpu)
+  --data-dir DIR    the cifar-10-batches-bin folder, or its parent
+                    (default: $TORCHLET_HOME/cifar-10-batches-bin, TORCHLET_HOME defaults to ~/.cache/torchlet)
+  --download        download CIFAR-10 into the cache if it is missing (163 MB)
+  --synthetic       train on a generated CIFAR-format set (offline; written once to the cache)
+  --limit N         use only the first N training and test images, for quick runs
+  --augment         random flips and padded crops on each training batch, on the device
+  --seed N          random seed for weights, shuffling and augmentation (default 0)
+  --out DIR         write the model (model.json, model.safetensors), history.json and
+                    training-curves.svg into DIR
+  --verbose N       0 silent, 1 progress bar (default), 2 one line per epoch
+  -h, --help        show this help
+`;
+
+const OPTIONS = {
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  device: { type: 'string' },
+  'data-dir': { type: 'string' },
+  download: { type: 'boolean' },
+  synthetic: { type: 'boolean' },
+  limit: { type: 'string' },
+  augment: { type: 'boolean' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  verbose: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function integer(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${text}'`);
+  return value;
+}
+
+/** Parses the options; throws UsageError with a one-line message for anything wrong. */
+export function parseTrainArgs(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0].replace(/\. To specify.*$/, '')} (run torchlet train-cifar10 --help)`);
+  }
+  const v = parsed.values;
+  const lr = v.lr === undefined ? 1e-3 : Number(v.lr);
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr must be a positive number, got '${v.lr}'`);
+  if (v.synthetic && (v['data-dir'] !== undefined || v.download)) throw new UsageError('--synthetic cannot be combined with --data-dir or --download');
+  const verbose = integer('verbose', v.verbose, 1, 0);
+  if (verbose > 2) throw new UsageError(`--verbose must be 0, 1 or 2, got '${v.verbose}'`);
+  let device: Device;
+  try {
+    device = normalizeDevice((v.device ?? defaultDevice()) as Device, '--device');
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/ \(self:.*$/, ''));
+  }
+  return {
+    help: v.help ?? false,
+    epochs: integer('epochs', v.epochs, 10, 1),
+    batchSize: integer('batch-size', v['batch-size'], 32, 1),
+    lr,
+    device,
+    dataDir: v['data-dir'],
+    download: v.download ?? false,
+    synthetic: v.synthetic ?? false,
+    limit: v.limit === undefined ? undefined : integer('limit', v.limit, 0, 1),
+    augment: v.augment ?? false,
+    seed: integer('seed', v.seed, 0, 0),
+    out: v.out,
+    verbose: verbose as 0 | 1 | 2,
+  };
+}
+
+// Wall time of each epoch (training and the validation pass that ends it).
+class EpochTimer extends Callback {
+  readonly seconds: number[] = [];
+  private start = 0;
+  onEpochBegin(): void {
+    this.start = performance.now();
+  }
+  onEpochEnd(): void {
+    this.seconds.push((performance.now() - this.start) / 1000);
+  }
+}
+
+/** Runs `torchlet train-cifar10 argv`; resolves to the exit code. */
+export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const args = parseTrainArgs(argv);
+  if (args.help) {
+    out.write(TRAIN_CIFAR10_HELP);
+    return 0;
+  }
+  const say = (line: string) => args.verbose > 0 && out.write(`${line}\n`);
+  manualSeed(args.seed);
+  let dir = args.dataDir;
+  if (args.synthetic) {
+    const started = performance.now();
+    dir = await cifar10.synthetic({ seed: args.seed });
+    say(`Synthetic CIFAR-10 (seed ${args.seed}) in ${dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  const data = await cifar10.load({ dir, download: args.download, augment: args.augment });
+  const train = args.limit ? data.train.take(args.limit) : data.train;
+  const test = args.limit ? data.test.take(args.limit) : data.test;
+  const info = backendInfo();
+  say(`Training on ${args.device} (libtorch ${info.torchVersion}, ${info.threads} threads): ${train.size} training and ${test.size} test images${args.augment ? ', augmented' : ''}`);
+
+  const model = referenceCnn().to(args.device);
+  model.compile({ optimizer: new Adam({ learningRate: args.lr }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const timer = new EpochTimer();
+  // Ctrl-C once stops after the current batch and still reports and saves; twice exits at once.
+  const onInterrupt = () => {
+    if (model.stopTraining) process.exit(130);
+    model.stopTraining = true;
+    out.write('\nStopping after this batch (Ctrl-C again to quit now)\n');
+  };
+  process.on('SIGINT', onInterrupt);
+  let history;
+  try {
+    history = await model.fit(train, { epochs: args.epochs, batchSize: args.batchSize, validationData: test, verbose: args.verbose, callbacks: [timer], output: out });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+  const { loss, accuracy } = await model.evaluate(test, { batchSize: args.batchSize });
+  const times = timer.seconds;
+  say(`Test accuracy: ${accuracy.toFixed(4)} (loss ${loss.toFixed(4)}) on ${test.size} images`);
+  if (times.length > 0) {
+    const mean = times.reduce((a, b) => a + b, 0) / times.length;
+    say(`Wall time per epoch: ${mean.toFixed(1)} s mean (${times.map((t) => t.toFixed(1)).join(', ')}), ${Math.round(train.size / mean)} training images/s with validation`);
+  }
+  if (args.out) {
+    await mkdir(args.out, { recursive: true });
+    await model.save(args.out);
+    const record = { ...history.history, epochSeconds: times, testLoss: loss, testAccuracy: accuracy };
+    await writeFile(join(args.out, 'history.json'), JSON.stringify(record, null, 2) + '\n');
+    await writeFile(join(args.out, 'training-curves.svg'), trainingCurvesSvg(history.history, { title: `torchlet: reference CNN on ${args.synthetic ? 'synthetic ' : ''}CIFAR-10` }));
+    say(`Wrote ${join(args.out, 'model.json')}, model.safetensors, history.json and training-curves.svg`);
+  }
+  return 0;
+}

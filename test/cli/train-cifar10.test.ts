@@ -1,0 +1,104 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli/main.js';
+
+function capture(): Writable & { text: string } {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      stream.text += String(chunk);
+      done();
+    },
+  }) as Writable & { text: string };
+  stream.text = '';
+  return stream;
+}
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = capture();
+  const err = capture();
+  const code = await main(argv, out, err);
+  return { code, out: out.text, err: err.text };
+}
+
+describe('torchlet train-cifar10: the command line', () => {
+  it('--help documents every option', async () => {
+    const { code, out } = await run('train-cifar10', '--help');
+    expect(code).toBe(0);
+    for (const option of ['--epochs', '--batch-size', '--lr', '--device', '--data-dir', '--download', '--synthetic', '--limit', '--augment', '--seed', '--out']) {
+      expect(out).toContain(option);
+    }
+  });
+
+  it('a bad flag or value is a one-line error and exit code 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--epochs', '0'], /^torchlet: --epochs must be an integer >= 1, got '0'\n$/],
+      [['--batch-size', 'big'], /^torchlet: --batch-size must be an integer >= 1, got 'big'\n$/],
+      [['--lr=-1'], /^torchlet: --lr must be a positive number, got '-1'\n$/],
+      [['--lr', '0'], /^torchlet: --lr must be a positive number, got '0'\n$/],
+      [['--limit', '2.5'], /^torchlet: --limit must be an integer >= 1, got '2.5'\n$/],
+      [['--epoch', '3'], /^torchlet: Unknown option '--epoch' \(run torchlet train-cifar10 --help\)\n$/],
+      [['--device', 'tpu'], /^torchlet: --device: unknown device 'tpu' \(expected 'cpu', 'cuda' or 'cuda:N'\)\n$/],
+      [['--synthetic', '--download'], /^torchlet: --synthetic cannot be combined with --data-dir or --download\n$/],
+      [['extra'], /^torchlet: Unexpected argument 'extra'/],
+    ];
+    for (const [argv, message] of cases) {
+      const { code, err, out } = await run('train-cifar10', ...argv);
+      expect(code).toBe(2);
+      expect(err).toMatch(message);
+      expect(out).toBe('');
+    }
+    expect(await run('nonsense')).toMatchObject({ code: 2, err: "torchlet: unknown command 'nonsense' (run torchlet --help)\n" });
+  });
+
+  it('missing data is a clear error naming the files and --download', async () => {
+    const { code, err } = await run('train-cifar10', '--data-dir', mkdtempSync(join(tmpdir(), 'empty-')), '--epochs', '1');
+    expect(code).toBe(1);
+    expect(err).toMatch(/^torchlet: CIFAR-10: missing files .*data_batch_1\.bin/);
+  });
+});
+
+describe('torchlet train-cifar10 --synthetic', () => {
+  const home = mkdtempSync(join(tmpdir(), 'torchlet-home-'));
+  const outDir = join(home, 'out');
+  let saved: string | undefined;
+  let result: { code: number; out: string; err: string };
+  beforeAll(async () => {
+    saved = process.env.TORCHLET_HOME;
+    process.env.TORCHLET_HOME = home;
+    result = await run('train-cifar10', '--synthetic', '--limit', '640', '--epochs', '2', '--batch-size', '64', '--augment', '--verbose', '2', '--out', outDir);
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.TORCHLET_HOME;
+    else process.env.TORCHLET_HOME = saved;
+  });
+
+  it('trains, then reports the test accuracy and the wall time per epoch', () => {
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/Synthetic CIFAR-10 \(seed 0\) in .*synthetic-cifar-10/);
+    expect(result.out).toMatch(/Training on cpu|Training on cuda/);
+    expect(result.out).toContain('640 training and 640 test images, augmented');
+    expect(result.out).toMatch(/Epoch 2\/2\n10\/10 - \d+s - \d+ms\/step - accuracy: /);
+    expect(result.out).toMatch(/Test accuracy: 0\.\d{4} \(loss \d+\.\d{4}\) on 640 images/);
+    expect(result.out).toMatch(/Wall time per epoch: \d+\.\d s mean \(\d+\.\d, \d+\.\d\)/);
+  });
+
+  it('writes the model, history.json and the training-curve chart to --out', () => {
+    for (const file of ['model.json', 'model.safetensors', 'history.json', 'training-curves.svg']) expect(existsSync(join(outDir, file))).toBe(true);
+    const history = JSON.parse(readFileSync(join(outDir, 'history.json'), 'utf8'));
+    expect(history.loss).toHaveLength(2);
+    expect(history.val_accuracy).toHaveLength(2);
+    expect(history.epochSeconds).toHaveLength(2);
+    expect(history.testAccuracy).toBeCloseTo(history.val_accuracy[1], 6);
+    const svg = readFileSync(join(outDir, 'training-curves.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('reference CNN on synthetic CIFAR-10');
+  });
+
+  it('caches the synthetic set for the next run', () => {
+    expect(existsSync(join(home, 'synthetic-cifar-10', 'seed-0-50000-10000', 'data_batch_5.bin'))).toBe(true);
+  });
+});
