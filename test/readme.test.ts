@@ -8,10 +8,12 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const examples = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 describe('README', () => {
-  it('has the two set-up commands: install, build and run; then the tests', () => {
+  it('has the two set-up commands: set up and run the main job; set up and test', () => {
     const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1].trim());
-    expect(commands[0]).toMatch(/apt-get install -y libtorch-dev python3-torch .*npm ci && npm run build && /);
-    expect(commands[1]).toBe('npm test');
+    expect(commands[0]).toBe('bash scripts/setup.sh && npx torchlet train-cifar10 --synthetic --epochs 2 --out cifar10-run');
+    expect(commands[1]).toBe('bash scripts/setup.sh && npm test');
+    // CI runs exactly the test command.
+    expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toContain(`\n${commands[1]}\n`);
   });
 
   it('its examples run as written (importing the package by name)', () => {
