@@ -5,7 +5,7 @@ export { tensor, zeros, ones, full, arange, rand, randn, randint, randperm, manu
 export type { TensorData, TensorOptions } from './create.js';
 export { tidy, keep, dispose, memory } from './memory.js';
 export type { MemoryInfo } from './memory.js';
-export { cuda, defaultDevice, setNumThreads, getNumThreads, backendInfo } from './device.js';
+export { cuda, defaultDevice, normalizeDevice, setNumThreads, getNumThreads, backendInfo } from './device.js';
 export type { BackendInfo } from './device.js';
 export { NativeLoadError } from './native.js';
 export { locateLibtorch, LibtorchNotFoundError, LIBTORCH_FIXES } from './libtorch.js';

@@ -133,7 +133,7 @@ export interface NativeAddon {
   maxPool2d(input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2, ceilMode: boolean): Handle;
   avgPool2d(input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2, ceilMode: boolean, countIncludePad: boolean): Handle;
   adaptiveAvgPool2d(input: Handle, outputSize: Size2): Handle;
-  linear(input: Handle, weight: Handle, bias: Handle | null): Handle;
+  linear(input: Handle, weight: Handle, bias: Handle | null, kernel?: 'blas' | 'auto'): Handle;
   relu(input: Handle): Handle;
   sigmoid(input: Handle): Handle;
   tanh(input: Handle): Handle;

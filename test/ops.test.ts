@@ -80,6 +80,23 @@ describe('ops: forward and gradients match PyTorch within 1e-5', () => {
   }
 });
 
+describe("ops.linear with kernel 'auto' (oneDNN's 1x1 convolution where libtorch has no MKL)", () => {
+  for (const name of ['linear', 'linear_batch1_nobias', 'linear_3d']) {
+    it(`${name}: the same forward and gradients within 1e-5`, () => {
+      const ref = reference[name] as Record<string, Record<string, RefValue>>;
+      const inputs: Inputs = {};
+      for (const [key, value] of Object.entries(ref.inputs)) inputs[key] = refTensor(value).setRequiresGrad();
+      const output = ops.linear(inputs.x, inputs.w, inputs.b ?? null, { kernel: 'auto' });
+      expectClose(output, ref.output as unknown as RefValue);
+      output.backward(refTensor(ref.upstream as unknown as RefValue));
+      for (const key of Object.keys(ref.grads)) expectClose(inputs[key].grad!, ref.grads[key]);
+    });
+  }
+  it('rejects an unknown kernel', () => {
+    expect(() => ops.linear(tl.randn([2, 3]), tl.randn([4, 3]), null, { kernel: 'gpu' as 'auto' })).toThrowError(/^linear: unknown kernel 'gpu'/);
+  });
+});
+
 describe('ops errors name the op and the shapes', () => {
   const x = tl.randn([1, 3, 8, 8]);
   it('conv2d with a channel mismatch', () => {

@@ -112,13 +112,16 @@ export class ImageDataset implements Dataset {
     try {
       for (let start = 0; start < this.size; start += batchSize) {
         const length = Math.min(batchSize, this.size - start);
-        const index = order?.narrow(0, start, length);
-        let x = index ? images.indexSelect(0, index) : images.narrow(0, start, length);
-        if (this.#flip) x = randomFlip(x);
-        x = randomCrop(x, this.#cropPadding);
-        const float = x.to('float32');
-        const normalized = scale ? float.sub(scale.mean).div(scale.std) : float.div(255);
-        yield { x: normalized.permute([0, 3, 1, 2]), y: index ? labels.indexSelect(0, index) : labels.narrow(0, start, length) };
+        // The batch's temporaries (the uint8 gather, the unscaled floats) are freed at once.
+        yield tidy(() => {
+          const index = order?.narrow(0, start, length);
+          let x = index ? images.indexSelect(0, index) : images.narrow(0, start, length);
+          if (this.#flip) x = randomFlip(x);
+          x = randomCrop(x, this.#cropPadding);
+          const float = x.to('float32');
+          const normalized = scale ? float.sub(scale.mean).div(scale.std) : float.div(255);
+          return { x: normalized.permute([0, 3, 1, 2]), y: index ? labels.indexSelect(0, index) : labels.narrow(0, start, length) };
+        });
       }
     } finally {
       order?.dispose();

@@ -2,6 +2,7 @@
 // loops live in training.ts, saving in save.ts; this file holds the model's structure, weights,
 // device and compile state.
 import { defaultDevice, normalizeDevice } from '../device.js';
+import { tidy } from '../memory.js';
 import type { Dataset } from '../data/dataset.js';
 import { Activation } from '../nn/activation.js';
 import { Layer, type CallContext, type Shape } from '../nn/layer.js';
@@ -242,11 +243,18 @@ export class Sequential {
    * @internal The forward pass on a batch in the internal layout. With `preActivation`, the last
    * layer stops before its activation (for the fused softmax + cross-entropy).
    */
-  forward(x: Tensor, ctx: CallContext, preActivation = false): Tensor {
+  forward(input: Tensor, ctx: CallContext, preActivation = false): Tensor {
     const last = this.#layers.length - 1;
+    let x = input;
     this.#layers.forEach((layer, k) => {
-      if (k === last && preActivation) x = layer instanceof Activation ? x : (layer as unknown as { preActivation(x: Tensor): Tensor }).preActivation(x);
-      else x = layer.call(x, ctx);
+      // Each layer's temporaries, and the activation it consumed, are freed as soon as it returns
+      // (autograd keeps what backward needs), as Python's reference counting does for PyTorch:
+      // peak memory stays at what the graph needs, not every intermediate of the step.
+      const y = tidy(() =>
+        k === last && preActivation ? (layer instanceof Activation ? x : (layer as unknown as { preActivation(x: Tensor): Tensor }).preActivation(x)) : layer.call(x, ctx),
+      );
+      if (x !== input && x !== y) x.dispose();
+      x = y;
     });
     return x;
   }

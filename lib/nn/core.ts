@@ -51,7 +51,7 @@ export class Dense extends Layer {
 
   /** The affine map before the activation. */
   preActivation(x: Tensor): Tensor {
-    return ops.linear(x, this.weight('kernel'), this.useBias ? this.weight('bias') : null);
+    return ops.linear(x, this.weight('kernel'), this.useBias ? this.weight('bias') : null, { kernel: 'auto' });
   }
 
   call(x: Tensor, _ctx?: CallContext): Tensor {

@@ -10,6 +10,15 @@ import torch
 import torch.nn.functional as F
 
 
+def dense(x, weight, bias):
+    """A Dense layer as torchlet runs it: on a libtorch without MKL, as oneDNN's 1x1 convolution
+    (torchlet's ops.linear with kernel 'auto'); otherwise as F.linear. Either way the same function;
+    the same kernel keeps the float rounding, and so the trajectory, comparable."""
+    if torch.backends.mkl.is_available() or not torch.backends.mkldnn.is_available():
+        return F.linear(x, weight, bias)
+    return F.conv2d(x.reshape(-1, x.shape[-1], 1, 1), weight[:, :, None, None], bias).flatten(1)
+
+
 def same_pads(size, pool, stride):
     total = max((math.ceil(size / stride) - 1) * stride + pool - size, 0)
     return total // 2, total - total // 2
@@ -20,8 +29,8 @@ def reference_cnn(p, x, training):
     for k in (0, 2, 4):
         x = F.max_pool2d(F.relu(F.conv2d(x, p[k], p[k + 1])), 2)
     x = x.permute(0, 2, 3, 1).flatten(1)
-    x = F.relu(F.linear(x, p[6], p[7]))
-    return F.linear(x, p[8], p[9])
+    x = F.relu(dense(x, p[6], p[7]))
+    return dense(x, p[8], p[9])
 
 
 def bn_model(p, x, training):
@@ -36,7 +45,7 @@ def bn_model(p, x, training):
     lo, hi = same_pads(x.shape[2], 3, 2)
     x = F.max_pool2d(F.pad(x, (lo, hi, lo, hi), value=float("-inf")), 3, 2)
     x = x.mean((2, 3))
-    return F.linear(x, kernel, bias)
+    return dense(x, kernel, bias)
 
 
 def run(forward, params, optimizer, x, y, xv, yv, epochs=2, batch=16):

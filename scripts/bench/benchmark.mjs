@@ -1,0 +1,260 @@
+#!/usr/bin/env node
+// torchlet against PyTorch, side by side in one run: the same model (PyTorch builds it from the
+// model.json torchlet writes), the same initial weights, batch size, thread count and device.
+// Each runner is a process of its own; their timed passes are interleaved (torchlet, PyTorch,
+// PyTorch, torchlet, ...) so that a shared machine's changing load falls on all of them alike.
+// Prints a markdown table; --json writes every figure and the environment.
+// Run it with `npm run bench -- [options]`.
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tl from '../../dist/index.js';
+import { WORKLOADS } from './workloads.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+const HELP = `Usage: npm run bench -- [options]
+
+Measures training and inference throughput of torchlet and PyTorch side by side.
+
+Options:
+  --workload LIST        seed-cnn (default), inference, airbench, or all; comma-separated
+  --batch-sizes LIST     batch sizes, comma-separated (default 32,128)
+  --steps N              timed steps per pass (default 20)
+  --warmup N             untimed steps before timing (default 5)
+  --repeats N            timed passes per runner, interleaved across runners; ms/step is their median (default 5)
+  --device D             cpu, cuda or cuda:N (default: cuda when available, else cpu)
+  --threads N            intra-op threads for both sides (default: the machine's cores, ${availableParallelism()} here)
+  --python PATH          the Python with PyTorch (default /usr/bin/python3); 'none' skips PyTorch
+  --pytorch-variants L   default,channels_last (default), plus cuda_graph and compile on CUDA with PyTorch 2
+  --tfjs                 also time @tensorflow/tfjs on its CPU backend (must be installed; slow: 3 steps)
+  --json FILE            write every figure and the environment to FILE
+  -h, --help             show this help
+`;
+
+function fail(message) {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function parseOptions(argv) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        workload: { type: 'string', default: 'seed-cnn' },
+        'batch-sizes': { type: 'string', default: '32,128' },
+        steps: { type: 'string', default: '20' },
+        warmup: { type: 'string', default: '5' },
+        repeats: { type: 'string', default: '5' },
+        device: { type: 'string' },
+        threads: { type: 'string', default: String(availableParallelism()) },
+        python: { type: 'string', default: '/usr/bin/python3' },
+        'pytorch-variants': { type: 'string', default: 'default,channels_last' },
+        tfjs: { type: 'boolean', default: false },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    fail(`${error.message.split('\n')[0]} (run npm run bench -- --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const positive = (name, text, min = 1) => {
+    if (!/^\d+$/.test(text) || Number(text) < min) fail(`--${name} must be an integer >= ${min}, got '${text}'`);
+    return Number(text);
+  };
+  const workloads = values.workload === 'all' ? Object.keys(WORKLOADS) : values.workload.split(',');
+  for (const w of workloads) if (!WORKLOADS[w]) fail(`unknown workload '${w}' (expected ${Object.keys(WORKLOADS).join(', ')} or all)`);
+  const variants = values['pytorch-variants'].split(',');
+  for (const v of variants) if (!['default', 'channels_last', 'cuda_graph', 'compile'].includes(v)) fail(`unknown PyTorch variant '${v}'`);
+  let device;
+  try {
+    device = tl.normalizeDevice(values.device ?? tl.defaultDevice(), '--device');
+  } catch (error) {
+    fail(error.message);
+  }
+  return {
+    workloads,
+    batchSizes: values['batch-sizes'].split(',').map((b) => positive('batch-sizes', b.trim())),
+    steps: positive('steps', values.steps),
+    warmup: positive('warmup', values.warmup, 0),
+    repeats: positive('repeats', values.repeats),
+    threads: positive('threads', values.threads),
+    device,
+    python: values.python === 'none' ? null : values.python,
+    variants,
+    tfjs: values.tfjs,
+    json: values.json,
+  };
+}
+
+// A runner process: it warms up, says it is ready, then answers 'run' with one timed pass and
+// 'done' with its peak memory (see torchlet_bench.mjs and pytorch_bench.py).
+class Runner {
+  constructor(name, command, args) {
+    this.name = name;
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.stderr = '';
+    this.child.stderr.on('data', (chunk) => (this.stderr = (this.stderr + chunk).slice(-4000)));
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+    this.result = { msPerStep: [] };
+  }
+
+  async next() {
+    for (;;) {
+      const { value, done } = await this.lines.next();
+      if (done) throw new Error(this.stderr.trim().split('\n').slice(-3).join(' | ') || 'exited without output');
+      if (value.startsWith('{')) return JSON.parse(value);
+    }
+  }
+
+  async ready() {
+    try {
+      Object.assign(this.result, await this.next());
+    } catch (error) {
+      this.result.error = error.message;
+    }
+  }
+
+  async run() {
+    if (this.result.error) return;
+    try {
+      this.child.stdin.write('run\n');
+      this.result.msPerStep.push((await this.next()).msPerStep);
+    } catch (error) {
+      this.result.error = error.message;
+    }
+  }
+
+  async finish() {
+    if (!this.result.error) {
+      this.child.stdin.write('done\n');
+      Object.assign(this.result, await this.next().catch((error) => ({ error: error.message })));
+    }
+    this.child.stdin.end();
+    this.child.kill();
+    return this.result;
+  }
+}
+
+// A pause between passes of different runners: an OpenMP pool keeps spinning for a moment after
+// its work ends, and must not eat into the next runner's pass.
+const SETTLE_MS = 300;
+
+function summarise(result, batchSize) {
+  if (result.error) return { error: result.error };
+  const sorted = [...result.msPerStep].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { ...result, median, min: sorted[0], max: sorted[sorted.length - 1], imagesPerSecond: (1000 * batchSize) / median, epochSeconds: (50000 * median) / 1000 / batchSize };
+}
+
+function environment(opts, pythonTorch) {
+  const info = tl.backendInfo();
+  return {
+    date: new Date().toISOString(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: availableParallelism(),
+    threads: opts.threads,
+    device: opts.device,
+    node: process.version,
+    libtorch: info.torchVersion,
+    libtorchSource: info.libtorchSource,
+    cudaBuild: info.cudaBuild,
+    torch: pythonTorch,
+  };
+}
+
+function pythonTorchVersion(python) {
+  if (!python) return null;
+  try {
+    return execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).trim();
+  } catch {
+    fail(`${python} cannot import torch; pass --python PATH to a Python with PyTorch, or --python none`);
+  }
+}
+
+const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
+
+function table(rows) {
+  const lines = [
+    '| workload | batch | runner | img/s | ms/step (median, min–max) | 50k-image epoch | peak memory | vs PyTorch default | vs PyTorch channels_last |',
+    '|---|---:|---|---:|---|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    if (r.error) {
+      lines.push(`| ${r.workload} | ${r.batchSize} | ${r.runner} | failed: ${r.error} | | | | | |`);
+      continue;
+    }
+    const ratio = (key) => (r.ratios?.[key] ? `${r.ratios[key].toFixed(2)}×` : '');
+    lines.push(
+      `| ${r.workload} | ${r.batchSize} | ${r.runner} | ${r.imagesPerSecond.toFixed(0)} | ${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)}) | ${r.epochSeconds.toFixed(1)} s | ${mb(r.peakMemory)} MiB | ${ratio('pytorch default')} | ${ratio('pytorch channels_last')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  const pythonTorch = pythonTorchVersion(opts.python);
+  const env = environment(opts, pythonTorch);
+  process.stderr.write(`bench: ${env.cpu}, ${opts.threads} threads, device ${opts.device}, libtorch ${env.libtorch}${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}\n`);
+  const work = mkdtempSync(join(tmpdir(), 'torchlet-bench-'));
+  const rows = [];
+  try {
+    for (const name of opts.workloads) {
+      const workload = WORKLOADS[name];
+      // One model per workload, saved once: both sides load these weights.
+      tl.manualSeed(0);
+      const modelDir = join(work, name);
+      await workload.model().save(modelDir);
+      for (const batchSize of opts.batchSizes) {
+        const common = ['--batch-size', String(batchSize), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--threads', String(opts.threads), '--device', opts.device];
+        const runners = [new Runner('torchlet', process.execPath, [join(here, 'torchlet_bench.mjs'), '--model', modelDir, '--task', workload.task, ...common])];
+        if (opts.python) {
+          for (const variant of opts.variants) {
+            runners.push(new Runner(`pytorch ${variant}`, opts.python, [join(here, 'pytorch_bench.py'), '--model', join(modelDir, 'model.json'), '--weights', join(modelDir, 'model.safetensors'), '--workload', workload.task, '--variant', variant, ...common]));
+          }
+        }
+        if (opts.tfjs) runners.push(new Runner('tfjs (cpu)', process.execPath, [join(here, 'tfjs_bench.mjs'), '--model', join(modelDir, 'model.json'), '--task', workload.task, ...common]));
+        // Warm-ups run one after another, so that they do not compete either.
+        for (const runner of runners) await runner.ready();
+        for (let r = 0; r < opts.repeats; r++) {
+          for (const runner of runners) {
+            await runner.run();
+            await sleep(SETTLE_MS);
+          }
+        }
+        const group = [];
+        for (const runner of runners) {
+          const row = { workload: name, batchSize, runner: runner.name, ...summarise(await runner.finish(), batchSize) };
+          group.push(row);
+          process.stderr.write(`bench: ${name} batch ${batchSize} ${runner.name}: ${row.error ? `failed (${row.error})` : `${row.imagesPerSecond.toFixed(0)} img/s`}\n`);
+        }
+        const ours = group[0];
+        if (!ours.error) {
+          ours.ratios = {};
+          for (const other of group.slice(1)) if (!other.error) ours.ratios[other.runner] = ours.imagesPerSecond / other.imagesPerSecond;
+        }
+        rows.push(...group);
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.stdout.write(`${table(rows)}\n\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes of ${opts.steps} steps per runner, after ${opts.warmup} warm-up steps.\n`);
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ environment: env, options: opts, results: rows }, null, 2) + '\n');
+}
+
+await main();

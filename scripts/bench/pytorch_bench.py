@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""The PyTorch side of the benchmark (scripts/bench/benchmark.mjs). It builds the model from
+torchlet's own description of it (model.json, as model.save() writes it) and loads torchlet's
+initial weights (model.safetensors, read with numpy), so both sides run the same model from the
+same weights; nothing about the model is typed here twice.
+
+It times passes when benchmark.mjs asks (see the protocol at the end). Variants:
+  default        NCHW tensors, torch.optim.Adam with its defaults (the plain eager loop)
+  channels_last  channels-last model and input, Adam(foreach=True) (the best eager loop)
+  cuda_graph     channels_last + capturable Adam, the whole step captured in a CUDA graph (CUDA only)
+  compile        channels_last + torch.compile (PyTorch 2.x only)
+"""
+import argparse
+import json
+import os
+import resource
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32, "U8": np.uint8}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        out[name] = np.frombuffer(raw[8 + n + begin : 8 + n + end], dtype=DTYPES[entry["dtype"]]).reshape(entry["shape"])
+    return out
+
+
+def activation(name):
+    return {
+        "linear": None,
+        "relu": nn.ReLU(),
+        "gelu": nn.GELU(),
+        "sigmoid": nn.Sigmoid(),
+        "tanh": nn.Tanh(),
+        "softmax": None,  # fused into the cross-entropy loss, as torchlet does
+        "elu": nn.ELU(),
+        "selu": nn.SELU(),
+        "silu": nn.SiLU(),
+        "swish": nn.SiLU(),
+        "softplus": nn.Softplus(),
+    }[name]
+
+
+class KerasFlatten(nn.Module):
+    """Keras flattens height, width, channels: NCHW → NHWC first."""
+
+    def forward(self, x):
+        return x.permute(0, 2, 3, 1).flatten(1) if x.dim() == 4 else x.flatten(1)
+
+
+def same_padding(kernel, stride, dilation):
+    if stride != 1 or any((dilation[i] * (kernel[i] - 1)) % 2 for i in range(2)):
+        raise SystemExit("pytorch_bench: 'same' padding with stride > 1 or an even kernel is not supported here")
+    return tuple(dilation[i] * (kernel[i] - 1) // 2 for i in range(2))
+
+
+def build(model_json, weights):
+    """An nn.Sequential equivalent to torchlet's Sequential, with its weights, in NCHW."""
+    layers, names = [], []
+    shape = model_json["inputShape"]  # Keras: [h, w, c]
+    channels = shape[-1]
+    for layer in model_json["layers"]:
+        kind, c = layer["className"], layer["config"]
+        name = c["name"]
+        if kind == "Conv2D":
+            k, s, d = c["kernelSize"], c["strides"], c["dilationRate"]
+            padding = same_padding(k, s[0], d) if c["padding"] == "same" else 0
+            conv = nn.Conv2d(channels, c["filters"], k, s, padding, d, c["groups"], c["useBias"])
+            conv.weight.data.copy_(torch.from_numpy(weights[f"{name}/kernel"].copy()))
+            if c["useBias"]:
+                conv.bias.data.copy_(torch.from_numpy(weights[f"{name}/bias"].copy()))
+            layers.append(conv)
+            channels = c["filters"]
+            act = activation(c["activation"])
+            if act is not None:
+                layers.append(act)
+        elif kind == "MaxPooling2D" or kind == "AveragePooling2D":
+            if c["padding"] != "valid":
+                raise SystemExit("pytorch_bench: only 'valid' pooling is supported here")
+            pool = nn.MaxPool2d if kind == "MaxPooling2D" else nn.AvgPool2d
+            layers.append(pool(c["poolSize"], c["strides"]))
+        elif kind == "GlobalAveragePooling2D":
+            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        elif kind == "Flatten":
+            layers.append(KerasFlatten())
+        elif kind == "Dense":
+            kernel = weights[f"{name}/kernel"]
+            dense = nn.Linear(kernel.shape[1], kernel.shape[0], c["useBias"])
+            dense.weight.data.copy_(torch.from_numpy(kernel.copy()))
+            if c["useBias"]:
+                dense.bias.data.copy_(torch.from_numpy(weights[f"{name}/bias"].copy()))
+            layers.append(dense)
+            act = activation(c["activation"])
+            if act is not None:
+                layers.append(act)
+        elif kind == "BatchNormalization":
+            bn = nn.BatchNorm2d(channels, eps=c["epsilon"], momentum=1 - c["momentum"])
+            bn.weight.data.copy_(torch.from_numpy(weights[f"{name}/gamma"].copy()))
+            bn.bias.data.copy_(torch.from_numpy(weights[f"{name}/beta"].copy()))
+            bn.running_mean.copy_(torch.from_numpy(weights[f"{name}/moving_mean"].copy()))
+            bn.running_var.copy_(torch.from_numpy(weights[f"{name}/moving_variance"].copy()))
+            layers.append(bn)
+        elif kind in ("Activation", "ReLU"):
+            act = activation(c.get("activation", "relu"))
+            if act is not None:
+                layers.append(act)
+        else:
+            raise SystemExit(f"pytorch_bench: layer class {kind} is not supported here")
+    return nn.Sequential(*layers)
+
+
+def peak_memory(device):
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", required=True)
+    p.add_argument("--weights", required=True)
+    p.add_argument("--workload", choices=["train", "inference"], required=True)
+    p.add_argument("--variant", choices=["default", "channels_last", "cuda_graph", "compile"], default="default")
+    p.add_argument("--batch-size", type=int, required=True)
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--warmup", type=int, required=True)
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    device = torch.device(a.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    with open(a.model) as f:
+        model_json = json.load(f)
+    model = build(model_json, read_safetensors(a.weights)).to(device)
+    fmt = torch.contiguous_format if a.variant == "default" else torch.channels_last
+    model = model.to(memory_format=fmt)
+    h, w, c = model_json["inputShape"]
+    # The data stays on the device as uint8 NHWC, as torchlet holds it; each step gathers, converts and scales a batch.
+    # As in torchlet's fit: each pass draws a permutation on the device and gathers its batches.
+    count = max(a.steps, a.warmup) * a.batch_size
+    images = torch.randint(0, 256, (count, h, w, c), dtype=torch.uint8, device=device)
+    labels = torch.randint(0, 10, (count,), device=device)
+    order = torch.randperm(count, device=device)
+
+    def batch(step):
+        index = order[(step * a.batch_size) % count :][: a.batch_size]
+        x = images.index_select(0, index).permute(0, 3, 1, 2).float().div_(255)
+        return x.contiguous(memory_format=fmt), labels.index_select(0, index)
+
+    if a.workload == "train":
+        model.train()
+        capturable = a.variant == "cuda_graph"
+        if a.variant == "default":
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+        else:
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=True, capturable=capturable)
+        forward = torch.compile(model) if a.variant == "compile" else model
+
+        def step(i):
+            x, y = batch(i)
+            loss = F.cross_entropy(forward(x), y)
+            # The default loop calls zero_grad() as it comes; the tuned ones drop the gradients.
+            optimizer.zero_grad(set_to_none=a.variant != "default")
+            loss.backward()
+            optimizer.step()
+
+        if a.variant == "cuda_graph":
+            static_x, static_y = batch(0)
+            stream = torch.cuda.Stream()
+            stream.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(stream):
+                for i in range(3):
+                    optimizer.zero_grad(set_to_none=True)
+                    F.cross_entropy(model(static_x), static_y).backward()
+                    optimizer.step()
+            torch.cuda.current_stream().wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            optimizer.zero_grad(set_to_none=True)
+            with torch.cuda.graph(graph):
+                static_loss = F.cross_entropy(model(static_x), static_y)
+                static_loss.backward()
+                optimizer.step()
+
+            def step(i):  # noqa: F811 - the graph replaces the eager step
+                x, y = batch(i)
+                static_x.copy_(x)
+                static_y.copy_(y)
+                graph.replay()
+    else:
+        model.eval()
+        forward = torch.compile(model) if a.variant == "compile" else model
+
+        def step(i):
+            with torch.no_grad():
+                x, _ = batch(i)
+                F.softmax(forward(x), 1)
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    for i in range(a.warmup):
+        step(i)
+    sync()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+    # The protocol of benchmark.mjs: 'ready' after warm-up; each 'run' times one pass and answers
+    # with its ms/step; 'done' answers with the peak memory and exits.
+    def reply(value):
+        print(json.dumps(value), flush=True)
+
+    reply({
+        "ready": True,
+        "torchVersion": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
+    })
+    for line in sys.stdin:
+        if line.strip() != "run":
+            break
+        sync()
+        start = time.perf_counter()
+        for i in range(a.steps):
+            step(i)
+        sync()
+        reply({"msPerStep": (time.perf_counter() - start) * 1000 / a.steps})
+    reply({"peakMemory": peak_memory(device)})
+
+
+if __name__ == "__main__":
+    main()

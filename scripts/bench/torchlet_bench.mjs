@@ -1,0 +1,60 @@
+// The torchlet side of the benchmark, in a process of its own (as the PyTorch side is), so that
+// peak memory and warm-up belong to one measurement. It loads the model that benchmark.mjs saved
+// (the same file the PyTorch side reads) and times passes when benchmark.mjs asks.
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import * as tl from '../../dist/index.js';
+
+const { values: a } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    task: { type: 'string' },
+    'batch-size': { type: 'string' },
+    steps: { type: 'string' },
+    warmup: { type: 'string' },
+    threads: { type: 'string' },
+    device: { type: 'string' },
+    seed: { type: 'string', default: '0' },
+  },
+});
+const batchSize = Number(a['batch-size']);
+const steps = Number(a.steps);
+const warmup = Number(a.warmup);
+tl.setNumThreads(Number(a.threads));
+tl.manualSeed(Number(a.seed));
+const device = a.device;
+const cuda = device.startsWith('cuda');
+
+const model = (await tl.loadModel(a.model)).to(device);
+model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+// The data stays on the device as uint8 NHWC; fit and predict gather, convert and scale each batch there.
+const count = Math.max(steps, warmup) * batchSize;
+const [h, w, c] = model.inputShape;
+const data = new tl.ImageDataset(tl.randint(0, 256, [count, h, w, c], { dtype: 'uint8', device }), tl.randint(0, 10, [count], { device }));
+const timed = data.take(steps * batchSize);
+const run = async (dataset) => {
+  if (a.task === 'train') await model.fit(dataset, { epochs: 1, batchSize, verbose: 0 });
+  else (await model.predict(dataset, { batchSize })).dispose();
+};
+
+if (warmup > 0) await run(data.take(warmup * batchSize));
+tl.cuda.synchronize();
+if (cuda) tl.cuda.resetPeakMemory(device);
+const info = tl.backendInfo();
+// The protocol of benchmark.mjs: 'ready' after warm-up; each 'run' times one pass and answers
+// with its ms/step; 'done' answers with the peak memory and exits.
+const reply = (value) => process.stdout.write(JSON.stringify(value) + '\n');
+reply({ ready: true, torchVersion: info.torchVersion, threads: tl.getNumThreads(), device });
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === 'run') {
+    // fit and predict end by reading their results back, so the device is idle at both timing boundaries.
+    tl.cuda.synchronize();
+    const start = performance.now();
+    await run(timed);
+    tl.cuda.synchronize();
+    reply({ msPerStep: (performance.now() - start) / steps });
+  } else {
+    reply({ peakMemory: cuda ? tl.cuda.memory(device).peakAllocated : process.resourceUsage().maxRSS * 1024 });
+    break;
+  }
+}
