@@ -63,6 +63,8 @@ export interface NativeAddon {
   abs(h: Handle): Handle;
   erfinv(h: Handle): Handle;
   add(h: Handle, other: Operand, alpha?: number): Handle;
+  addInPlace(h: Handle, other: Operand, alpha?: number): void;
+  fillInPlace(h: Handle, value: number | boolean): void;
   sub(h: Handle, other: Operand, alpha?: number): Handle;
   mul(h: Handle, other: Operand): Handle;
   div(h: Handle, other: Operand): Handle;
@@ -112,6 +114,8 @@ export interface NativeAddon {
   synchronize(device?: string): void;
   cudaMemory(device?: string): { allocated?: number; peakAllocated?: number; reserved?: number };
   cudaResetPeakMemory(device?: string): void;
+  setCudnnBenchmark(enabled: boolean): void;
+  cudaEmptyCache(): void;
   buildInfo(): { torchVersion: string; cudaBuild: boolean; libtorchSource: string; mkldnn: boolean; parallelInfo: string };
 
   // autograd.cc
@@ -161,6 +165,24 @@ export interface NativeAddon {
   optimizerOptions(h: OptimizerHandle): Required<OptimizerOptions>;
   optimizerExportState(h: OptimizerHandle): { steps: number[]; buffers: Record<string, (Handle | null)[]> };
   optimizerImportState(h: OptimizerHandle, state: { steps: number[]; buffers: Record<string, (Handle | null)[]> }): void;
+
+  // autocast.cc
+  setAutocast(device: 'cpu' | 'cuda', enabled: boolean, dtype?: string): void;
+  setAutocastCache(enabled: boolean): void;
+
+  // graph.cc (CUDA builds; elsewhere each throws)
+  cudaGraph(device: string): GraphHandle;
+  cudaGraphEnterSideStream(h: GraphHandle): void;
+  cudaGraphLeaveSideStream(h: GraphHandle): void;
+  cudaGraphBeginCapture(h: GraphHandle): void;
+  cudaGraphEndCapture(h: GraphHandle, keep: boolean): void;
+  cudaGraphReplay(h: GraphHandle): void;
+  cudaGraphReset(h: GraphHandle): void;
+}
+
+/** An opaque native CUDA graph. */
+export interface GraphHandle {
+  readonly __torchletGraph: unique symbol;
 }
 
 type Size2 = number | number[];

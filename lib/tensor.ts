@@ -157,6 +157,16 @@ export class Tensor {
   cuda(index?: number): Tensor {
     return this.to(index === undefined ? 'cuda' : `cuda:${index}`);
   }
+  /** In place: this += alpha * other (alpha default 1). Returns this. */
+  add_(other: Operand, alpha?: number): this {
+    native.addInPlace(this.handle, operand(other), alpha);
+    return this;
+  }
+  /** In place: sets every element to `value`. Returns this. */
+  fill_(value: number | boolean): this {
+    native.fillInPlace(this.handle, value);
+    return this;
+  }
   /** A copy with its own storage. */
   clone(): Tensor {
     return run(native.clone, this.handle);

@@ -3,9 +3,11 @@
 
 #include "create.h"
 #include "device.h"
+#include "graph.h"
 #include "ops.h"
 #include "optim.h"
 #include "arith.h"
+#include "autocast.h"
 #include "autograd.h"
 #include "shape.h"
 #include "tensor.h"
@@ -22,6 +24,8 @@ Napi::Object initTorchlet(Napi::Env env, Napi::Object exports) {
   registerAutograd(env, exports);
   registerOps(env, exports);
   registerOptim(env, exports);
+  registerAutocast(env, exports);
+  registerGraph(env, exports);
   return exports;
 }
 

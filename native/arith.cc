@@ -47,6 +47,18 @@ void registerArith(Napi::Env env, Napi::Object exports) {
     at::Scalar alpha = a.has(2) ? a.scalar(2, "alpha") : at::Scalar(1);
     return binary(a, [&](const at::Tensor& s, const auto& o) { return at::sub(s, o, alpha); });
   });
+  // In place, for accumulators and static buffers: self += alpha * other; self = value.
+  bind(exports, "addInPlace", [](Args& a) {
+    at::Tensor self = a.tensor(0, "self");
+    at::Scalar alpha = a.has(2) ? a.scalar(2, "alpha") : at::Scalar(1);
+    if (a[1].IsNumber() || a[1].IsBoolean()) self.add_(a.scalar(1, "other"), alpha);
+    else self.add_(a.tensor(1, "other"), alpha);
+    return a.undefined();
+  });
+  bind(exports, "fillInPlace", [](Args& a) {
+    a.tensor(0, "self").fill_(a.scalar(1, "value"));
+    return a.undefined();
+  });
   bind(exports, "mul", [](Args& a) { return binary(a, [](const at::Tensor& s, const auto& o) { return at::mul(s, o); }); });
   bind(exports, "div", [](Args& a) { return binary(a, [](const at::Tensor& s, const auto& o) { return at::div(s, o); }); });
   bind(exports, "pow", [](Args& a) { return binary(a, [](const at::Tensor& s, const auto& o) { return at::pow(s, o); }); });

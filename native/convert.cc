@@ -3,6 +3,8 @@
 #include <cstring>
 #include <utility>
 
+#include <torch/cuda.h>
+
 #include "errors.h"
 
 namespace torchlet {
@@ -64,7 +66,9 @@ at::Device parseDevice(const std::string& name) {
     }
     index = std::stoll(digits);
   }
-  if (!at::hasCUDA()) {
+  // torch::cuda::device_count() is the same call in libtorch 1.x and 2.x (the hooks' names changed).
+  int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  if (count == 0) {
 #ifdef TORCHLET_CUDA
     throw OpError("device '" + name + "' requested but CUDA is not available: no CUDA GPU is visible");
 #else
@@ -72,7 +76,6 @@ at::Device parseDevice(const std::string& name) {
                   "CPU-only libtorch (rebuild it with a CUDA libtorch: LIBTORCH=... or pip install torch)");
 #endif
   }
-  int64_t count = at::detail::getCUDAHooks().getNumGPUs();
   if (index >= count) {
     throw ArgRangeError("device '" + name + "' does not exist: " + std::to_string(count) + " CUDA device(s)");
   }

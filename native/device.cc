@@ -1,6 +1,7 @@
 #include "device.h"
 
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <torch/version.h>
 
 #ifdef TORCHLET_CUDA
@@ -15,7 +16,7 @@
 namespace torchlet {
 namespace {
 
-int64_t cudaDeviceCount() { return at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0; }
+int64_t cudaDeviceCount() { return static_cast<int64_t>(torch::cuda::device_count()); }
 
 at::Device cudaDeviceArg(const Args& a, size_t i) {
   at::Device device = a.optionalDevice(i, "device").value_or(at::Device(at::kCUDA, 0));
@@ -58,9 +59,9 @@ void registerDevice(Napi::Env env, Napi::Object exports) {
     [[maybe_unused]] at::Device device = cudaDeviceArg(a, 0);
     Napi::Object out = Napi::Object::New(a.env());
 #ifdef TORCHLET_CUDA
-    using c10::cuda::CUDACachingAllocator::StatType;
     auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
-    auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
+    // StatType::AGGREGATE is entry 0; the enum has moved between namespaces across libtorch 2.x.
+    const size_t aggregate = 0;
     out.Set("allocated", Napi::Number::New(a.env(), static_cast<double>(stats.allocated_bytes[aggregate].current)));
     out.Set("peakAllocated", Napi::Number::New(a.env(), static_cast<double>(stats.allocated_bytes[aggregate].peak)));
     out.Set("reserved", Napi::Number::New(a.env(), static_cast<double>(stats.reserved_bytes[aggregate].current)));
@@ -71,6 +72,18 @@ void registerDevice(Napi::Env env, Napi::Object exports) {
     [[maybe_unused]] at::Device device = cudaDeviceArg(a, 0);
 #ifdef TORCHLET_CUDA
     c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+#endif
+    return a.undefined();
+  });
+  // cuDNN's benchmark mode: try the convolution algorithms once per shape and keep the fastest.
+  bind(exports, "setCudnnBenchmark", [](Args& a) {
+    at::globalContext().setBenchmarkCuDNN(a.boolean(0, "enabled", true));
+    return a.undefined();
+  });
+  // Returns the CUDA caching allocator's unused blocks to the driver (after an out-of-memory error, say).
+  bind(exports, "cudaEmptyCache", [](Args& a) {
+#ifdef TORCHLET_CUDA
+    c10::cuda::CUDACachingAllocator::emptyCache();
 #endif
     return a.undefined();
   });

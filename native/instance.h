@@ -9,6 +9,7 @@ namespace torchlet {
 struct InstanceData {
   Napi::FunctionReference tensorClass;
   Napi::FunctionReference optimizerClass;
+  Napi::FunctionReference graphClass;
 };
 
 inline InstanceData& instanceData(Napi::Env env) {

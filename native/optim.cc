@@ -68,6 +68,7 @@ void OptimizerHandle::init(Args& a) {
   }
   configure(a, 2);
   steps_.assign(params_.size(), 0);
+  stepTensors_.resize(params_.size());
   expAvg_.resize(params_.size());
   expAvgSq_.resize(params_.size());
   maxExpAvgSq_.resize(params_.size());
@@ -150,17 +151,23 @@ void OptimizerHandle::adamStep(Batch& b) {
   std::vector<at::Tensor> m = select(expAvg_, b.index, b.params);
   std::vector<at::Tensor> v = select(expAvgSq_, b.index, b.params);
   std::vector<at::Tensor> vmax = o.amsgrad ? select(maxExpAvgSq_, b.index, b.params) : std::vector<at::Tensor>{};
-  for (size_t k : b.index) ++steps_[k];
   if (kind_ == Kind::AdamW && o.weightDecay != 0) at::_foreach_mul_(b.params, 1 - o.lr * o.weightDecay);
   double l2 = kind_ == Kind::Adam ? o.weightDecay : 0.0;
 
   if (b.params[0].is_cuda()) {
-    // One fused kernel for the whole update. It reads the step count from device tensors.
-    std::vector<at::Tensor> stepTensors;
-    for (size_t k : b.index) stepTensors.push_back(at::full({}, static_cast<double>(steps_[k]), b.params[0].options().dtype(at::kFloat)));
-    at::_fused_adam_(b.params, b.grads, m, v, vmax, stepTensors, o.lr, o.beta1, o.beta2, l2, o.eps, o.amsgrad, /*maximize=*/false);
+    // One fused kernel for the whole update. Step counts live on the device and are incremented
+    // there, so that a CUDA graph replaying this step counts correctly.
+    std::vector<at::Tensor> steps;
+    for (size_t k : b.index) {
+      at::Tensor& t = stepTensors_[k];
+      if (!t.defined()) t = at::full({}, static_cast<double>(steps_[k]), b.params[0].options().dtype(at::kFloat));
+      steps.push_back(t);
+    }
+    at::_foreach_add_(steps, 1);
+    at::_fused_adam_(b.params, b.grads, m, v, vmax, steps, o.lr, o.beta1, o.beta2, l2, o.eps, o.amsgrad, /*maximize=*/false);
     return;
   }
+  for (size_t k : b.index) ++steps_[k];
   // The foreach path, in the same order of operations as torch.optim.Adam(foreach=True).
   std::vector<at::Tensor> grads = l2 != 0 ? at::_foreach_add(b.grads, b.params, l2) : b.grads;
   at::_foreach_mul_(m, o.beta1);
@@ -227,7 +234,11 @@ Napi::Object OptimizerHandle::exportState(const Args& a) const {
   Napi::Env env = a.env();
   Napi::Object out = Napi::Object::New(env);
   Napi::Array steps = Napi::Array::New(env, steps_.size());
-  for (size_t k = 0; k < steps_.size(); ++k) steps.Set(static_cast<uint32_t>(k), static_cast<double>(steps_[k]));
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    // On CUDA the device holds the count (reading it is a sync; checkpoints are rare).
+    double count = stepTensors_[k].defined() ? stepTensors_[k].item<double>() : static_cast<double>(steps_[k]);
+    steps.Set(static_cast<uint32_t>(k), count);
+  }
   out.Set("steps", steps);
   Napi::Object buffers = Napi::Object::New(env);
   auto put = [&](const char* name, const std::vector<at::Tensor>& list) {
@@ -294,6 +305,7 @@ void OptimizerHandle::importState(Args& a) {
     maxExpAvgSq_ = std::move(vmax);
   }
   steps_ = std::move(newSteps);
+  stepTensors_.assign(params_.size(), at::Tensor());  // recreated from steps_ at the next CUDA step
 }
 
 void registerOptim(Napi::Env env, Napi::Object exports) {

@@ -31,5 +31,12 @@ const args = [
   `--CDTORCHLET_LIBTORCH_SOURCE=${libtorch.source}`,
   ...process.argv.slice(2),
 ];
-const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+let result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+if (result.status !== 0 && libtorch.source !== 'system') {
+  // TorchConfig.cmake of some PyTorch wheels fails on machines without every CUDA component it
+  // names; configure libtorch by hand instead (the libraries' C++ ABI read from their symbols).
+  const abi = /__cxx11/.test(spawnSync('nm', ['-D', '--defined-only', join(libtorch.libDir, 'libc10.so')], { encoding: 'utf8' }).stdout ?? '') ? 1 : 0;
+  console.log(`torchlet: TorchConfig.cmake failed; configuring libtorch by hand (C++11 ABI ${abi})`);
+  result = spawnSync(process.execPath, [cmakeJs, 'rebuild', ...args.slice(2), `--CDTORCHLET_TORCH_ROOT=${libtorch.root}`, `--CDTORCHLET_CXX11_ABI=${abi}`], { stdio: 'inherit' });
+}
 process.exit(result.status ?? 1);

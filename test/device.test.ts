@@ -55,6 +55,12 @@ describe.skipIf(!tl.cuda.isAvailable())('on CUDA', () => {
     t.dispose();
   });
 
+  it('an out-of-memory error is a catchable Error, and training goes on afterwards', () => {
+    expect(() => tl.zeros([1 << 30, 1 << 10], { device: 'cuda' })).toThrowError(/zeros: .*out of memory/i);
+    const after = tl.randn([64, 64], { device: 'cuda' }).matmul(tl.randn([64, 64], { device: 'cuda' }));
+    expect(after.shape).toEqual([64, 64]);
+  });
+
   it('rejects a device index that does not exist', () => {
     expect(() => tl.zeros([1], { device: `cuda:${tl.cuda.deviceCount()}` as tl.Device })).toThrowError(RangeError);
   });

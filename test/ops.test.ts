@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tl from '../lib/index.js';
+import { DEVICES, tolerance } from './helpers/devices.js';
 import { expectClose, loadReference, refTensor, type RefValue } from './helpers/reference.js';
 
 const { ops } = tl;
@@ -60,24 +61,29 @@ const cases: Record<string, (i: Inputs) => tl.Tensor> = {
   mse_sum: ({ x, y }) => ops.mse(x, y, { reduction: 'sum' }),
 };
 
-describe('ops: forward and gradients match PyTorch within 1e-5', () => {
+describe('ops: forward and gradients match PyTorch', () => {
   it('covers every reference case', () => {
     expect(Object.keys(cases).sort()).toEqual(Object.keys(reference).sort());
   });
 
-  for (const [name, compute] of Object.entries(cases)) {
-    it(name, () => {
-      const ref = reference[name] as Record<string, Record<string, RefValue>>;
-      const grads = Object.keys(ref.grads);
-      const inputs: Inputs = {};
-      for (const [key, value] of Object.entries(ref.inputs)) inputs[key] = refTensor(value).setRequiresGrad(grads.includes(key));
-      const output = compute(inputs);
-      expectClose(output, ref.output as unknown as RefValue);
-      output.backward(refTensor(ref.upstream as unknown as RefValue));
-      for (const key of grads) expectClose(inputs[key].grad!, ref.grads[key]);
-      for (const [key, value] of Object.entries(ref.state ?? {})) expectClose(inputs[key], value);
-    });
-  }
+  describe.each(DEVICES)('on %s (within 1e-5 on the CPU; see helpers/devices.ts for CUDA)', (device) => {
+    for (const [name, compute] of Object.entries(cases)) {
+      // CUDA draws dropout masks from its own generator, so only the CPU can match PyTorch's.
+      it.skipIf(device !== 'cpu' && name === 'dropout_train')(name, () => {
+        const ref = reference[name] as Record<string, Record<string, RefValue>>;
+        const grads = Object.keys(ref.grads);
+        const tol = tolerance(device, name.startsWith('conv'));
+        const inputs: Inputs = {};
+        for (const [key, value] of Object.entries(ref.inputs)) inputs[key] = refTensor(value, { device }).setRequiresGrad(grads.includes(key));
+        const output = compute(inputs);
+        expect(output.device).toBe(tl.normalizeDevice(device));
+        expectClose(output, ref.output as unknown as RefValue, tol);
+        output.backward(refTensor(ref.upstream as unknown as RefValue, { device }));
+        for (const key of grads) expectClose(inputs[key].grad!, ref.grads[key], tol);
+        for (const [key, value] of Object.entries(ref.state ?? {})) expectClose(inputs[key], value, tol);
+      });
+    }
+  });
 });
 
 describe("ops.linear with kernel 'auto' (oneDNN's 1x1 convolution where libtorch has no MKL)", () => {

@@ -1,76 +1,85 @@
 import { describe, expect, it } from 'vitest';
 import * as tl from '../lib/index.js';
+import { DEVICES, tolerance } from './helpers/devices.js';
 import { expectClose, loadReference, refTensor, type RefValue } from './helpers/reference.js';
 
 const ref = loadReference('tensor');
 const inputs = ref.inputs as Record<string, RefValue>;
 const expected = ref.expected as Record<string, RefValue>;
-const [x, y, z, m, b, idx, gidx] = ['x', 'y', 'z', 'm', 'b', 'idx', 'gidx'].map((k) => refTensor(inputs[k]));
+type Inputs = Record<'x' | 'y' | 'z' | 'm' | 'b' | 'idx' | 'gidx', tl.Tensor>;
+const inputsOn = (device: tl.Device): Inputs =>
+  Object.fromEntries(['x', 'y', 'z', 'm', 'b', 'idx', 'gidx'].map((k) => [k, refTensor(inputs[k], { device })])) as Inputs;
+const { x, m, b } = inputsOn('cpu');
+// Cases that create their tensors (factories) run on the CPU only.
+const FACTORY_CASES = ['arange_float', 'arange_int', 'int_div'];
 
 // Each case is the torchlet spelling of the PyTorch expression of the same name in scripts/reference/tensor.py.
-const cases: Record<string, () => tl.Tensor> = {
-  add: () => x.add(y),
-  add_alpha: () => x.add(y, 2.5),
-  add_scalar: () => x.add(1.5),
-  sub: () => x.sub(y),
-  sub_scalar: () => x.sub(0.25),
-  mul: () => x.mul(y),
-  mul_scalar: () => x.mul(-3),
-  div: () => x.div(z),
-  div_scalar: () => x.div(4),
-  pow_scalar: () => z.pow(2.5),
-  pow_tensor: () => z.pow(y),
-  neg: () => x.neg(),
-  exp: () => x.exp(),
-  log: () => z.log(),
-  sqrt: () => z.sqrt(),
-  abs: () => x.abs(),
-  clamp: () => x.clamp(-0.5, 0.5),
-  clamp_min: () => x.clamp(0),
-  matmul: () => x.matmul(m),
-  matmul_batched: () => b.matmul(m),
-  gt: () => x.gt(0),
-  le_tensor: () => x.le(y),
-  eq_scalar: () => x.abs().lt(0.5).eq(true),
-  sum_all: () => x.sum(),
-  sum_dim: () => x.sum(1),
-  sum_dims_keep: () => b.sum([0, 2], true),
-  mean_dim_keep: () => x.mean(0, true),
-  max_all: () => x.max(),
-  max_dim: () => x.max(1),
-  min_dim_keep: () => x.min(0, true),
-  argmax_all: () => x.argmax(),
-  argmax_dim: () => x.argmax(1),
-  argmin_dim_keep: () => x.argmin(0, true),
-  reshape: () => b.reshape([4, -1]),
-  permute_contiguous: () => b.permute([2, 0, 1]).contiguous(),
-  transpose: () => x.transpose(0, 1).contiguous(),
-  flatten: () => b.flatten(1),
-  narrow: () => x.narrow(1, 1, 2).contiguous(),
-  slice_step: () => x.slice(1, 0, 4, 2).contiguous(),
-  index_select: () => x.indexSelect(0, idx),
-  gather: () => x.gather(1, gidx),
-  cat: () => tl.cat([x, x.mul(2)], 1),
-  stack: () => tl.stack([x, x.neg()], 0),
-  squeeze_unsqueeze: () => x.unsqueeze(0).unsqueeze(2).squeeze(0),
+const cases: Record<string, (i: Inputs) => tl.Tensor> = {
+  add: (i) => i.x.add(i.y),
+  add_alpha: (i) => i.x.add(i.y, 2.5),
+  add_scalar: (i) => i.x.add(1.5),
+  sub: (i) => i.x.sub(i.y),
+  sub_scalar: (i) => i.x.sub(0.25),
+  mul: (i) => i.x.mul(i.y),
+  mul_scalar: (i) => i.x.mul(-3),
+  div: (i) => i.x.div(i.z),
+  div_scalar: (i) => i.x.div(4),
+  pow_scalar: (i) => i.z.pow(2.5),
+  pow_tensor: (i) => i.z.pow(i.y),
+  neg: (i) => i.x.neg(),
+  exp: (i) => i.x.exp(),
+  log: (i) => i.z.log(),
+  sqrt: (i) => i.z.sqrt(),
+  abs: (i) => i.x.abs(),
+  clamp: (i) => i.x.clamp(-0.5, 0.5),
+  clamp_min: (i) => i.x.clamp(0),
+  matmul: (i) => i.x.matmul(i.m),
+  matmul_batched: (i) => i.b.matmul(i.m),
+  gt: (i) => i.x.gt(0),
+  le_tensor: (i) => i.x.le(i.y),
+  eq_scalar: (i) => i.x.abs().lt(0.5).eq(true),
+  sum_all: (i) => i.x.sum(),
+  sum_dim: (i) => i.x.sum(1),
+  sum_dims_keep: (i) => i.b.sum([0, 2], true),
+  mean_dim_keep: (i) => i.x.mean(0, true),
+  max_all: (i) => i.x.max(),
+  max_dim: (i) => i.x.max(1),
+  min_dim_keep: (i) => i.x.min(0, true),
+  argmax_all: (i) => i.x.argmax(),
+  argmax_dim: (i) => i.x.argmax(1),
+  argmin_dim_keep: (i) => i.x.argmin(0, true),
+  reshape: (i) => i.b.reshape([4, -1]),
+  permute_contiguous: (i) => i.b.permute([2, 0, 1]).contiguous(),
+  transpose: (i) => i.x.transpose(0, 1).contiguous(),
+  flatten: (i) => i.b.flatten(1),
+  narrow: (i) => i.x.narrow(1, 1, 2).contiguous(),
+  slice_step: (i) => i.x.slice(1, 0, 4, 2).contiguous(),
+  index_select: (i) => i.x.indexSelect(0, i.idx),
+  gather: (i) => i.x.gather(1, i.gidx),
+  cat: (i) => tl.cat([i.x, i.x.mul(2)], 1),
+  stack: (i) => tl.stack([i.x, i.x.neg()], 0),
+  squeeze_unsqueeze: (i) => i.x.unsqueeze(0).unsqueeze(2).squeeze(0),
   arange_float: () => tl.arange(0, 1, 0.125),
   arange_int: () => tl.arange(2, 11, 3),
   int_div: () => tl.tensor(new Int32Array([7, -7, 9])).div(2),
-  pad: () => x.pad([1, 2, 0, 1], -1),
-  erfinv: () => z.sub(1).clamp(-0.9, 0.9).erfinv(),
-  flip: () => b.flip([0, 2]),
-  expand: () => y.unsqueeze(0).expand([3, 4]).contiguous(),
-  where: () => x.where(x.gt(0), y),
-  where_scalar: () => x.where(x.gt(0), -1),
+  pad: (i) => i.x.pad([1, 2, 0, 1], -1),
+  erfinv: (i) => i.z.sub(1).clamp(-0.9, 0.9).erfinv(),
+  flip: (i) => i.b.flip([0, 2]),
+  expand: (i) => i.y.unsqueeze(0).expand([3, 4]).contiguous(),
+  where: (i) => i.x.where(i.x.gt(0), i.y),
+  where_scalar: (i) => i.x.where(i.x.gt(0), -1),
 };
 
 describe('Tensor math and shape ops match PyTorch', () => {
   it('covers every reference case', () => {
     expect(Object.keys(cases).sort()).toEqual(Object.keys(expected).filter((k) => k !== 'random').sort());
   });
-  for (const [name, compute] of Object.entries(cases)) {
-    it(name, () => expectClose(compute(), expected[name]));
-  }
+  describe.each(DEVICES)('on %s', (device) => {
+    const onDevice = inputsOn(device);
+    for (const [name, compute] of Object.entries(cases)) {
+      it.skipIf(device !== 'cpu' && FACTORY_CASES.includes(name))(name, () => expectClose(compute(onDevice), expected[name], tolerance(device)));
+    }
+  });
 });
 
 describe('Tensor properties and read-back', () => {

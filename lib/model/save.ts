@@ -24,20 +24,26 @@ interface SavedModel {
   inputShape: number[];
   layers: { className: string; config: Record<string, unknown> }[];
   /** The optimizer by name with its hyper-parameters, the loss and the metrics. */
-  compile: { optimizer: { name: string; config: OptimizerOptions }; loss: LossSpec; metrics: MetricName[] } | null;
+  compile: { optimizer: { name: string; config: OptimizerOptions }; loss: LossSpec; metrics: MetricName[]; cudaGraph?: boolean; mixedPrecision?: 'bf16' | null } | null;
 }
 
 /** See {@link Sequential.save}. */
 export async function saveModel(model: Sequential, dir: string): Promise<void> {
   if (!model.built) model.build();
-  const compiled = model.compiled ? model.requireCompiled('save').args : null;
+  const compiled = model.compiled ? model.requireCompiled('save') : null;
   const saved: SavedModel = {
     format: FORMAT,
     version: 1,
     name: model.name,
     inputShape: model.inputShape!,
     layers: model.layers.map((layer) => ({ className: layer.className, config: layer.getConfig() })),
-    compile: compiled && { optimizer: { name: model.optimizer!.name, config: model.optimizer!.options }, loss: compiled.loss, metrics: compiled.metrics },
+    compile: compiled && {
+      optimizer: { name: model.optimizer!.name, config: model.optimizer!.options },
+      loss: compiled.args.loss,
+      metrics: compiled.args.metrics,
+      cudaGraph: compiled.cudaGraph,
+      mixedPrecision: compiled.mixedPrecision,
+    },
   };
   await mkdir(dir, { recursive: true });
   await saveWeightsOf(model, join(dir, WEIGHTS));
@@ -113,8 +119,8 @@ export async function loadModel(dir: string): Promise<Sequential> {
   model.build(saved.inputShape);
   await loadWeightsInto(model, join(dir, WEIGHTS));
   if (saved.compile) {
-    const { optimizer, loss, metrics } = saved.compile;
-    model.compile({ optimizer: makeOptimizer(String(optimizer?.name), optimizer?.config), loss, metrics });
+    const { optimizer, loss, metrics, cudaGraph, mixedPrecision } = saved.compile;
+    model.compile({ optimizer: makeOptimizer(String(optimizer?.name), optimizer?.config), loss, metrics, cudaGraph, mixedPrecision });
   }
   return model;
 }

@@ -31,6 +31,15 @@ export interface CompileArgs {
   loss: LossSpec;
   /** Default none. */
   metrics?: MetricName[];
+  /**
+   * On CUDA, capture the whole training step (forward, loss, backward, optimizer) in a CUDA graph
+   * and replay it for each batch (default false). Ignored on the CPU.
+   */
+  cudaGraph?: boolean;
+  /** 'bf16': run the forward pass under autocast in bfloat16, with float32 weights (default none: float32). */
+  mixedPrecision?: 'bf16' | null;
+  /** On CUDA, let cuDNN try its convolution algorithms once per shape and keep the fastest (default true). */
+  cudnnBenchmark?: boolean;
 }
 
 /** What compile() resolved. */
@@ -39,6 +48,9 @@ export interface Compiled {
   loss: CompiledLoss;
   /** The metric names as the user spelled them ('accuracy' or 'acc'), for the logs. */
   metrics: MetricName[];
+  cudaGraph: boolean;
+  mixedPrecision: 'bf16' | null;
+  cudnnBenchmark: boolean;
   args: { loss: LossSpec; metrics: MetricName[] };
 }
 
@@ -218,7 +230,20 @@ export class Sequential {
     for (const m of metrics) {
       if (m !== 'accuracy' && m !== 'acc') throw new RangeError(`compile: unknown metric ${JSON.stringify(m)} (expected 'accuracy' or 'acc')`);
     }
-    this.#compiled = { optimizer, loss, metrics, args: { loss: args.loss, metrics } };
+    for (const key of ['cudaGraph', 'cudnnBenchmark'] as const) {
+      if (args[key] !== undefined && typeof args[key] !== 'boolean') throw new TypeError(`compile: ${key} must be a boolean, got ${typeof args[key]}`);
+    }
+    const precision = args.mixedPrecision ?? null;
+    if (precision !== null && precision !== 'bf16') throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${JSON.stringify(precision)}`);
+    this.#compiled = {
+      optimizer,
+      loss,
+      metrics,
+      cudaGraph: args.cudaGraph ?? false,
+      mixedPrecision: precision,
+      cudnnBenchmark: args.cudnnBenchmark ?? true,
+      args: { loss: args.loss, metrics },
+    };
     if (this.#shapes) this.rebindOptimizer();
     else if (this.inputShape) this.build();
   }

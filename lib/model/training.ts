@@ -2,13 +2,16 @@
 // one optimizer call; loss and accuracy accumulate in device tensors, which the host reads only
 // when the progress bar redraws or a callback reads the logs, and at the end of the epoch.
 import { noGrad } from '../autograd.js';
-import { isDataset, TensorDataset, type Batch, type Dataset } from '../data/dataset.js';
+import { isDataset, TensorDataset, type Batch, type BatchOptions, type Dataset } from '../data/dataset.js';
+import { native } from '../native.js';
 import { keep, tidy } from '../memory.js';
 import { cat, Tensor } from '../tensor.js';
 import { CallbackList, History, type Callback, type CallbackHooks, type Logs } from './callbacks.js';
-import type { CompiledLoss } from './losses.js';
+import { GraphStep } from './graph-step.js';
+import { Meter } from './meter.js';
 import { formatResult, ProgressBar, type ProgressOutput } from './progress.js';
 import type { Compiled, Sequential } from './sequential.js';
+import { forwardLoss, trainStep, withPrecision } from './step.js';
 
 /** Options of {@link Sequential.fit}, with Keras's names and defaults. */
 export interface FitOptions {
@@ -49,54 +52,6 @@ export interface PredictOptions {
 
 const FIT_OPTIONS = ['epochs', 'batchSize', 'validationData', 'validationSplit', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'output'];
 const YIELD_EVERY_MS = 10;
-
-// Sums of loss and correct predictions on the device, read on demand.
-class Meter {
-  private lossSum: Tensor | null = null;
-  private correctSum: Tensor | null = null;
-  private seen = 0;
-
-  constructor(
-    private readonly loss: CompiledLoss,
-    private readonly metrics: string[],
-  ) {}
-
-  add(loss: Tensor, output: Tensor, y: Tensor): void {
-    const n = y.shape[0];
-    this.seen += n;
-    this.lossSum = accumulate(this.lossSum, loss.detach().to('float64').mul(n));
-    if (this.metrics.length > 0) this.correctSum = accumulate(this.correctSum, this.loss.correct(output.detach(), y).to('float64'));
-  }
-
-  /** The running means: one host sync. */
-  read(): Logs {
-    if (this.seen === 0 || !this.lossSum) return {};
-    const logs: Logs = { loss: (this.lossSum.item() as number) / this.seen };
-    for (const m of this.metrics) logs[m] = (this.correctSum!.item() as number) / this.seen;
-    return logs;
-  }
-
-  /** Logs whose values are read from the device only if someone looks at them. */
-  lazyLogs(): Logs {
-    const logs = {} as Logs;
-    let values: Logs | null = null;
-    for (const key of ['loss', ...this.metrics]) {
-      Object.defineProperty(logs, key, { enumerable: true, get: () => (values ??= this.read())[key] });
-    }
-    return logs;
-  }
-
-  dispose(): void {
-    this.lossSum?.dispose();
-    this.correctSum?.dispose();
-  }
-}
-
-function accumulate(sum: Tensor | null, value: Tensor): Tensor {
-  const next = keep(sum ? sum.add(value) : value);
-  sum?.dispose();
-  return next;
-}
 
 /** Lets timers and signals run while a long loop trains: yields at most every YIELD_EVERY_MS. */
 class Yielder {
@@ -139,17 +94,6 @@ function toDataset(model: Sequential, what: string, x: unknown, y: unknown): Dat
 
 function optionsOf<T>(y: unknown, options: T | undefined): T {
   return (options ?? (y instanceof Tensor || y === undefined ? {} : y)) as T;
-}
-
-// One training step: forward, loss, backward, optimizer; metrics accumulate on the device.
-function trainStep(model: Sequential, compiled: Compiled, batch: Batch, meter: Meter | null): Tensor {
-  const output = model.forward(batch.x, { training: true }, compiled.loss.usesPreActivation);
-  const loss = compiled.loss.compute(output, batch.y);
-  compiled.optimizer.zeroGrad();
-  loss.backward();
-  compiled.optimizer.step();
-  meter?.add(loss, output, batch.y);
-  return loss;
 }
 
 interface FitSettings {
@@ -231,17 +175,50 @@ async function trainEpochs(model: Sequential, compiled: Compiled, settings: FitS
   );
   const batchHooks = callbacks.has('onBatchBegin') || callbacks.has('onBatchEnd');
   const yielder = new Yielder();
+  const cuda = device.startsWith('cuda');
+  if (cuda) native.setCudnnBenchmark(compiled.cudnnBenchmark);
+  // One meter for the run (reset each epoch): a captured graph adds into its sums in place.
+  const meter = new Meter(compiled.loss, compiled.metrics, device);
+  const graph = compiled.cudaGraph && cuda ? new GraphStep(model, compiled, meter) : null;
   model.stopTraining = false;
-  await callbacks.call('onTrainBegin', {});
-  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
-    await callbacks.call('onEpochBegin', epoch, {});
-    const meter = new Meter(compiled.loss, compiled.metrics);
-    const batches = train.batches({ batchSize, shuffle, device })[Symbol.iterator]();
-    try {
-      for (let step = 0; ; step++) {
+  try {
+    await callbacks.call('onTrainBegin', {});
+    for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+      await callbacks.call('onEpochBegin', epoch, {});
+      meter.reset();
+      await trainEpoch(model, compiled, train, { batchSize, shuffle, device }, meter, graph, callbacks, batchHooks, yielder);
+      const logs = meter.read();
+      if (validation) {
+        for (const [key, value] of Object.entries(await evaluateDataset(model, compiled, validation, batchSize))) logs[`val_${key}`] = value;
+      }
+      await callbacks.call('onEpochEnd', epoch, logs);
+    }
+    await callbacks.call('onTrainEnd', {});
+  } finally {
+    graph?.dispose();
+    meter.dispose();
+  }
+  return history;
+}
+
+// The batches of one epoch, each trained on (eagerly, or by a graph replay) in its own tidy scope.
+async function trainEpoch(
+  model: Sequential,
+  compiled: Compiled,
+  data: Dataset,
+  batchOptions: BatchOptions,
+  meter: Meter,
+  graph: GraphStep | null,
+  callbacks: CallbackList,
+  batchHooks: boolean,
+  yielder: Yielder,
+): Promise<void> {
+  const batches = data.batches(batchOptions)[Symbol.iterator]();
+  try {
+    for (let step = 0; ; step++) {
         // The batch is drawn before onBatchBegin, so that the hook runs only for real batches; its
         // tensors belong to the step's tidy scope, which follows the hook's await.
-        const train = (batch: Batch) => trainStep(model, compiled, batch, meter);
+        const train = (batch: Batch) => (graph ? graph.run(batch) : trainStep(model, compiled, batch, meter));
         const done = batchHooks
           ? await tidy(async () => {
               const next = batches.next();
@@ -259,24 +236,15 @@ async function trainEpochs(model: Sequential, compiled: Compiled, settings: FitS
         if (batchHooks) await callbacks.call('onBatchEnd', step, meter.lazyLogs());
         if (model.stopTraining) break;
         await yielder.maybe();
-      }
-      const logs = meter.read();
-      if (validation) {
-        for (const [key, value] of Object.entries(await evaluateDataset(model, compiled, validation, batchSize))) logs[`val_${key}`] = value;
-      }
-      await callbacks.call('onEpochEnd', epoch, logs);
-    } finally {
-      batches.return?.();
-      meter.dispose();
     }
+  } finally {
+    batches.return?.();
   }
-  await callbacks.call('onTrainEnd', {});
-  return history;
 }
 
 // The mean loss and metrics over a dataset, in eval mode, without grad.
 async function evaluateDataset(model: Sequential, compiled: Compiled, data: Dataset, batchSize: number): Promise<Logs> {
-  const meter = new Meter(compiled.loss, compiled.metrics);
+  const meter = new Meter(compiled.loss, compiled.metrics, model.device);
   const yielder = new Yielder();
   try {
     await noGrad(async () => {
@@ -286,8 +254,9 @@ async function evaluateDataset(model: Sequential, compiled: Compiled, data: Data
           !tidy(() => {
             const next = batches.next();
             if (next.done) return true;
-            const output = model.forward(next.value.x, { training: false }, compiled.loss.usesPreActivation);
-            meter.add(compiled.loss.compute(output, next.value.y), output, next.value.y);
+            const { output, loss } = forwardLoss(model, compiled, next.value, false);
+            meter.add(loss, output, next.value.y);
+            meter.count(next.value.y.shape[0]);
             return false;
           })
         ) {
@@ -338,7 +307,7 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options: P
   try {
     await noGrad(async () => {
       for (const batch of data.batches({ batchSize, shuffle: false, device: model.device })) {
-        outputs.push(keep(tidy(() => toPublic(model.forward(batch.x, { training: false })))));
+        outputs.push(keep(tidy(() => toPublic(inferencePass(model, batch.x)))));
         await yielder.maybe();
       }
     });
@@ -353,12 +322,19 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options: P
 export function predictOnBatch(model: Sequential, x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`predictOnBatch: x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
   model.acceptInputShape(x.shape.slice(1), 'predictOnBatch');
-  return tidy(() => noGrad(() => toPublic(model.forward((x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device), { training: false }))));
+  return tidy(() => noGrad(() => toPublic(inferencePass(model, (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device)))));
 }
 
-// Image outputs go back to Keras's [N, height, width, channels].
+// The forward pass of prediction, in the precision the model was compiled with.
+function inferencePass(model: Sequential, x: Tensor): Tensor {
+  const forward = () => model.forward(x, { training: false });
+  return model.compiled ? withPrecision(model, model.requireCompiled('predict'), forward) : forward();
+}
+
+// Outputs go back as float32 (from bf16 autocast) and images in Keras's [N, height, width, channels].
 function toPublic(output: Tensor): Tensor {
-  return output.rank === 4 ? output.permute([0, 2, 3, 1]).contiguous() : output;
+  const float = output.dtype === 'float32' ? output : output.to('float32');
+  return float.rank === 4 ? float.permute([0, 2, 3, 1]).contiguous() : float;
 }
 
 /** See {@link Sequential.trainOnBatch}. */
@@ -366,7 +342,7 @@ export function trainOnBatch(model: Sequential, x: Tensor, y: Tensor): Logs {
   const compiled = model.requireCompiled('trainOnBatch');
   const data = toDataset(model, 'trainOnBatch', x, y);
   compiled.loss.checkTargets(y, model.outputShape);
-  const meter = new Meter(compiled.loss, compiled.metrics);
+  const meter = new Meter(compiled.loss, compiled.metrics, model.device);
   try {
     tidy(() => {
       for (const batch of data.batches({ batchSize: data.size, shuffle: false, device: model.device })) trainStep(model, compiled, batch, meter);

@@ -31,7 +31,10 @@ Options:
   --device D             cpu, cuda or cuda:N (default: cuda when available, else cpu)
   --threads N            intra-op threads for both sides (default: the machine's cores, ${availableParallelism()} here)
   --python PATH          the Python with PyTorch (default /usr/bin/python3); 'none' skips PyTorch
-  --pytorch-variants L   default,channels_last (default), plus cuda_graph and compile on CUDA with PyTorch 2
+  --modes LIST           torchlet's modes: eager, graph (a CUDA graph per step), bf16, graph+bf16
+                         (default: eager on the CPU; eager,graph,graph+bf16 on CUDA)
+  --pytorch-variants L   default,channels_last (default on the CPU; on CUDA also cuda_graph),
+                         and compile (torch.compile, PyTorch 2)
   --tfjs                 also time @tensorflow/tfjs on its CPU backend (must be installed; slow: 3 steps)
   --json FILE            write every figure and the environment to FILE
   -h, --help             show this help
@@ -57,7 +60,8 @@ function parseOptions(argv) {
         device: { type: 'string' },
         threads: { type: 'string', default: String(availableParallelism()) },
         python: { type: 'string', default: '/usr/bin/python3' },
-        'pytorch-variants': { type: 'string', default: 'default,channels_last' },
+        modes: { type: 'string' },
+        'pytorch-variants': { type: 'string' },
         tfjs: { type: 'boolean', default: false },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -76,7 +80,10 @@ function parseOptions(argv) {
   };
   const workloads = values.workload === 'all' ? Object.keys(WORKLOADS) : values.workload.split(',');
   for (const w of workloads) if (!WORKLOADS[w]) fail(`unknown workload '${w}' (expected ${Object.keys(WORKLOADS).join(', ')} or all)`);
-  const variants = values['pytorch-variants'].split(',');
+  const onCuda = (values.device ?? tl.defaultDevice()).startsWith('cuda');
+  const variants = (values['pytorch-variants'] ?? (onCuda ? 'default,channels_last,cuda_graph' : 'default,channels_last')).split(',');
+  const modes = (values.modes ?? (onCuda ? 'eager,graph,graph+bf16' : 'eager')).split(',');
+  for (const m of modes) if (!['eager', 'graph', 'bf16', 'graph+bf16'].includes(m)) fail(`unknown mode '${m}' (expected eager, graph, bf16 or graph+bf16)`);
   for (const v of variants) if (!['default', 'channels_last', 'cuda_graph', 'compile'].includes(v)) fail(`unknown PyTorch variant '${v}'`);
   let device;
   try {
@@ -94,6 +101,7 @@ function parseOptions(argv) {
     device,
     python: values.python === 'none' ? null : values.python,
     variants,
+    modes,
     tfjs: values.tfjs,
     json: values.json,
   };
@@ -188,18 +196,20 @@ function pythonTorchVersion(python) {
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
 
 function table(rows) {
+  // One ratio column per PyTorch variant that ran.
+  const versus = [...new Set(rows.filter((r) => r.runner.startsWith('pytorch')).map((r) => r.runner))];
   const lines = [
-    '| workload | batch | runner | img/s | ms/step (median, min–max) | 50k-image epoch | peak memory | vs PyTorch default | vs PyTorch channels_last |',
-    '|---|---:|---|---:|---|---:|---:|---:|---:|',
+    `| workload | batch | runner | img/s | ms/step (median, min–max) | 50k-image epoch | peak memory |${versus.map((v) => ` vs ${v.replace('pytorch', 'PyTorch')} |`).join('')}`,
+    `|---|---:|---|---:|---|---:|---:|${versus.map(() => '---:|').join('')}`,
   ];
   for (const r of rows) {
     if (r.error) {
-      lines.push(`| ${r.workload} | ${r.batchSize} | ${r.runner} | failed: ${r.error} | | | | | |`);
+      lines.push(`| ${r.workload} | ${r.batchSize} | ${r.runner} | failed: ${r.error} | | | |${versus.map(() => ' |').join('')}`);
       continue;
     }
-    const ratio = (key) => (r.ratios?.[key] ? `${r.ratios[key].toFixed(2)}×` : '');
+    const ratios = versus.map((v) => ` ${r.ratios?.[v] ? `${r.ratios[v].toFixed(2)}×` : ''} |`).join('');
     lines.push(
-      `| ${r.workload} | ${r.batchSize} | ${r.runner} | ${r.imagesPerSecond.toFixed(0)} | ${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)}) | ${r.epochSeconds.toFixed(1)} s | ${mb(r.peakMemory)} MiB | ${ratio('pytorch default')} | ${ratio('pytorch channels_last')} |`,
+      `| ${r.workload} | ${r.batchSize} | ${r.runner} | ${r.imagesPerSecond.toFixed(0)} | ${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)}) | ${r.epochSeconds.toFixed(r.epochSeconds < 10 ? 2 : 1)} s | ${mb(r.peakMemory)} MiB |${ratios}`,
     );
   }
   return lines.join('\n');
@@ -221,7 +231,10 @@ async function main() {
       await workload.model().save(modelDir);
       for (const batchSize of opts.batchSizes) {
         const common = ['--batch-size', String(batchSize), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--threads', String(opts.threads), '--device', opts.device];
-        const runners = [new Runner('torchlet', process.execPath, [join(here, 'torchlet_bench.mjs'), '--model', modelDir, '--task', workload.task, ...common])];
+        const runners = opts.modes.map((mode) => {
+          const flags = [...(mode.includes('graph') ? ['--cuda-graph'] : []), ...(mode.includes('bf16') ? ['--precision', 'bf16'] : [])];
+          return new Runner(mode === 'eager' ? 'torchlet' : `torchlet ${mode}`, process.execPath, [join(here, 'torchlet_bench.mjs'), '--model', modelDir, '--task', workload.task, ...flags, ...common]);
+        });
         if (opts.python) {
           for (const variant of opts.variants) {
             runners.push(new Runner(`pytorch ${variant}`, opts.python, [join(here, 'pytorch_bench.py'), '--model', join(modelDir, 'model.json'), '--weights', join(modelDir, 'model.safetensors'), '--workload', workload.task, '--variant', variant, ...common]));
@@ -242,10 +255,9 @@ async function main() {
           group.push(row);
           process.stderr.write(`bench: ${name} batch ${batchSize} ${runner.name}: ${row.error ? `failed (${row.error})` : `${row.imagesPerSecond.toFixed(0)} img/s`}\n`);
         }
-        const ours = group[0];
-        if (!ours.error) {
-          ours.ratios = {};
-          for (const other of group.slice(1)) if (!other.error) ours.ratios[other.runner] = ours.imagesPerSecond / other.imagesPerSecond;
+        const others = group.filter((r) => !r.runner.startsWith('torchlet') && !r.error);
+        for (const ours of group.filter((r) => r.runner.startsWith('torchlet') && !r.error)) {
+          ours.ratios = Object.fromEntries(others.map((other) => [other.runner, ours.imagesPerSecond / other.imagesPerSecond]));
         }
         rows.push(...group);
       }
@@ -253,8 +265,11 @@ async function main() {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  process.stdout.write(`${table(rows)}\n\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes of ${opts.steps} steps per runner, after ${opts.warmup} warm-up steps.\n`);
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ environment: env, options: opts, results: rows }, null, 2) + '\n');
+  // The seed CNN's physical floor on a modern GPU is about 0.02 s per 50,000-image epoch.
+  const seed = rows.filter((r) => r.workload === 'seed-cnn' && r.runner.startsWith('torchlet') && !r.error).sort((a, b) => a.epochSeconds - b.epochSeconds)[0];
+  const floor = seed ? `\nFastest seed-cnn epoch: ${seed.runner}, batch ${seed.batchSize}: ${seed.epochSeconds.toFixed(3)} s, ${(seed.epochSeconds / 0.02).toFixed(0)}× the ~0.02 s physical floor.` : '';
+  process.stdout.write(`${table(rows)}\n${floor}\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes of ${opts.steps} steps per runner, after ${opts.warmup} warm-up steps.\n`);
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ environment: env, options: opts, results: rows, seedCnnFloorRatio: seed ? seed.epochSeconds / 0.02 : null }, null, 2) + '\n');
 }
 
 await main();

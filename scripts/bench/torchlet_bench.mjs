@@ -15,6 +15,8 @@ const { values: a } = parseArgs({
     threads: { type: 'string' },
     device: { type: 'string' },
     seed: { type: 'string', default: '0' },
+    'cuda-graph': { type: 'boolean', default: false },
+    precision: { type: 'string' },
   },
 });
 const batchSize = Number(a['batch-size']);
@@ -26,7 +28,13 @@ const device = a.device;
 const cuda = device.startsWith('cuda');
 
 const model = (await tl.loadModel(a.model)).to(device);
-model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+model.compile({
+  optimizer: 'adam',
+  loss: 'sparse_categorical_crossentropy',
+  metrics: ['accuracy'],
+  cudaGraph: a['cuda-graph'],
+  mixedPrecision: a.precision === 'bf16' ? 'bf16' : null,
+});
 // The data stays on the device as uint8 NHWC; fit and predict gather, convert and scale each batch there.
 const count = Math.max(steps, warmup) * batchSize;
 const [h, w, c] = model.inputShape;

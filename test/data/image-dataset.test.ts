@@ -84,3 +84,18 @@ describe('ImageDataset', () => {
     expect(h.history.loss).toHaveLength(2);
   });
 });
+
+describe.skipIf(!tl.cuda.isAvailable())('ImageDataset on CUDA', () => {
+  it('uploads once and prepares every batch on the GPU', () => {
+    const { images, labels } = labelled(12);
+    const d = new tl.ImageDataset(images, labels, { augment: true });
+    const batches = [...d.batches({ batchSize: 5, shuffle: true, device: 'cuda' })];
+    expect(d.images.device).toBe('cuda:0');
+    for (const b of batches) {
+      expect(b.x.device).toBe('cuda:0');
+      expect(b.y.device).toBe('cuda:0');
+      expect(b.x.isContiguous('channelsLast')).toBe(true);
+    }
+    expect(batches.map((b) => b.y.shape[0])).toEqual([5, 5, 2]);
+  });
+});

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tl from '../../lib/index.js';
 import { referenceModel } from '../helpers/images.js';
+import { DEVICES } from '../helpers/devices.js';
 import { useOneThread } from '../helpers/models.js';
 import { expectClose, loadReference, refTensor, type RefValue } from '../helpers/reference.js';
 
@@ -33,11 +34,14 @@ const models: Record<string, () => { model: tl.Sequential; optimizer: tl.optim.O
 describe('fit matches PyTorch running the same Keras model', () => {
   useOneThread();
 
+  // On CUDA (TF32 convolutions, other reduction orders) the figures agree to 1e-2 and an
+  // accuracy may differ by a borderline example or two; on the CPU, to 1e-4.
   for (const [name, make] of Object.entries(models)) {
-    it(name, async () => {
+    it.each(DEVICES)(`${name} on %s`, async (device) => {
+      const cpu = device === 'cpu';
       const c = ref[name];
       const { model, optimizer } = make();
-      model.to('cpu');
+      model.to(device);
       model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
       model.setWeights(c.init.map((t) => refTensor(t)));
       const history = await model.fit(refTensor(c.x), refTensor(c.y), {
@@ -48,10 +52,12 @@ describe('fit matches PyTorch running the same Keras model', () => {
         validationData: [refTensor(c.xv), refTensor(c.yv)],
       });
       for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) {
-        history.history[key].forEach((value, epoch) => expect(value).toBeCloseTo(c.history[key][epoch], 4));
+        const digits = cpu ? 4 : key.includes('accuracy') ? 1 : 2;
+        history.history[key].forEach((value, epoch) => expect(value).toBeCloseTo(c.history[key][epoch], digits));
       }
-      model.getWeights().forEach((w, k) => expectClose(w, c.final[k], { rtol: 1e-4, atol: 1e-6 }));
-      expectClose(await model.predict(refTensor(c.xv).narrow(0, 0, 8)), c.predictions, { rtol: 1e-4, atol: 1e-6 });
+      const tol = cpu ? { rtol: 1e-4, atol: 1e-6 } : { rtol: 5e-2, atol: 2e-3 };
+      model.getWeights().forEach((w, k) => expectClose(w, c.final[k], tol));
+      expectClose(await model.predict(refTensor(c.xv).narrow(0, 0, 8)), c.predictions, tol);
     });
   }
 });

@@ -58,6 +58,8 @@ describe('saving and loading a trained model', () => {
       optimizer: { name: 'Adam', config: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, amsgrad: false } },
       loss: 'sparseCategoricalCrossentropy',
       metrics: ['accuracy'],
+      cudaGraph: false,
+      mixedPrecision: null,
     });
   });
 

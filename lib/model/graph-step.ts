@@ -1,0 +1,79 @@
+// The training step as a CUDA graph (compile({ cudaGraph: true })): a few eager warm-up steps on
+// a side stream, one capture of the whole step (forward, loss, backward, optimizer, metric sums)
+// reading from static input buffers, then a replay per batch, after copying the batch into the
+// buffers. A batch of another size (the last, partial one) runs eagerly. Changing the learning
+// rate triggers a new capture, since the graph holds it as a constant.
+import type { Batch } from '../data/dataset.js';
+import { keep, tidy } from '../memory.js';
+import { native, type GraphHandle } from '../native.js';
+import type { Tensor } from '../tensor.js';
+import type { Meter } from './meter.js';
+import type { Compiled, Sequential } from './sequential.js';
+import { trainStep } from './step.js';
+
+// torch.cuda.graph's advice: let cuBLAS, cuDNN and the autograd engine set themselves up first.
+const WARMUP_STEPS = 3;
+
+export class GraphStep {
+  readonly #graph: GraphHandle;
+  #inputs: { x: Tensor; y: Tensor } | null = null;
+  #batchSize = 0;
+  #warmups = 0;
+  #learningRate = Number.NaN;
+
+  constructor(
+    private readonly model: Sequential,
+    private readonly compiled: Compiled,
+    private readonly meter: Meter,
+  ) {
+    this.#graph = native.cudaGraph(model.device);
+  }
+
+  /** Trains on one batch: eagerly while warming up or for an odd-sized batch, else by replay. */
+  run(batch: Batch): void {
+    const n = batch.y.shape[0];
+    this.#batchSize ||= n;
+    if (n !== this.#batchSize) return trainStep(this.model, this.compiled, batch, this.meter);
+    if (this.#warmups < WARMUP_STEPS) {
+      native.cudaGraphEnterSideStream(this.#graph);
+      try {
+        trainStep(this.model, this.compiled, batch, this.meter);
+      } finally {
+        native.cudaGraphLeaveSideStream(this.#graph);
+      }
+      this.#warmups++;
+      return;
+    }
+    if (!this.#inputs || this.compiled.optimizer.learningRate !== this.#learningRate) this.capture(batch);
+    this.#inputs!.x.assign(batch.x);
+    this.#inputs!.y.assign(batch.y);
+    native.cudaGraphReplay(this.#graph);
+    this.meter.count(n);
+  }
+
+  // Records the step once; capture only records, so the batch is then trained on by a replay.
+  private capture(batch: Batch): void {
+    native.cudaGraphReset(this.#graph);
+    // Static inputs with the batch's layout (clone keeps its channels-last strides).
+    this.#inputs ??= { x: keep(batch.x.clone()), y: keep(batch.y.clone()) };
+    this.#learningRate = this.compiled.optimizer.learningRate;
+    const inputs = this.#inputs;
+    if (this.compiled.mixedPrecision) native.setAutocastCache(false);
+    native.cudaGraphBeginCapture(this.#graph);
+    let captured = false;
+    try {
+      tidy(() => trainStep(this.model, this.compiled, inputs, this.meter, false));
+      captured = true;
+    } finally {
+      native.cudaGraphEndCapture(this.#graph, captured);
+      if (this.compiled.mixedPrecision) native.setAutocastCache(true);
+    }
+  }
+
+  /** Frees the graph and its input buffers. */
+  dispose(): void {
+    native.cudaGraphReset(this.#graph);
+    this.#inputs?.x.dispose();
+    this.#inputs?.y.dispose();
+  }
+}

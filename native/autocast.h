@@ -1,0 +1,8 @@
+// Mixed precision: libtorch's autocast, switched on around a forward pass.
+#pragma once
+
+#include <napi.h>
+
+namespace torchlet {
+void registerAutocast(Napi::Env env, Napi::Object exports);
+}
