@@ -78,13 +78,15 @@ export function locateLibtorch(options: LocateOptions = {}): Libtorch {
     searched.push(`${python}: no importable torch`);
   }
 
-  for (const libDir of SYSTEM_LIB_DIRS) {
+  // TORCHLET_SYSTEM_LIB_DIRS (colon-separated) replaces the system folders searched.
+  const systemDirs = env.TORCHLET_SYSTEM_LIB_DIRS !== undefined ? env.TORCHLET_SYSTEM_LIB_DIRS.split(':').filter(Boolean) : SYSTEM_LIB_DIRS;
+  for (const libDir of systemDirs) {
     const cmakeDir = join(libDir, 'cmake/Torch');
     if (existsSync(join(libDir, 'libtorch.so')) && existsSync(join(cmakeDir, 'TorchConfig.cmake'))) {
       return { source: 'system', root: '/usr', libDir, cmakeDir, ...describe(libDir, ['/usr/include']) };
     }
   }
-  searched.push(`system: no libtorch.so with cmake/Torch in ${SYSTEM_LIB_DIRS.join(', ')}`);
+  searched.push(`system: no libtorch.so with cmake/Torch in ${systemDirs.join(', ') || '(no folders: TORCHLET_SYSTEM_LIB_DIRS is empty)'}`);
   throw new LibtorchNotFoundError(searched);
 }
 

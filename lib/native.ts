@@ -1,9 +1,13 @@
-// Loads the native addon (through node-gyp-build) and declares its typed interface. This is the
-// only file that touches the addon directly.
+// Loads the native addon and declares its typed interface; the only file that touches the addon.
+// A build from source loads through node-gyp-build; otherwise the prebuild matching the libtorch
+// found (lib/prebuild.ts), after libtorch itself is loaded by absolute path.
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants as osConstants } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LIBTORCH_FIXES, LibtorchNotFoundError, locateLibtorch } from './libtorch.js';
+import { LIBTORCH_FIXES, LibtorchNotFoundError, locateLibtorch, type Libtorch } from './libtorch.js';
+import { availablePrebuilds, findPrebuild, libtorchLibraries } from './prebuild.js';
 
 /** An opaque native tensor handle; lib/tensor.ts wraps it in a Tensor. */
 export interface Handle {
@@ -215,12 +219,61 @@ export class NativeLoadError extends Error {
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
+// A build from source (npm run build, or the install script without a matching prebuild) has an
+// rpath to its libtorch; node-gyp-build finds it in build/.
+function sourceBuild(): string | null {
+  for (const dir of ['build/Release', 'build/Debug']) {
+    if (existsSync(join(packageRoot, dir, 'torchlet.node'))) return join(packageRoot, dir);
+  }
+  return null;
+}
+
+// The libtorch a prebuild is for: the one the install script chose (cached), unless LIBTORCH now
+// says otherwise, else the usual search.
+function libtorchForPrebuild(): Libtorch {
+  const cache = join(packageRoot, 'build', 'libtorch.json');
+  if (!process.env.LIBTORCH && existsSync(cache)) {
+    const cached = JSON.parse(readFileSync(cache, 'utf8')) as Libtorch;
+    if (existsSync(join(cached.libDir, 'libtorch.so'))) return cached;
+  }
+  return locateLibtorch();
+}
+
+// dlopen flags: the libraries must stay loaded (RTLD_NODELETE, glibc's 0x1000) after Node
+// rejects them as addons, so that the prebuild's dependencies resolve to them by soname.
+const PRELOAD_FLAGS = osConstants.dlopen.RTLD_NOW! | osConstants.dlopen.RTLD_GLOBAL! | 0x1000;
+
+function loadPrebuild(): NativeAddon {
+  const libtorch = libtorchForPrebuild();
+  const prebuild = findPrebuild(packageRoot, libtorch);
+  if (!prebuild) {
+    const available = availablePrebuilds(packageRoot);
+    throw new NativeLoadError(
+      `torchlet: no build of the native addon for libtorch ${libtorch.version} (${libtorch.variant}) at ${libtorch.libDir} (from ${libtorch.source}). ` +
+        `Prebuilt: ${available.length > 0 ? available.join(', ') : 'none for this platform'}. ` +
+        `Build it from source with \`npm rebuild torchlet\` (or \`npm run build\` in ${packageRoot}); it needs CMake and a C++17 compiler.`,
+    );
+  }
+  // Prebuilds carry no rpath: load libtorch by absolute path first, wherever it is installed.
+  for (const library of libtorchLibraries(libtorch.libDir)) {
+    try {
+      process.dlopen({ exports: {} }, library, PRELOAD_FLAGS);
+    } catch (error) {
+      if (!/did not self-register/.test((error as Error).message)) throw error;
+    }
+  }
+  return createRequire(import.meta.url)(prebuild) as NativeAddon;
+}
+
 function load(): NativeAddon {
-  const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
   try {
-    return nodeGypBuild(packageRoot);
+    const build = sourceBuild();
+    if (build) return (createRequire(import.meta.url)('node-gyp-build') as (dir: string) => NativeAddon)(packageRoot);
+    if (availablePrebuilds(packageRoot).length === 0) throw new Error('No native build was found');
+    return loadPrebuild();
   } catch (cause) {
+    if (cause instanceof NativeLoadError) throw cause;
+    if (cause instanceof LibtorchNotFoundError) throw new NativeLoadError(`torchlet: the native addon could not be loaded.\n${cause.message}`, { cause });
     throw new NativeLoadError(explainLoadFailure(String((cause as Error)?.message ?? cause)), { cause });
   }
 }
