@@ -25,19 +25,15 @@ std::vector<int64_t> reduceDims(const Args& a, size_t i, const at::Tensor& self)
   return all;
 }
 
-void unary(Napi::Object exports, const char* name, at::Tensor (*f)(const at::Tensor&)) {
-  bind(exports, name, [f](Args& a) { return a.wrap(f(a.tensor(0, "self"))); });
-}
-
 }  // namespace
 
 void registerArith(Napi::Env env, Napi::Object exports) {
-  unary(exports, "neg", at::neg);
-  unary(exports, "exp", at::exp);
-  unary(exports, "log", at::log);
-  unary(exports, "sqrt", at::sqrt);
-  unary(exports, "abs", at::abs);
-  unary(exports, "erfinv", at::erfinv);
+  bindUnary(exports, "neg", at::neg, "self");
+  bindUnary(exports, "exp", at::exp, "self");
+  bindUnary(exports, "log", at::log, "self");
+  bindUnary(exports, "sqrt", at::sqrt, "self");
+  bindUnary(exports, "abs", at::abs, "self");
+  bindUnary(exports, "erfinv", at::erfinv, "self");
 
   bind(exports, "add", [](Args& a) {
     at::Scalar alpha = a.has(2) ? a.scalar(2, "alpha") : at::Scalar(1);

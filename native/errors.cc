@@ -58,4 +58,8 @@ void bind(Napi::Object exports, const char* name, Body body) {
   exports.Set(name, Napi::Function::New(exports.Env(), std::move(guarded), name));
 }
 
+void bindUnary(Napi::Object exports, const char* name, at::Tensor (*op)(const at::Tensor&), const char* argName) {
+  bind(exports, name, [op, argName](Args& a) { return a.wrap(op(a.tensor(0, argName))); });
+}
+
 }  // namespace torchlet

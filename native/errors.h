@@ -3,6 +3,7 @@
 // naming the op and the shapes of its tensor arguments. No input may abort the process.
 #pragma once
 
+#include <ATen/ATen.h>
 #include <napi.h>
 
 #include <functional>
@@ -32,5 +33,8 @@ using Body = std::function<Napi::Value(Args&)>;
 // Exports `name` on `exports` as a JS function that parses its arguments with Args and runs `body`
 // inside the guard.
 void bind(Napi::Object exports, const char* name, Body body);
+
+// bind() for an op of one tensor, whose argument is called `argName` in error messages.
+void bindUnary(Napi::Object exports, const char* name, at::Tensor (*op)(const at::Tensor&), const char* argName);
 
 }  // namespace torchlet

@@ -106,10 +106,6 @@ PoolArgs poolArgs(const Args& a, const at::Tensor& input, const char* op, Pair d
   return p;
 }
 
-void unary(Napi::Object exports, const char* name, at::Tensor (*f)(const at::Tensor&)) {
-  bind(exports, name, [f](Args& a) { return a.wrap(f(a.tensor(0, "input"))); });
-}
-
 }  // namespace
 
 void registerOps(Napi::Env env, Napi::Object exports) {
@@ -190,11 +186,11 @@ void registerOps(Napi::Env env, Napi::Object exports) {
     return a.wrap(out.view(outShape));
   });
 
-  unary(exports, "relu", at::relu);
-  unary(exports, "sigmoid", at::sigmoid);
-  unary(exports, "tanh", at::tanh);
-  unary(exports, "selu", at::selu);
-  unary(exports, "silu", at::silu);
+  bindUnary(exports, "relu", at::relu, "input");
+  bindUnary(exports, "sigmoid", at::sigmoid, "input");
+  bindUnary(exports, "tanh", at::tanh, "input");
+  bindUnary(exports, "selu", at::selu, "input");
+  bindUnary(exports, "silu", at::silu, "input");
   bind(exports, "gelu", [](Args& a) {
     std::string approximate = a.has(1) ? a.string(1, "approximate") : "none";
     if (approximate != "none" && approximate != "tanh") {
