@@ -221,11 +221,8 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
 // A build from source (npm run build, or the install script without a matching prebuild) has an
 // rpath to its libtorch; node-gyp-build finds it in build/.
-function sourceBuild(): string | null {
-  for (const dir of ['build/Release', 'build/Debug']) {
-    if (existsSync(join(packageRoot, dir, 'torchlet.node'))) return join(packageRoot, dir);
-  }
-  return null;
+function hasSourceBuild(): boolean {
+  return ['build/Release', 'build/Debug'].some((dir) => existsSync(join(packageRoot, dir, 'torchlet.node')));
 }
 
 // The libtorch a prebuild is for: the one the install script chose (cached), unless LIBTORCH now
@@ -265,11 +262,17 @@ function loadPrebuild(): NativeAddon {
   return createRequire(import.meta.url)(prebuild) as NativeAddon;
 }
 
+const fixes = LIBTORCH_FIXES.map((f) => `  - ${f}`).join('\n');
+
 function load(): NativeAddon {
+  if (!hasSourceBuild() && availablePrebuilds(packageRoot).length === 0) {
+    throw new NativeLoadError(
+      `torchlet: no build of the native addon exists for this platform. Build it with \`npm run build\` in ${packageRoot} ` +
+        `(it needs CMake, a C++17 compiler and libtorch; to get libtorch:\n${fixes})`,
+    );
+  }
   try {
-    const build = sourceBuild();
-    if (build) return (createRequire(import.meta.url)('node-gyp-build') as (dir: string) => NativeAddon)(packageRoot);
-    if (availablePrebuilds(packageRoot).length === 0) throw new Error('No native build was found');
+    if (hasSourceBuild()) return (createRequire(import.meta.url)('node-gyp-build') as (dir: string) => NativeAddon)(packageRoot);
     return loadPrebuild();
   } catch (cause) {
     if (cause instanceof NativeLoadError) throw cause;
@@ -280,13 +283,6 @@ function load(): NativeAddon {
 
 // Never a bare dlopen message: say what is missing, where libtorch is, and name the fixes.
 function explainLoadFailure(reason: string): string {
-  const fixes = LIBTORCH_FIXES.map((f) => `  - ${f}`).join('\n');
-  if (/No native build was found/i.test(reason)) {
-    return (
-      `torchlet: no build of the native addon exists for this platform. Build it with \`npm run build\` in ${packageRoot} ` +
-      `(it needs CMake, a C++17 compiler and libtorch; to get libtorch:\n${fixes})\n${reason}`
-    );
-  }
   let libtorch: string;
   try {
     const found = locateLibtorch();

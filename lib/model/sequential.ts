@@ -171,11 +171,12 @@ export class Sequential {
   /** Moves the weights (and the optimizer's state) to `device`. */
   to(device: Device): this {
     const target = normalizeDevice(device, `${this.name}.to`);
+    if (target === this.#device) return this;
     const state = this.#compiled?.optimizer.isAttached ? this.#compiled.optimizer.getState() : null;
     this.#device = target;
     for (const layer of this.#layers) layer.moveTo(target);
     this.rebindOptimizer(state);
-    state && Object.values(state.buffers).flat().forEach((t) => t?.dispose());
+    if (state) Object.values(state.buffers).flat().forEach((t) => t?.dispose());
     return this;
   }
 
