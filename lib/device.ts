@@ -65,7 +65,12 @@ export interface BackendInfo {
   cudaBuild: boolean;
   cudaAvailable: boolean;
   cudaDeviceCount: number;
+  /** Whether libtorch has oneDNN (MKL-DNN), and its version ('' when unknown). */
   mkldnn: boolean;
+  onednnVersion: string;
+  /** Whether libtorch has Intel MKL, and its version ('' when unknown). */
+  mkl: boolean;
+  mklVersion: string;
   threads: number;
 }
 
@@ -79,6 +84,9 @@ export function backendInfo(): BackendInfo {
     cudaAvailable: native.cudaIsAvailable(),
     cudaDeviceCount: native.cudaDeviceCount(),
     mkldnn: info.mkldnn,
+    onednnVersion: /MKL-DNN v([\d.]+)/.exec(info.parallelInfo)?.[1] ?? '',
+    mkl: info.mkl,
+    mklVersion: /Math Kernel Library Version ([\d.]+)/.exec(info.parallelInfo)?.[1] ?? '',
     threads: native.getNumThreads(),
   };
 }

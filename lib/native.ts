@@ -1,13 +1,9 @@
-// Loads the native addon and declares its typed interface; the only file that touches the addon.
-// A build from source loads through node-gyp-build; otherwise the prebuild matching the libtorch
-// found (lib/prebuild.ts), after libtorch itself is loaded by absolute path.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { availableParallelism, constants as osConstants } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LIBTORCH_FIXES, LibtorchNotFoundError, locateLibtorch, type Libtorch } from './libtorch.js';
-import { availablePrebuilds, findPrebuild, libtorchLibraries } from './prebuild.js';
+// The native addon's typed interface, and the addon itself (loaded by lib/load-addon.ts); the
+// only file through which the rest of lib/ touches it.
+import { availableParallelism } from 'node:os';
+import { loadAddon, type LoadedAddon } from './load-addon.js';
+
+export { NativeLoadError, type LoadedAddon } from './load-addon.js';
 
 /** An opaque native tensor handle; lib/tensor.ts wraps it in a Tensor. */
 export interface Handle {
@@ -120,7 +116,7 @@ export interface NativeAddon {
   cudaResetPeakMemory(device?: string): void;
   setCudnnBenchmark(enabled: boolean): void;
   cudaEmptyCache(): void;
-  buildInfo(): { torchVersion: string; cudaBuild: boolean; libtorchSource: string; mkldnn: boolean; parallelInfo: string };
+  buildInfo(): { torchVersion: string; cudaBuild: boolean; libtorchSource: string; mkldnn: boolean; mkl: boolean; parallelInfo: string };
 
   // autograd.cc
   setGradEnabled(enabled: boolean): void;
@@ -209,94 +205,13 @@ export interface OptimizerOptions {
   nesterov?: boolean;
 }
 
-/** Thrown when the native addon cannot be loaded; the message says why and how to fix it. */
-export class NativeLoadError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NativeLoadError';
-  }
-}
-
-const packageRoot = fileURLToPath(new URL('..', import.meta.url));
-
-// A build from source (npm run build, or the install script without a matching prebuild) has an
-// rpath to its libtorch; node-gyp-build finds it in build/.
-function hasSourceBuild(): boolean {
-  return ['build/Release', 'build/Debug'].some((dir) => existsSync(join(packageRoot, dir, 'torchlet.node')));
-}
-
-// The libtorch a prebuild is for: the one the install script chose (cached), unless LIBTORCH now
-// says otherwise, else the usual search.
-function libtorchForPrebuild(): Libtorch {
-  const cache = join(packageRoot, 'build', 'libtorch.json');
-  if (!process.env.LIBTORCH && existsSync(cache)) {
-    const cached = JSON.parse(readFileSync(cache, 'utf8')) as Libtorch;
-    if (existsSync(join(cached.libDir, 'libtorch.so'))) return cached;
-  }
-  return locateLibtorch();
-}
-
-// dlopen flags: the libraries must stay loaded (RTLD_NODELETE, glibc's 0x1000) after Node
-// rejects them as addons, so that the prebuild's dependencies resolve to them by soname.
-const PRELOAD_FLAGS = osConstants.dlopen.RTLD_NOW! | osConstants.dlopen.RTLD_GLOBAL! | 0x1000;
-
-function loadPrebuild(): NativeAddon {
-  const libtorch = libtorchForPrebuild();
-  const prebuild = findPrebuild(packageRoot, libtorch);
-  if (!prebuild) {
-    const available = availablePrebuilds(packageRoot);
-    throw new NativeLoadError(
-      `torchlet: no build of the native addon for libtorch ${libtorch.version} (${libtorch.variant}) at ${libtorch.libDir} (from ${libtorch.source}). ` +
-        `Prebuilt: ${available.length > 0 ? available.join(', ') : 'none for this platform'}. ` +
-        `Build it from source with \`npm rebuild torchlet\` (or \`npm run build\` in ${packageRoot}); it needs CMake and a C++17 compiler.`,
-    );
-  }
-  // Prebuilds carry no rpath: load libtorch by absolute path first, wherever it is installed.
-  for (const library of libtorchLibraries(libtorch.libDir)) {
-    try {
-      process.dlopen({ exports: {} }, library, PRELOAD_FLAGS);
-    } catch (error) {
-      if (!/did not self-register/.test((error as Error).message)) throw error;
-    }
-  }
-  return createRequire(import.meta.url)(prebuild) as NativeAddon;
-}
-
-const fixes = LIBTORCH_FIXES.map((f) => `  - ${f}`).join('\n');
-
-function load(): NativeAddon {
-  if (!hasSourceBuild() && availablePrebuilds(packageRoot).length === 0) {
-    throw new NativeLoadError(
-      `torchlet: no build of the native addon exists for this platform. Build it with \`npm run build\` in ${packageRoot} ` +
-        `(it needs CMake, a C++17 compiler and libtorch; to get libtorch:\n${fixes})`,
-    );
-  }
-  try {
-    if (hasSourceBuild()) return (createRequire(import.meta.url)('node-gyp-build') as (dir: string) => NativeAddon)(packageRoot);
-    return loadPrebuild();
-  } catch (cause) {
-    if (cause instanceof NativeLoadError) throw cause;
-    if (cause instanceof LibtorchNotFoundError) throw new NativeLoadError(`torchlet: the native addon could not be loaded.\n${cause.message}`, { cause });
-    throw new NativeLoadError(explainLoadFailure(String((cause as Error)?.message ?? cause)), { cause });
-  }
-}
-
-// Never a bare dlopen message: say what is missing, where libtorch is, and name the fixes.
-function explainLoadFailure(reason: string): string {
-  let libtorch: string;
-  try {
-    const found = locateLibtorch();
-    libtorch =
-      `libtorch ${found.version} (${found.variant}) is at ${found.libDir} (from ${found.source}), but the addon does not load with it. ` +
-      `If libtorch changed since the build, rebuild: \`npm run build\` in ${packageRoot}. Or point torchlet at another libtorch:\n${fixes}`;
-  } catch (error) {
-    libtorch = error instanceof LibtorchNotFoundError ? error.message : `libtorch was not found. Fix it in one of three ways:\n${fixes}`;
-  }
-  return `torchlet: the native addon could not be loaded.\n${libtorch}\nThe system loader said: ${reason}`;
-}
+const { addon, loaded } = loadAddon();
 
 /** The loaded addon. */
-export const native: NativeAddon = load();
+export const native = addon as NativeAddon;
+
+/** Which addon file was loaded, and for which libtorch. */
+export const loadedAddon: LoadedAddon = loaded;
 
 // Debian's libtorch starts with one intra-op thread; use the cores unless the user chose.
 const requestedThreads = Number(process.env.TORCHLET_NUM_THREADS ?? process.env.OMP_NUM_THREADS);

@@ -1,6 +1,6 @@
-// Prebuilt addons: one per platform, libtorch version and variant, stored where node-gyp-build
-// looks (prebuilds/<platform>-<arch>/) and named with the libtorch they were built against, so
-// that the loader picks the one matching the libtorch it finds. (node-gyp-build itself matches
+// Prebuilt addons: one per platform, libtorch version, variant and C++ ABI, stored where
+// node-gyp-build looks (prebuilds/<platform>-<arch>/) and named after the libtorch they were built
+// against, so that the loader picks the one matching the libtorch it finds. (node-gyp-build itself matches
 // only Node.js ABIs, not libtorch versions, so it loads source builds only.)
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,19 +11,23 @@ export function prebuildDir(packageRoot: string): string {
   return join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
 }
 
-/** The file name of the prebuild for `libtorch`: torchlet.libtorch-2.5.1.cu124.node. */
-export function prebuildName(libtorch: Pick<Libtorch, 'version' | 'variant'>): string {
-  return `torchlet.libtorch-${libtorch.version}.${libtorch.variant}.node`;
+type PrebuildKey = Pick<Libtorch, 'version' | 'variant' | 'cxx11Abi'>;
+
+/** The file name of the prebuild for `libtorch`: torchlet.libtorch-2.14.1.cu130.cxx11abi.node. */
+export function prebuildName(libtorch: PrebuildKey): string {
+  return `torchlet.libtorch-${libtorch.version}.${libtorch.variant}.${abiTag(libtorch)}.node`;
 }
 
-const PATTERN = /^torchlet\.libtorch-(\d+)\.(\d+)\.(\d+)\.(cpu|cuda|cu\d+)\.node$/;
+const abiTag = (libtorch: PrebuildKey) => (libtorch.cxx11Abi ? 'cxx11abi' : 'precxx11abi');
+
+const PATTERN = /^torchlet\.libtorch-(\d+)\.(\d+)\.(\d+)\.(cpu|cuda|cu\d+)\.(cxx11abi|precxx11abi)\.node$/;
 
 /**
- * The prebuild for `libtorch`: the exact version and variant, else one for the same major.minor
- * version (the C++ ABI of a libtorch release line) and the same variant family (cpu, or the same
- * CUDA major version). Null when there is none.
+ * The prebuild for `libtorch`: the exact version, variant and C++ ABI, else one for the same
+ * major.minor version (libtorch keeps its C++ API within a release line), the same variant family
+ * (cpu, or the same CUDA major version) and the same ABI. Null when there is none.
  */
-export function findPrebuild(packageRoot: string, libtorch: Pick<Libtorch, 'version' | 'variant'>): string | null {
+export function findPrebuild(packageRoot: string, libtorch: PrebuildKey): string | null {
   const dir = prebuildDir(packageRoot);
   if (!existsSync(dir)) return null;
   const exact = join(dir, prebuildName(libtorch));
@@ -32,7 +36,7 @@ export function findPrebuild(packageRoot: string, libtorch: Pick<Libtorch, 'vers
   const family = (variant: string) => (variant === 'cpu' ? 'cpu' : variant.slice(0, 4)); // cu12x → cu12
   for (const file of readdirSync(dir).sort().reverse()) {
     const m = PATTERN.exec(file);
-    if (m && m[1] === major && m[2] === minor && family(m[4]) === family(libtorch.variant)) return join(dir, file);
+    if (m && m[1] === major && m[2] === minor && family(m[4]) === family(libtorch.variant) && m[5] === abiTag(libtorch)) return join(dir, file);
   }
   return null;
 }

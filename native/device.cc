@@ -97,6 +97,7 @@ void registerDevice(Napi::Env env, Napi::Object exports) {
 #endif
     out.Set("libtorchSource", Napi::String::New(a.env(), TORCHLET_LIBTORCH_SOURCE));
     out.Set("mkldnn", Napi::Boolean::New(a.env(), at::hasMKLDNN()));
+    out.Set("mkl", Napi::Boolean::New(a.env(), at::hasMKL()));
     out.Set("parallelInfo", Napi::String::New(a.env(), at::get_parallel_info()));
     return out;
   });

@@ -1,6 +1,7 @@
 #include "optim.h"
 
 #include <ATen/core/grad_mode.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <unordered_set>
@@ -168,10 +169,15 @@ void OptimizerHandle::adamStep(Batch& b) {
     return;
   }
   for (size_t k : b.index) ++steps_[k];
-  // The foreach path, in the same order of operations as torch.optim.Adam(foreach=True).
+  // The foreach path, in the same order of operations as torch.optim.Adam(foreach=True) of the
+  // same release: 2.x moves the first moment with one lerp, 1.13 with a multiply and an add.
   std::vector<at::Tensor> grads = l2 != 0 ? at::_foreach_add(b.grads, b.params, l2) : b.grads;
+#if TORCH_VERSION_MAJOR >= 2
+  at::_foreach_lerp_(m, grads, 1 - o.beta1);
+#else
   at::_foreach_mul_(m, o.beta1);
   at::_foreach_add_(m, grads, 1 - o.beta1);
+#endif
   at::_foreach_mul_(v, o.beta2);
   at::_foreach_addcmul_(v, grads, grads, 1 - o.beta2);
   std::vector<double> stepSize, bc2Sqrt;

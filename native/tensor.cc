@@ -1,5 +1,7 @@
 #include "tensor.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <mutex>
 #include <unordered_map>
 

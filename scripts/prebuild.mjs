@@ -1,28 +1,49 @@
-// npm run prebuild: builds the addon for this platform and the libtorch found here (without an
-// rpath) and stores it as prebuilds/<platform>-<arch>/torchlet.libtorch-<version>.<variant>.node,
-// which the loader picks for a matching libtorch. Run after `npm run build:ts`.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+// npm run prebuild [-- [--all] [FOLDER ...]]: builds prebuilt addons (without an rpath) and stores
+// them as prebuilds/<platform>-<arch>/torchlet.libtorch-<version>.<variant>.<abi>.node, which the
+// loader picks for a matching libtorch. Each FOLDER is a libtorch as LIBTORCH takes it (an unpacked
+// libtorch, a PyTorch install's torch/ folder, or /usr for Debian's); --all takes the PyTorch of
+// every virtual environment in the project (.venv, .venv-*) and the system's libtorch; with
+// neither, the libtorch found as usual. Run after `tsc` (npm run build does both).
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { locateLibtorch } = await import('../dist/libtorch.js');
+const { buildAddon } = await import('../dist/addon-build.js');
 const { prebuildDir, prebuildName } = await import('../dist/prebuild.js');
 
-const libtorch = locateLibtorch();
-const out = join(root, 'build-prebuild');
-const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
-console.log(`torchlet: prebuilding against libtorch ${libtorch.version} (${libtorch.variant}) from ${libtorch.source}: ${libtorch.libDir}`);
-const result = spawnSync(
-  process.execPath,
-  [cmakeJs, 'build', '--directory', root, '--out', out, '--parallel', String(availableParallelism()), `--CDTorch_DIR=${libtorch.cmakeDir}`, `--CDTORCHLET_LIBTORCH_SOURCE=${libtorch.source}`, '--CDTORCHLET_PREBUILD=ON'],
-  { stdio: 'inherit' },
-);
-if (result.status !== 0) process.exit(result.status ?? 1);
-const target = join(prebuildDir(root), prebuildName(libtorch));
-mkdirSync(prebuildDir(root), { recursive: true });
-copyFileSync(join(out, 'Release', 'torchlet.node'), target);
-console.log(`torchlet: wrote ${target}`);
+function projectLibtorches() {
+  const venvs = readdirSync(root).filter((f) => f === '.venv' || f.startsWith('.venv-'));
+  const torchDirs = venvs.flatMap((venv) => {
+    const lib = join(root, venv, 'lib');
+    if (!existsSync(lib)) return [];
+    return readdirSync(lib).map((python) => join(lib, python, 'site-packages', 'torch')).filter((d) => existsSync(d));
+  });
+  return [...torchDirs, '/usr'];
+}
+
+const args = process.argv.slice(2);
+const folders = args.includes('--all') ? projectLibtorches() : args;
+const libtorches = folders.length === 0 ? [locateLibtorch()] : folders.flatMap((folder) => {
+  try {
+    return [locateLibtorch({ env: { ...process.env, LIBTORCH: folder } })];
+  } catch (error) {
+    if (args.includes('--all')) return []; // --all takes what this machine has
+    throw error;
+  }
+});
+try {
+  mkdirSync(prebuildDir(root), { recursive: true });
+  for (const libtorch of libtorches) {
+    const name = prebuildName(libtorch);
+    const built = buildAddon({ libtorch, outDir: join(root, 'build-prebuild', name.replace(/\.node$/, '')), prebuild: true });
+    const target = join(prebuildDir(root), name);
+    copyFileSync(built, `${target}.tmp`);
+    renameSync(`${target}.tmp`, target);
+    console.log(`torchlet: wrote ${target}`);
+  }
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}

@@ -11,31 +11,35 @@ function packageWith(files: string[]): string {
   return root;
 }
 
+const abi = { cxx11Abi: true };
+
 describe('prebuild selection', () => {
-  it('names a prebuild after its libtorch', () => {
-    expect(prebuildName({ version: '2.5.1', variant: 'cu124' })).toBe('torchlet.libtorch-2.5.1.cu124.node');
+  it('names a prebuild after its libtorch version, variant and C++ ABI', () => {
+    expect(prebuildName({ version: '2.14.1', variant: 'cu130', cxx11Abi: true })).toBe('torchlet.libtorch-2.14.1.cu130.cxx11abi.node');
+    expect(prebuildName({ version: '2.5.1', variant: 'cpu', cxx11Abi: false })).toBe('torchlet.libtorch-2.5.1.cpu.precxx11abi.node');
     expect(prebuildDir('/pkg')).toBe(`/pkg/prebuilds/${process.platform}-${process.arch}`);
   });
 
-  it('picks the exact version and variant first', () => {
-    const root = packageWith(['torchlet.libtorch-2.5.0.cu124.node', 'torchlet.libtorch-2.5.1.cu124.node', 'torchlet.libtorch-1.13.0.cpu.node']);
-    expect(findPrebuild(root, { version: '2.5.1', variant: 'cu124' })).toBe(join(prebuildDir(root), 'torchlet.libtorch-2.5.1.cu124.node'));
-    expect(findPrebuild(root, { version: '1.13.0', variant: 'cpu' })).toBe(join(prebuildDir(root), 'torchlet.libtorch-1.13.0.cpu.node'));
+  it('picks the exact version, variant and ABI first', () => {
+    const root = packageWith(['torchlet.libtorch-2.13.0.cpu.cxx11abi.node', 'torchlet.libtorch-2.13.1.cpu.cxx11abi.node', 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node']);
+    expect(findPrebuild(root, { version: '2.13.0', variant: 'cpu', ...abi })).toBe(join(prebuildDir(root), 'torchlet.libtorch-2.13.0.cpu.cxx11abi.node'));
+    expect(findPrebuild(root, { version: '1.13.0', variant: 'cpu', ...abi })).toBe(join(prebuildDir(root), 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node'));
   });
 
-  it('else one of the same major.minor and variant family (cpu, or the same CUDA major)', () => {
-    const root = packageWith(['torchlet.libtorch-2.5.0.cu121.node', 'torchlet.libtorch-1.13.0.cpu.node']);
-    expect(findPrebuild(root, { version: '2.5.1', variant: 'cu124' })).toBe(join(prebuildDir(root), 'torchlet.libtorch-2.5.0.cu121.node'));
-    expect(findPrebuild(root, { version: '1.13.1', variant: 'cpu' })).toBe(join(prebuildDir(root), 'torchlet.libtorch-1.13.0.cpu.node'));
+  it('else one of the same major.minor, variant family (cpu, or the same CUDA major) and ABI', () => {
+    const root = packageWith(['torchlet.libtorch-2.14.0.cu130.cxx11abi.node', 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node']);
+    expect(findPrebuild(root, { version: '2.14.1', variant: 'cu131', ...abi })).toBe(join(prebuildDir(root), 'torchlet.libtorch-2.14.0.cu130.cxx11abi.node'));
+    expect(findPrebuild(root, { version: '1.13.1', variant: 'cpu', ...abi })).toBe(join(prebuildDir(root), 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node'));
   });
 
-  it('finds nothing for another release line, variant or CUDA major', () => {
-    const root = packageWith(['torchlet.libtorch-2.5.0.cu121.node', 'torchlet.libtorch-1.13.0.cpu.node', 'notes.txt']);
-    expect(findPrebuild(root, { version: '2.6.0', variant: 'cu121' })).toBeNull();
-    expect(findPrebuild(root, { version: '2.5.0', variant: 'cpu' })).toBeNull();
-    expect(findPrebuild(root, { version: '2.5.0', variant: 'cu118' })).toBeNull();
-    expect(availablePrebuilds(root).sort()).toEqual(['torchlet.libtorch-1.13.0.cpu.node', 'torchlet.libtorch-2.5.0.cu121.node']);
-    expect(findPrebuild(mkdtempSync(join(tmpdir(), 'none-')), { version: '1.13.0', variant: 'cpu' })).toBeNull();
+  it('finds nothing for another release line, variant, CUDA major or C++ ABI', () => {
+    const root = packageWith(['torchlet.libtorch-2.14.1.cu130.cxx11abi.node', 'torchlet.libtorch-2.13.0.cpu.cxx11abi.node', 'notes.txt', 'torchlet.libtorch-2.13.0.cpu.node']);
+    expect(findPrebuild(root, { version: '2.15.0', variant: 'cu130', ...abi })).toBeNull();
+    expect(findPrebuild(root, { version: '2.14.1', variant: 'cpu', ...abi })).toBeNull();
+    expect(findPrebuild(root, { version: '2.14.1', variant: 'cu128', ...abi })).toBeNull();
+    expect(findPrebuild(root, { version: '2.13.0', variant: 'cpu', cxx11Abi: false })).toBeNull();
+    expect(availablePrebuilds(root).sort()).toEqual(['torchlet.libtorch-2.13.0.cpu.cxx11abi.node', 'torchlet.libtorch-2.14.1.cu130.cxx11abi.node']);
+    expect(findPrebuild(mkdtempSync(join(tmpdir(), 'none-')), { version: '1.13.0', variant: 'cpu', ...abi })).toBeNull();
   });
 
   it('loads libtorch c10 first and libtorch last, only what exists', () => {

@@ -7,6 +7,7 @@ const HELP = `Usage: torchlet <command> [options]
 
 Commands:
   train-cifar10   train the reference CNN on CIFAR-10 (or on a synthetic CIFAR-format set)
+  doctor          report the libtorch found, the addon loaded, CUDA, threads, MKL and oneDNN
 
 Run \`torchlet <command> --help\` for a command's options.
 `;
@@ -25,6 +26,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     }
     // Loaded on demand, so that --help works even where the native addon cannot load.
     if (command === 'train-cifar10') return await (await import('./train-cifar10.js')).trainCifar10(rest, out);
+    if (command === 'doctor') return await (await import('./doctor.js')).doctor(rest, out);
     throw new UsageError(`unknown command '${command}' (run torchlet --help)`);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

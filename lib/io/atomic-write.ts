@@ -1,12 +1,33 @@
 // Atomic file writes: a temporary file next to the target, synced, then renamed over it, so that
 // readers see the old file or the complete new one, never a part.
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
+
+const tempName = (path: string) => `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+
+/** Writes `text` to `path` atomically, synchronously (for the build scripts' small records). */
+export function writeFileAtomicSync(path: string, text: string): void {
+  const temp = tempName(path);
+  try {
+    const fd = openSync(temp, 'wx');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
 
 /** Writes `chunks` to `path` atomically. */
 export async function writeFileAtomic(path: string, chunks: (Uint8Array | string)[]): Promise<void> {
   // Random, so that two writes to one path in the same millisecond never share a temporary file.
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const temp = tempName(path);
   const file = await open(temp, 'wx');
   try {
     try {

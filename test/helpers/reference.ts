@@ -2,7 +2,7 @@
 // torchlet tensors with them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import * as tl from '../../lib/index.js';
 
 /** A tensor as PyTorch wrote it. */
@@ -23,9 +23,14 @@ const ARRAYS = {
   bool: Uint8Array,
 } as const;
 
+/** The Python with the PyTorch the tests compare against (chosen by test/setup/reference.ts). */
+export function oraclePython(): string {
+  return inject('oraclePython');
+}
+
 /** The values of one reference suite (scripts/reference/SUITE.py). */
 export function loadReference(suite: string): Record<string, RefValue> {
-  const file = join(import.meta.dirname, '..', '.fixtures', `${suite}.json`);
+  const file = join(inject('fixtureDir'), `${suite}.json`);
   return JSON.parse(readFileSync(file, 'utf8')).values;
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as tl from '../../lib/index.js';
 import { storedToTensor } from '../../lib/model/save.js';
+import { oraclePython } from '../helpers/reference.js';
 
 let dir: string;
 beforeEach(() => {
@@ -133,7 +134,7 @@ with open(sys.argv[1], 'wb') as f:
 # Values as strings, so that int64 beyond 2^53 survives JSON.
 print(json.dumps({n: [list(a.shape), [repr(float(v)) if a.dtype.kind == 'f' else str(int(v)) for v in a.flatten().tolist()]] for n, a in arrays.items()}))
 `;
-    const expected = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' })) as Record<string, [number[], string[]]>;
+    const expected = JSON.parse(execFileSync(oraclePython(), ['-c', script, path], { encoding: 'utf8' })) as Record<string, [number[], string[]]>;
     const { tensors, metadata } = await tl.readSafetensors(path);
     expect(metadata).toEqual({ writer: 'numpy' });
     expect([...tensors.keys()].sort()).toEqual(Object.keys(expected).sort());

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tl from '../../lib/index.js';
+import { oraclePython } from '../helpers/reference.js';
 
 const { layers } = tl;
 
@@ -111,7 +112,7 @@ for name, info in header.items():
     out[name] = [list(a.shape), float(a.astype(np.float64).sum()), a.flatten().tolist()]
 print(json.dumps({'metadata': meta, 'tensors': out}))
 `;
-    const read = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, join(dir, 'model.safetensors')], { encoding: 'utf8' })) as {
+    const read = JSON.parse(execFileSync(oraclePython(), ['-c', script, join(dir, 'model.safetensors')], { encoding: 'utf8' })) as {
       metadata: Record<string, string>;
       tensors: Record<string, [number[], number, number[]]>;
     };

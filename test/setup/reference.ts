@@ -1,23 +1,53 @@
-// Generates the PyTorch reference fixtures (scripts/reference/) once per test run, when they are
-// missing or older than the scripts that make them. The oracle is Debian's python3-torch at
-// /usr/bin/python3; set TORCHLET_ORACLE_PYTHON to use another.
+// Picks the PyTorch that the tests compare against and generates its reference fixtures
+// (scripts/reference/) once per test run, when they are missing or older than the scripts that
+// make them. The oracle is the Python whose PyTorch matches the libtorch the addon was built
+// against (the project's .venv for PyTorch 2.13, Debian's /usr/bin/python3 for its libtorch
+// 1.13); TORCHLET_ORACLE_PYTHON overrides it. Fixtures are kept per libtorch version.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { readBuildStamp } from '../../lib/addon-build.js';
+import { locateLibtorch, matchingPython } from '../../lib/libtorch.js';
 
-export const FIXTURE_DIR = join(import.meta.dirname, '..', '.fixtures');
-const SCRIPT_DIR = join(import.meta.dirname, '..', '..', 'scripts', 'reference');
+const ROOT = join(import.meta.dirname, '..', '..');
+const SCRIPT_DIR = join(ROOT, 'scripts', 'reference');
 
-export default function setup(): void {
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The Python with the PyTorch that the tests compare against. */
+    oraclePython: string;
+    /** The folder of that PyTorch's reference fixtures. */
+    fixtureDir: string;
+  }
+}
+
+export default function setup(project: TestProject): void {
+  const libtorch = readBuildStamp(join(ROOT, 'build')) ?? locateLibtorch();
+  const python = process.env.TORCHLET_ORACLE_PYTHON ?? matchingPython(libtorch);
+  if (!python) {
+    throw new Error(
+      `no Python with PyTorch ${libtorch.version} to compute the reference values for libtorch ${libtorch.version} at ${libtorch.libDir}: ` +
+        `install torch==${libtorch.version} into .venv, or set TORCHLET_ORACLE_PYTHON`,
+    );
+  }
+  const fixtureDir = join(ROOT, 'test', '.fixtures', `libtorch-${libtorch.version}`);
+  project.provide('oraclePython', python);
+  project.provide('fixtureDir', fixtureDir);
+
+  // Fixtures made by another oracle, or before the scripts last changed, are made again.
+  const oracleFile = join(fixtureDir, 'oracle.json');
+  const sameOracle = existsSync(oracleFile) && JSON.parse(readFileSync(oracleFile, 'utf8')).python === python;
   const suites = readdirSync(SCRIPT_DIR)
     .filter((f) => f.endsWith('.py') && f !== 'generate.py' && f !== 'fixture.py')
     .map((f) => f.slice(0, -3));
   const scriptsChanged = Math.max(...readdirSync(SCRIPT_DIR).map((f) => statSync(join(SCRIPT_DIR, f)).mtimeMs));
   const stale = suites.filter((s) => {
-    const file = join(FIXTURE_DIR, `${s}.json`);
-    return !existsSync(file) || statSync(file).mtimeMs < scriptsChanged;
+    const file = join(fixtureDir, `${s}.json`);
+    return !sameOracle || !existsSync(file) || statSync(file).mtimeMs < scriptsChanged;
   });
   if (stale.length === 0) return;
-  const python = process.env.TORCHLET_ORACLE_PYTHON ?? '/usr/bin/python3';
-  execFileSync(python, [join(SCRIPT_DIR, 'generate.py'), FIXTURE_DIR, ...stale], { stdio: 'inherit' });
+  execFileSync(python, [join(SCRIPT_DIR, 'generate.py'), fixtureDir, ...stale], { stdio: 'inherit' });
+  mkdirSync(fixtureDir, { recursive: true });
+  writeFileSync(oracleFile, JSON.stringify({ python }) + '\n');
 }
