@@ -97,18 +97,19 @@ const MISSING_LIBRARY = /([\w.+-]+\.so[\w.]*): cannot open shared object file/;
 const CUDA_LIBRARY = /^lib(cu|nv|nccl)/;
 
 function explainLoadFailure(reason: string): string {
+  const builtFor = readBuildStamp(join(packageRoot, 'build'));
   let found: Libtorch | null = null;
   let where: string;
   try {
     found = locateLibtorch();
     where =
-      `${describeLibtorch(found)} was found, but the addon does not load with it. ` +
+      `${describeLibtorch(found)} was found, but the addon ${builtFor ? `(built for ${describeLibtorch(builtFor)}) ` : ''}does not load with it. ` +
       `If libtorch changed since the build, rebuild: \`npm run build\` in ${packageRoot}. Or point torchlet at another libtorch:\n${fixes}`;
   } catch (error) {
     where = error instanceof LibtorchNotFoundError ? error.message : `libtorch was not found. Fix it in one of three ways:\n${fixes}`;
   }
   const missing = MISSING_LIBRARY.exec(reason)?.[1];
-  if (missing && CUDA_LIBRARY.test(missing)) where = `${missingCudaLibrary(missing, found)}\n${where}`;
+  if (missing && CUDA_LIBRARY.test(missing)) where = `${missingCudaLibrary(missing, builtFor ?? found)}\n${where}`;
   return `torchlet: the native addon could not be loaded.\n${where}\nThe system loader said: ${reason}`;
 }
 

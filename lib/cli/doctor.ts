@@ -119,11 +119,17 @@ export async function doctor(argv: string[], out: NodeJS.WritableStream): Promis
   } else {
     lines.push(`addon:     ${a.kind} ${a.path}`);
     if (a.builtFor) lines.push(`           for ${describeLibtorch(a.builtFor)}`);
-    lines.push(`           compiled against libtorch ${a.torchVersion}; loaded ${a.libraries.length > 0 ? a.libraries.join(', ') : '(library paths unknown)'}`);
+    lines.push(`           compiled against libtorch ${a.torchVersion}; loaded:`, ...(a.libraries.length > 0 ? a.libraries : ['(library paths unknown)']).map((l) => `             ${l}`));
     lines.push(`cuda:      ${a.cudaBuild ? 'CUDA build' : 'CPU-only build'}; ${a.cudaDeviceCount} GPU(s) visible${a.cudaBuild && !a.cudaAvailable ? ' (models train on the CPU)' : ''}`);
     lines.push(`threads:   ${a.threads} (TORCHLET_NUM_THREADS sets them)`);
     lines.push(`mkl:       ${a.mkl === false ? 'no' : a.mkl}`);
     lines.push(`onednn:    ${a.onednn === false ? 'no' : a.onednn}`);
+    if (a.builtFor && !('error' in report.libtorch) && a.builtFor.libDir !== report.libtorch.libDir) {
+      lines.push(
+        'note:      the addon was built for another libtorch than the one found now, and keeps using the one it was built for;',
+        '           `npm run build` (or `npm rebuild torchlet`) builds it for the one found now',
+      );
+    }
   }
   if ('error' in report.libtorch && report.libtorch.notFound) lines.push('', FIX_COMMANDS);
   else if (!loaded) lines.push('', 'The addon does not load: the message above says why and how to fix it.');
