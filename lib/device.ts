@@ -1,5 +1,5 @@
 // Devices, threads and what the loaded libtorch can do.
-import { native } from './native.js';
+import { loadedAddon, native } from './native.js';
 import type { Device } from './tensor.js';
 
 /** CUDA queries. Device arguments default to the current GPU. */
@@ -61,6 +61,9 @@ export interface BackendInfo {
   torchVersion: string;
   /** Where the build found libtorch: 'LIBTORCH', 'python' or 'system'. */
   libtorchSource: string;
+  /** Which build of the addon is loaded: a build from source (npm run build / npm rebuild) or a prebuild, and its file. */
+  addon: 'source build' | 'prebuild';
+  addonPath: string;
   /** Whether the addon was built against a CUDA libtorch. */
   cudaBuild: boolean;
   cudaAvailable: boolean;
@@ -80,6 +83,8 @@ export function backendInfo(): BackendInfo {
   return {
     torchVersion: info.torchVersion,
     libtorchSource: info.libtorchSource,
+    addon: loadedAddon.kind,
+    addonPath: loadedAddon.path,
     cudaBuild: info.cudaBuild,
     cudaAvailable: native.cudaIsAvailable(),
     cudaDeviceCount: native.cudaDeviceCount(),

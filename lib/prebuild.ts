@@ -51,3 +51,17 @@ export function availablePrebuilds(packageRoot: string): string[] {
 export function libtorchLibraries(libDir: string): string[] {
   return ['libc10.so', 'libtorch_cpu.so', 'libc10_cuda.so', 'libtorch_cuda.so', 'libtorch.so'].map((f) => join(libDir, f)).filter((p) => existsSync(p));
 }
+
+/**
+ * The libtorch folders a development checkout prebuilds for (npm run prebuild -- --all): the
+ * PyTorch of every virtual environment in it (.venv, .venv-*), then the system's prefix /usr.
+ */
+export function projectLibtorchFolders(root: string): string[] {
+  const venvs = readdirSync(root).filter((f) => f === '.venv' || f.startsWith('.venv-')).sort();
+  const torchDirs = venvs.flatMap((venv) => {
+    const lib = join(root, venv, 'lib');
+    if (!existsSync(lib)) return [];
+    return readdirSync(lib).map((python) => join(lib, python, 'site-packages', 'torch')).filter((d) => existsSync(d));
+  });
+  return [...torchDirs, '/usr'];
+}

@@ -4,27 +4,17 @@
 // libtorch, a PyTorch install's torch/ folder, or /usr for Debian's); --all takes the PyTorch of
 // every virtual environment in the project (.venv, .venv-*) and the system's libtorch; with
 // neither, the libtorch found as usual. Run after `tsc` (npm run build does both).
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { locateLibtorch } = await import('../dist/libtorch.js');
 const { buildAddon } = await import('../dist/addon-build.js');
-const { prebuildDir, prebuildName } = await import('../dist/prebuild.js');
-
-function projectLibtorches() {
-  const venvs = readdirSync(root).filter((f) => f === '.venv' || f.startsWith('.venv-'));
-  const torchDirs = venvs.flatMap((venv) => {
-    const lib = join(root, venv, 'lib');
-    if (!existsSync(lib)) return [];
-    return readdirSync(lib).map((python) => join(lib, python, 'site-packages', 'torch')).filter((d) => existsSync(d));
-  });
-  return [...torchDirs, '/usr'];
-}
+const { prebuildDir, prebuildName, projectLibtorchFolders } = await import('../dist/prebuild.js');
 
 const args = process.argv.slice(2);
-const folders = args.includes('--all') ? projectLibtorches() : args;
+const folders = args.includes('--all') ? projectLibtorchFolders(root) : args;
 const libtorches = folders.length === 0 ? [locateLibtorch()] : folders.flatMap((folder) => {
   try {
     return [locateLibtorch({ env: { ...process.env, LIBTORCH: folder } })];

@@ -1,15 +1,27 @@
-// `npm i torchlet` as a user gets it (the acceptance of the prebuilt-binary issue): pack the
-// package with its prebuild, then install the tarball into empty projects, with the registry
-// unreachable and, where it matters, no compiler on PATH.
+// `npm i torchlet` as a user gets it: pack the package with a prebuild for every libtorch flavour
+// this machine has (PyTorch 2.13 CPU in .venv, 2.14.1 with CUDA 13 in .venv-cu130, Debian's 1.13
+// under /usr), then install the tarball into empty projects, with the registry unreachable and,
+// where it matters, no compiler on PATH: once per flavour, and from source, and without libtorch.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeLibtorch, locateLibtorch, type Libtorch } from '../lib/libtorch.js';
+import { prebuildName, projectLibtorchFolders } from '../lib/prebuild.js';
 
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'torchlet-package-'));
 let tarball = '';
+
+// The flavours this machine has, each as LIBTORCH names it.
+const flavours: { folder: string; libtorch: Libtorch }[] = projectLibtorchFolders(root).flatMap((folder) => {
+  try {
+    return [{ folder, libtorch: locateLibtorch({ env: { LIBTORCH: folder } }) }];
+  } catch {
+    return [];
+  }
+});
 
 // A PATH with node, npm and sh only: any attempt to compile fails loudly.
 const noCompiler = join(work, 'bin');
@@ -52,48 +64,81 @@ console.log(JSON.stringify({ loss: history.history.loss[0], valLoss: history.his
 const offline = ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', '--proxy', 'http://127.0.0.1:9', '--https-proxy', 'http://127.0.0.1:9'];
 
 describe('npm i torchlet', () => {
+  let packed: { size: number; unpackedSize: number; files: string[] };
+
   beforeAll(() => {
     makeBareBin();
-    const prebuild = run(root, process.execPath, ['scripts/prebuild.mjs']);
+    const prebuild = run(root, process.execPath, ['scripts/prebuild.mjs', '--all']);
     expect(prebuild.status, prebuild.stderr).toBe(0);
     const pack = run(root, 'npm', ['pack', '--json', '--pack-destination', work]);
     expect(pack.status, pack.stderr).toBe(0);
     const [report] = JSON.parse(pack.stdout);
     tarball = join(work, report.filename);
-    const files: string[] = report.files.map((f: { path: string }) => f.path);
-    // Only what users need: no tests, build folders, sources of the TypeScript or dev configs.
-    expect(files.some((f) => f.startsWith('prebuilds/linux-x64/torchlet.libtorch-') && f.endsWith('.node'))).toBe(true);
-    expect(files.filter((f) => /^(test|lib|build|build-prebuild|scripts\/(reference|bench))\//.test(f) || /tsconfig|vitest|\.ci|\.map$/.test(f))).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'native/tensor.cc', 'CMakeLists.txt', 'scripts/install.mjs', 'bin/torchlet.js', 'README.md', 'LICENSE']));
+    packed = { size: report.size, unpackedSize: report.unpackedSize, files: report.files.map((f: { path: string }) => f.path) };
   }, 900_000);
 
-  it('with a matching prebuild: installs offline in seconds without a compiler, and trains', () => {
-    const dir = project('with-prebuild');
-    const started = performance.now();
-    const install = run(dir, 'npm', offline.concat(tarball), { PATH: noCompiler });
-    const seconds = (performance.now() - started) / 1000;
-    expect(install.status, install.stderr).toBe(0);
-    expect(install.stdout).toMatch(/torchlet: using the prebuilt addon prebuilds\/linux-x64\/torchlet\.libtorch-[\d.]+\.(cpu|cu\d+)\.node/);
-    expect(seconds).toBeLessThan(60); // "in seconds": no compile ran (none could: no compiler on PATH)
-    expect(existsSync(join(dir, 'node_modules/torchlet/build/Release'))).toBe(false);
-    const trained = run(dir, process.execPath, ['train.mjs'], { PATH: noCompiler });
-    expect(trained.status, trained.stderr).toBe(0);
-    const result = JSON.parse(trained.stdout);
-    expect(Number.isFinite(result.loss) && Number.isFinite(result.valLoss)).toBe(true);
-  }, 600_000);
+  it('packs a prebuild for every flavour here, and only what users need', () => {
+    expect(flavours.length).toBeGreaterThan(0);
+    for (const { libtorch } of flavours) expect(packed.files).toContain(`prebuilds/linux-x64/${prebuildName(libtorch)}`);
+    // No tests, build folders, sources of the TypeScript or dev configs.
+    expect(packed.files.filter((f) => /^(test|lib|build|build-prebuild|scripts\/(reference|bench))\//.test(f) || /tsconfig|vitest|\.ci|\.venv|\.map$/.test(f))).toEqual([]);
+    expect(packed.files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'native/tensor.cc', 'CMakeLists.txt', 'scripts/install.mjs', 'bin/torchlet.js', 'README.md', 'LICENSE']));
+    console.log(`torchlet tarball: ${(packed.size / 2 ** 20).toFixed(2)} MiB packed, ${(packed.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked, ${packed.files.length} files`);
+  });
+
+  it.each(flavours.map((f) => [describeLibtorch(f.libtorch), f] as const))(
+    'with a matching prebuild for %s: installs offline in seconds without a compiler, and trains',
+    (_name, { folder, libtorch }) => {
+      const dir = project(`with-prebuild-${prebuildName(libtorch)}`);
+      const env = { PATH: noCompiler, LIBTORCH: folder };
+      const started = performance.now();
+      const install = run(dir, 'npm', offline.concat(tarball), env);
+      const seconds = (performance.now() - started) / 1000;
+      expect(install.status, install.stderr).toBe(0);
+      expect(install.stdout).toContain(`torchlet: using the prebuilt addon prebuilds/linux-x64/${prebuildName(libtorch)} for ${describeLibtorch(libtorch)}`);
+      expect(seconds).toBeLessThan(60); // "in seconds": no compile ran (none could: no compiler on PATH)
+      expect(existsSync(join(dir, 'node_modules/torchlet/build/Release'))).toBe(false);
+      const trained = run(dir, process.execPath, ['train.mjs'], env);
+      expect(trained.status, trained.stderr).toBe(0);
+      const result = JSON.parse(trained.stdout);
+      expect(Number.isFinite(result.loss) && Number.isFinite(result.valLoss)).toBe(true);
+      expect(result.backend).toMatchObject({ addon: 'prebuild', torchVersion: libtorch.version, cudaBuild: libtorch.variant !== 'cpu' });
+    },
+    600_000,
+  );
 
   it('without a matching prebuild but with a toolchain: builds from source, offline, and trains', () => {
+    const { folder, libtorch } = flavours[0];
     const dir = project('from-source');
-    const install = run(dir, 'npm', offline.concat(tarball), { PATH: noCompiler });
+    const install = run(dir, 'npm', offline.concat(tarball), { PATH: noCompiler, LIBTORCH: folder });
     expect(install.status, install.stderr).toBe(0);
     rmSync(join(dir, 'node_modules/torchlet/prebuilds'), { recursive: true });
     rmSync(join(dir, 'node_modules/torchlet/build'), { recursive: true, force: true });
-    const rebuild = run(dir, 'npm', ['rebuild', 'torchlet', '--offline', '--foreground-scripts']);
+    const rebuild = run(dir, 'npm', ['rebuild', 'torchlet', '--offline', '--foreground-scripts'], { LIBTORCH: folder });
     expect(rebuild.status, rebuild.stderr).toBe(0);
-    expect(rebuild.stdout).toMatch(/no prebuilt addon for libtorch [\d.]+ \((cpu|cu\d+)\): building from source/);
+    expect(rebuild.stdout).toContain(`torchlet: no prebuilt addon for ${describeLibtorch(libtorch)}: building from source`);
     expect(readdirSync(join(dir, 'node_modules/torchlet/build/Release'))).toContain('torchlet.node');
     const trained = run(dir, process.execPath, ['train.mjs'], { PATH: noCompiler });
     expect(trained.status, trained.stderr).toBe(0);
+    expect(JSON.parse(trained.stdout).backend).toMatchObject({ addon: 'source build', torchVersion: libtorch.version });
+  }, 600_000);
+
+  it('with a libtorch older than 1.13: the install succeeds and says so; the import names the version and the range', () => {
+    const dir = project('old-libtorch');
+    const old = mkdtempSync(join(tmpdir(), 'libtorch-1.12-'));
+    mkdirSync(join(old, 'lib'));
+    mkdirSync(join(old, 'share/cmake/Torch'), { recursive: true });
+    mkdirSync(join(old, 'include/torch/csrc/api/include/torch'), { recursive: true });
+    for (const f of ['lib/libtorch.so', 'lib/libc10.so', 'share/cmake/Torch/TorchConfig.cmake']) writeFileSync(join(old, f), '');
+    writeFileSync(join(old, 'include/torch/csrc/api/include/torch/version.h'), '#define TORCH_VERSION_MAJOR 1\n#define TORCH_VERSION_MINOR 12\n#define TORCH_VERSION_PATCH 1\n');
+    const env = { PATH: noCompiler, LIBTORCH: old };
+    const install = run(dir, 'npm', offline.concat(tarball), env);
+    expect(install.status, install.stderr).toBe(0);
+    expect(install.stdout).toMatch(/torchlet: torchlet supports libtorch 1\.13 and later; found libtorch 1\.12\.1 \(cpu, .*\) at .*\. The install goes on\./);
+    const imported = run(dir, process.execPath, ['train.mjs'], env);
+    expect(imported.status).toBe(1);
+    expect(imported.signal).toBeNull();
+    expect(imported.stderr).toMatch(/NativeLoadError: torchlet: the native addon could not be loaded\.\ntorchlet supports libtorch 1\.13 and later; found libtorch 1\.12\.1/);
   }, 600_000);
 
   it('without libtorch: the install succeeds, and the import names the three fixes', () => {
