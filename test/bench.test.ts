@@ -5,25 +5,29 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as tl from '../lib/index.js';
 
 const root = join(import.meta.dirname, '..');
 const script = join(root, 'scripts', 'bench', 'benchmark.mjs');
 
 describe('npm run bench', () => {
-  it('measures torchlet and both PyTorch variants side by side, writing a table and JSON', () => {
+  it('measures torchlet and the PyTorch variants (torch.compile too on PyTorch 2.x) side by side, with the matching PyTorch, writing a table and JSON', () => {
     const json = join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.json');
     const table = execFileSync(process.execPath, [script, '--workload', 'seed-cnn,inference', '--batch-sizes', '4', '--steps', '2', '--warmup', '1', '--repeats', '2', '--device', 'cpu', '--json', json], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     expect(table).toMatch(/^\| workload \| batch \| runner \| img\/s \|/);
-    for (const runner of ['torchlet', 'pytorch default', 'pytorch channels_last']) {
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    // By default the benchmark compares with the PyTorch that matches the libtorch under test.
+    expect(report.environment.torch).toMatch(new RegExp(`^${tl.backendInfo().torchVersion.replace(/\./g, '\\.')}`));
+    const variants = ['pytorch default', 'pytorch channels_last', ...(tl.backendInfo().torchVersion.startsWith('1.') ? [] : ['pytorch compile'])];
+    for (const runner of ['torchlet', ...variants]) {
       expect(table).toMatch(new RegExp(`\\| seed-cnn \\| 4 \\| ${runner} \\| \\d+ \\|`));
       expect(table).toMatch(new RegExp(`\\| inference \\| 4 \\| ${runner} \\| \\d+ \\|`));
     }
-    const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.environment).toMatchObject({ device: 'cpu', libtorch: expect.stringMatching(/^\d+\.\d+/), torch: expect.any(String), threads: expect.any(Number) });
-    expect(report.results).toHaveLength(6);
+    expect(report.results).toHaveLength(2 * (1 + variants.length));
     for (const r of report.results) {
       expect(r.error).toBeUndefined();
       expect(r.msPerStep).toHaveLength(2);
@@ -32,7 +36,7 @@ describe('npm run bench', () => {
       expect(r.peakMemory).toBeGreaterThan(0);
     }
     const ours = report.results.find((r: { runner: string }) => r.runner === 'torchlet');
-    expect(Object.keys(ours.ratios).sort()).toEqual(['pytorch channels_last', 'pytorch default']);
+    expect(Object.keys(ours.ratios).sort()).toEqual([...variants].sort());
   });
 
   it('--help documents the options; a bad option is a one-line error', () => {

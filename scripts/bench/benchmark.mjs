@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tl from '../../dist/index.js';
+import { readBuildStamp } from '../../dist/addon-build.js';
+import { locateLibtorch, matchingPython } from '../../dist/libtorch.js';
 import { WORKLOADS } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,11 +32,13 @@ Options:
   --repeats N            timed passes per runner, interleaved across runners; ms/step is their median (default 5)
   --device D             cpu, cuda or cuda:N (default: cuda when available, else cpu)
   --threads N            intra-op threads for both sides (default: the machine's cores, ${availableParallelism()} here)
-  --python PATH          the Python with PyTorch (default /usr/bin/python3); 'none' skips PyTorch
+  --python PATH          the Python with PyTorch (default: the one whose PyTorch matches the libtorch
+                         torchlet is built against, e.g. the project's .venv); 'none' skips PyTorch
   --modes LIST           torchlet's modes: eager, graph (a CUDA graph per step), bf16, graph+bf16
                          (default: eager on the CPU; eager,graph,graph+bf16 on CUDA)
-  --pytorch-variants L   default,channels_last (default on the CPU; on CUDA also cuda_graph),
-                         and compile (torch.compile, PyTorch 2)
+  --pytorch-variants L   default, channels_last, compile (torch.compile, PyTorch 2.x) and cuda_graph
+                         (CUDA); default: default,channels_last, with compile on PyTorch 2.x and
+                         cuda_graph on CUDA
   --tfjs                 also time @tensorflow/tfjs on its CPU backend (must be installed; slow: 3 steps)
   --json FILE            write every figure and the environment to FILE
   -h, --help             show this help
@@ -43,6 +47,14 @@ Options:
 function fail(message) {
   process.stderr.write(`bench: ${message}\n`);
   process.exit(2);
+}
+
+// The Python whose PyTorch matches the libtorch torchlet is built against.
+function defaultPython() {
+  const libtorch = readBuildStamp(join(here, '..', '..', 'build')) ?? locateLibtorch();
+  const python = matchingPython(libtorch);
+  if (!python) fail(`no Python with PyTorch ${libtorch.version} (the libtorch torchlet is built against) was found; pass --python PATH, or --python none`);
+  return python;
 }
 
 function parseOptions(argv) {
@@ -59,7 +71,7 @@ function parseOptions(argv) {
         repeats: { type: 'string', default: '5' },
         device: { type: 'string' },
         threads: { type: 'string', default: String(availableParallelism()) },
-        python: { type: 'string', default: '/usr/bin/python3' },
+        python: { type: 'string' },
         modes: { type: 'string' },
         'pytorch-variants': { type: 'string' },
         tfjs: { type: 'boolean', default: false },
@@ -81,7 +93,10 @@ function parseOptions(argv) {
   const workloads = values.workload === 'all' ? Object.keys(WORKLOADS) : values.workload.split(',');
   for (const w of workloads) if (!WORKLOADS[w]) fail(`unknown workload '${w}' (expected ${Object.keys(WORKLOADS).join(', ')} or all)`);
   const onCuda = (values.device ?? tl.defaultDevice()).startsWith('cuda');
-  const variants = (values['pytorch-variants'] ?? (onCuda ? 'default,channels_last,cuda_graph' : 'default,channels_last')).split(',');
+  const python = values.python === 'none' ? null : (values.python ?? defaultPython());
+  const pythonTorch = pythonTorchVersion(python);
+  const torch2 = pythonTorch !== null && Number(pythonTorch.split('.')[0]) >= 2;
+  const variants = (values['pytorch-variants'] ?? ['default', 'channels_last', ...(torch2 ? ['compile'] : []), ...(onCuda ? ['cuda_graph'] : [])].join(',')).split(',');
   const modes = (values.modes ?? (onCuda ? 'eager,graph,graph+bf16' : 'eager')).split(',');
   for (const m of modes) if (!['eager', 'graph', 'bf16', 'graph+bf16'].includes(m)) fail(`unknown mode '${m}' (expected eager, graph, bf16 or graph+bf16)`);
   for (const v of variants) if (!['default', 'channels_last', 'cuda_graph', 'compile'].includes(v)) fail(`unknown PyTorch variant '${v}'`);
@@ -99,7 +114,8 @@ function parseOptions(argv) {
     repeats: positive('repeats', values.repeats),
     threads: positive('threads', values.threads),
     device,
-    python: values.python === 'none' ? null : values.python,
+    python,
+    pythonTorch,
     variants,
     modes,
     tfjs: values.tfjs,
@@ -217,7 +233,7 @@ function table(rows) {
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
-  const pythonTorch = pythonTorchVersion(opts.python);
+  const { pythonTorch } = opts;
   const env = environment(opts, pythonTorch);
   process.stderr.write(`bench: ${env.cpu}, ${opts.threads} threads, device ${opts.device}, libtorch ${env.libtorch}${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}\n`);
   const work = mkdtempSync(join(tmpdir(), 'torchlet-bench-'));
