@@ -3,7 +3,7 @@
 // Incremental: after editing one .cc only that file is recompiled; a build folder configured for
 // another libtorch is configured again from scratch.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -99,10 +99,14 @@ function cmakeDefinitions(libtorch: Libtorch, env: NodeJS.ProcessEnv): string[] 
   return definitions;
 }
 
-/** The CUDA toolkit whose headers a CUDA build compiles against: $CUDA_HOME, $CUDA_PATH or /usr/local/cuda. */
+/**
+ * The CUDA toolkit whose headers a CUDA build compiles against: $CUDA_HOME, $CUDA_PATH,
+ * /usr/local/cuda, or the folder above the nvcc on PATH.
+ */
 export function cudaToolkit(env: NodeJS.ProcessEnv = process.env): string | null {
-  const candidates = [env.CUDA_HOME, env.CUDA_PATH, '/usr/local/cuda'].filter((c): c is string => Boolean(c));
-  return candidates.find((c) => existsSync(join(c, 'include', 'cuda_runtime_api.h'))) ?? null;
+  const nvcc = (env.PATH ?? '').split(':').map((dir) => join(dir, 'nvcc')).find((p) => existsSync(p));
+  const candidates = [env.CUDA_HOME, env.CUDA_PATH, '/usr/local/cuda', nvcc && dirname(dirname(realpathSync(nvcc)))];
+  return candidates.filter((c): c is string => Boolean(c)).find((c) => existsSync(join(c, 'include', 'cuda_runtime_api.h'))) ?? null;
 }
 
 // Runs one cmake-js command, its output going straight to ours; true when it succeeded.

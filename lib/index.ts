@@ -8,7 +8,7 @@ export type { MemoryInfo } from './memory.js';
 export { cuda, defaultDevice, normalizeDevice, setNumThreads, getNumThreads, backendInfo } from './device.js';
 export type { BackendInfo } from './device.js';
 export { NativeLoadError } from './native.js';
-export { locateLibtorch, LibtorchNotFoundError, LIBTORCH_FIXES } from './libtorch.js';
+export { locateLibtorch, describeLibtorch, LibtorchNotFoundError, LibtorchUnsupportedError, LIBTORCH_FIXES, MIN_LIBTORCH } from './libtorch.js';
 export type { Libtorch, LibtorchSource } from './libtorch.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export * as ops from './ops.js';
