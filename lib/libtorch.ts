@@ -4,7 +4,7 @@
 // `torchlet doctor`, so that all of them look in the same places in the same order.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where a libtorch was found. */
@@ -108,7 +108,8 @@ export function locateLibtorch(options: LocateOptions = {}): Libtorch {
   const env = options.env ?? process.env;
   const searched: string[] = [];
   if (env.LIBTORCH) {
-    const found = fromPrefix('LIBTORCH', env.LIBTORCH);
+    // Absolute, since the path ends up in the addon's rpath and in records read from elsewhere.
+    const found = fromPrefix('LIBTORCH', resolve(env.LIBTORCH));
     if (found) return found;
     searched.push(`LIBTORCH=${env.LIBTORCH}: no libtorch.so with TorchConfig.cmake there`);
   } else {
@@ -129,7 +130,7 @@ export function locateLibtorch(options: LocateOptions = {}): Libtorch {
 
   // TORCHLET_SYSTEM_LIB_DIRS (colon-separated) replaces the system folders searched.
   const override = env.TORCHLET_SYSTEM_LIB_DIRS;
-  const libDirs = override !== undefined ? override.split(':').filter(Boolean) : SYSTEM_ROOTS.flatMap((r) => LIB_SUBDIRS.map((s) => join(r, s)));
+  const libDirs = override !== undefined ? override.split(':').filter(Boolean).map((d) => resolve(d)) : SYSTEM_ROOTS.flatMap((r) => LIB_SUBDIRS.map((s) => join(r, s)));
   for (const libDir of libDirs) {
     const found = fromLibDir('system', prefixOf(libDir), libDir);
     if (found) return found;

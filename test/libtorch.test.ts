@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   assertSupported,
@@ -80,6 +80,12 @@ describe('locateLibtorch', () => {
       variant: 'cpu',
       cxx11Abi: true,
     });
+  });
+
+  it('makes a relative LIBTORCH absolute', () => {
+    const root = fakeLibtorch();
+    const found = locateLibtorch({ env: { LIBTORCH: relative(process.cwd(), root) } });
+    expect(found).toMatchObject({ root, libDir: join(root, 'lib'), includeDir: join(root, 'include') });
   });
 
   it('reads the version from 1.x headers and 2.x headers (torch/headeronly/version.h)', () => {
