@@ -44,7 +44,7 @@ export function tensor(data: TensorData, options?: TensorOptions & { shape?: num
 export function tensor(data: TensorData, shapeOrOptions?: number[] | (TensorOptions & { shape?: number[] }), options: TensorOptions = {}): Tensor {
   const opts = Array.isArray(shapeOrOptions) ? { ...options, shape: shapeOrOptions } : { ...options, ...shapeOrOptions };
   if (ArrayBuffer.isView(data)) {
-    const array = data as Exclude<TensorData, NestedArray>;
+    const array = data;
     return withGrad(run(native.tensor, array, opts.shape ?? [array.length], opts.dtype, opts.device), opts);
   }
   const { values, shape, booleans } = flatten(data);
@@ -63,7 +63,8 @@ function flatten(data: NestedArray): { values: (number | boolean)[]; shape: numb
   const shape: number[] = [];
   for (let level: NestedArray = data; Array.isArray(level); level = level[0]) shape.push(level.length);
   const values: (number | boolean)[] = [];
-  const walk = (node: NestedArray, dim: number, path: number[]): void => {
+  // The data comes from JS: a node may be anything.
+  const walk = (node: unknown, dim: number, path: number[]): void => {
     if (dim === shape.length) {
       if (Array.isArray(node)) throw new RangeError(`tensor: ragged nested array: too deep at [${path.join(', ')}]`);
       if (typeof node !== 'number' && typeof node !== 'boolean') {
@@ -76,7 +77,7 @@ function flatten(data: NestedArray): { values: (number | boolean)[]; shape: numb
       const got = Array.isArray(node) ? `${node.length} elements` : typeof node;
       throw new RangeError(`tensor: ragged nested array at [${path.join(', ')}]: expected ${shape[dim]} elements, got ${got}`);
     }
-    node.forEach((child, k) => walk(child, dim + 1, [...path, k]));
+    node.forEach((child: unknown, k) => walk(child, dim + 1, [...path, k]));
   };
   walk(data, 0, []);
   const booleans = values.length > 0 && values.every((v) => typeof v === 'boolean');

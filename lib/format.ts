@@ -13,7 +13,7 @@ export function formatTensor(tensor: Tensor): string {
   const summarized = tensor.numel > FULL_LIMIT;
   const { values, kept } = summarized ? edges(tensor.handle, shape) : { values: tensor.data(), kept: shape };
   const dtype = tensor.dtype;
-  const strings = Array.from(values as ArrayLike<number | bigint>, (v) => formatValue(Number(v), dtype));
+  const strings = Array.from(values, (v) => formatValue(Number(v), dtype));
   const width = Math.max(0, ...strings.map((s) => s.length));
   const padded = strings.map((s) => s.padStart(width));
   const body = nest(padded, kept, shape, 0, 0, 'tensor('.length + 1, summarized);

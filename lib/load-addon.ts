@@ -33,7 +33,7 @@ const fixes = LIBTORCH_FIXES.map((f) => `  - ${f}`).join('\n');
 
 // dlopen flags: the libraries must stay loaded (RTLD_NODELETE, glibc's 0x1000) after Node
 // rejects them as addons, so that the prebuild's dependencies resolve to them by soname.
-const PRELOAD_FLAGS = osConstants.dlopen.RTLD_NOW! | osConstants.dlopen.RTLD_GLOBAL! | 0x1000;
+const PRELOAD_FLAGS = osConstants.dlopen.RTLD_NOW | osConstants.dlopen.RTLD_GLOBAL | 0x1000;
 
 function sourceBuild(): string | null {
   return ['build/Release', 'build/Debug'].map((dir) => join(packageRoot, dir, 'torchlet.node')).find((p) => existsSync(p)) ?? null;

@@ -31,7 +31,7 @@ export function tidy<T>(fn: () => T): T {
     throw error;
   }
   if (result instanceof Promise) {
-    return result.then(
+    return (result as Promise<unknown>).then(
       (value) => {
         finish(value);
         return value;
@@ -83,7 +83,7 @@ function collectTensors(value: unknown, found = new Set<Tensor>(), seen = new Se
     found.add(value);
   } else if (value !== null && typeof value === 'object' && !seen.has(value)) {
     seen.add(value);
-    const proto = Object.getPrototypeOf(value);
+    const proto: unknown = Object.getPrototypeOf(value);
     if (Array.isArray(value)) value.forEach((v) => collectTensors(v, found, seen));
     else if (proto === Object.prototype || proto === null) Object.values(value).forEach((v) => collectTensors(v, found, seen));
     else if (value instanceof Map) value.forEach((v) => collectTensors(v, found, seen));

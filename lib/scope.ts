@@ -16,6 +16,7 @@ export class Scope {
 
   /** The innermost scope, from this one outwards, that is still open. */
   open(): Scope | null {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a loop cursor, not a captured alias
     let scope: Scope | null = this;
     while (scope && scope.closed) scope = scope.parent;
     return scope;

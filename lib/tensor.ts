@@ -3,6 +3,7 @@
 import { formatTensor } from './format.js';
 import { native, type DtypeName, type Handle } from './native.js';
 import { syncGradMode, track } from './scope.js';
+import type { JsInput } from './js-input.js';
 
 /** A tensor element type. */
 export type Dtype = DtypeName;
@@ -147,7 +148,9 @@ export class Tensor {
     if (typeof target === 'string') {
       return DTYPES.includes(target) ? run(native.to, this.handle, null, target) : run(native.to, this.handle, target, null);
     }
-    return run(native.to, this.handle, target?.device, target?.dtype);
+    // From JS, anything: the native side checks the device and dtype.
+    const given = target as JsInput<{ device: Device; dtype: Dtype }>;
+    return run(native.to, this.handle, given?.device as Device | undefined, given?.dtype as Dtype | undefined);
   }
   /** A copy on the CPU. */
   cpu(): Tensor {
@@ -419,5 +422,5 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
 
 /** The handles of an array of Tensors; a non-array passes through for the addon to reject by name. */
 export function handlesOf(tensors: Tensor[]): Handle[] {
-  return (Array.isArray(tensors) ? tensors.map(handleOf) : tensors) as Handle[];
+  return (Array.isArray(tensors) ? tensors.map(handleOf) : tensors);
 }

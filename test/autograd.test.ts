@@ -45,7 +45,7 @@ describe('autograd', () => {
   it('the grad setter replaces a gradient', () => {
     const x = tl.zeros([2], { requiresGrad: true });
     x.grad = tl.tensor([0.5, 1]);
-    expect(Array.from(x.grad!.data())).toEqual([0.5, 1]);
+    expect(Array.from(x.grad.data())).toEqual([0.5, 1]);
     expect(() => (x.grad = tl.zeros([3]))).toThrowError(/setGrad: grad of shape \[3\] does not match the tensor's \[2\]/);
   });
 

@@ -14,14 +14,16 @@ Run \`torchlet <command> --help\` for a command's options.
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  const [command, ...rest] = argv;
+  const command = argv.at(0);
+  const rest = argv.slice(1);
   try {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       out.write(HELP);
       return command === undefined ? 2 : 0;
     }
     if (command === '--version') {
-      out.write(`${createRequire(import.meta.url)('../../package.json').version}\n`);
+      const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+      out.write(`${version}\n`);
       return 0;
     }
     // Loaded on demand, so that --help works even where the native addon cannot load.

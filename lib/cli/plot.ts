@@ -78,7 +78,7 @@ function panelSvg(spec: PanelSpec, history: Record<string, number[]>, x0: number
   const epochs = Math.max(...series.map((s) => s.length));
   const values = series.flatMap((s) => s.points.map(([, v]) => v));
   const { ticks, decimals } = niceTicks(...valueRange(values, spec.unitRange));
-  const [lo, hi] = [ticks[0]!, ticks[ticks.length - 1]!];
+  const [lo, hi] = [ticks[0], ticks[ticks.length - 1]];
   const x = (epoch: number) => (epochs === 1 ? (left + right) / 2 : left + ((epoch - 1) / (epochs - 1)) * (right - left));
   const y = (value: number) => bottom - ((value - lo) / (hi - lo)) * PLOT_HEIGHT;
 

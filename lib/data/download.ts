@@ -134,7 +134,8 @@ function byHand(target: string): string {
 function describeCause(error: unknown): string {
   const parts: string[] = [];
   for (let e = error as { message?: string; code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    const message = e.message || e.code || String(e);
+    // A thrown string or number stands for itself; an object without a message says what it is.
+    const message = e.message || e.code || (typeof e === 'object' ? Object.prototype.toString.call(e) : String(e));
     parts.push(e.code && !message.includes(e.code) ? `${message} ${e.code}` : message);
   }
   return parts.join(': ');

@@ -55,10 +55,13 @@ export class ImageDataset implements Dataset {
     this.#cropPadding = augment.cropPadding ?? 0;
     if (!Number.isInteger(this.#cropPadding) || this.#cropPadding < 0) throw new RangeError(`ImageDataset: cropPadding must be a non-negative integer, got ${augment.cropPadding}`);
     this.#normalize = options.normalize ?? 'scale';
-    const n = this.#normalize;
+    // The options come from JS: check the shape of what was given, not of what the type promises.
+    const n: unknown = this.#normalize;
     if (n !== 'scale') {
       const channels = this.inputShape[2];
-      if (typeof n !== 'object' || n.mean?.length !== channels || n.std?.length !== channels || n.std.some((s) => !(s > 0))) {
+      const { mean, std } = (typeof n === 'object' && n !== null ? n : {}) as { mean?: unknown; std?: unknown };
+      const valid = (v: unknown): v is number[] => Array.isArray(v) && v.length === channels;
+      if (!valid(mean) || !valid(std) || std.some((s) => !(s > 0))) {
         throw new RangeError(`ImageDataset: normalize must be 'scale' or { mean, std } with ${channels} values each (std > 0), got ${JSON.stringify(n)}`);
       }
     }

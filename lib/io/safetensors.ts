@@ -97,11 +97,12 @@ export async function readSafetensors(path: string): Promise<{ tensors: Map<stri
       return fail(`'${name}' has data_offsets ${JSON.stringify(offsets)}, not a [begin, end] byte range`);
     }
     const [begin, end] = offsets as [number, number];
-    const needed = shape.reduce((a: number, b: number) => a * b, 1) * BYTES.get(format as string)!;
+    const sizes = shape as number[];
+    const needed = sizes.reduce((a, b) => a * b, 1) * BYTES.get(format as string)!;
     if (end - begin !== needed) {
-      fail(`'${name}' has byte range [${begin}, ${end}] (${end - begin} bytes), which does not hold shape [${shape}] of ${format} (${needed} bytes)`);
+      fail(`'${name}' has byte range [${begin}, ${end}] (${end - begin} bytes), which does not hold shape [${sizes}] of ${format as string} (${needed} bytes)`);
     }
-    entries.push({ name, dtype, shape, begin, end });
+    entries.push({ name, dtype, shape: sizes, begin, end });
   }
 
   // The spec asks the byte ranges to tile the data exactly: no overlap, no gap, nothing after.

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Tensor } from '../tensor.js';
 import type { Sequential } from './sequential.js';
+import type { JsInput } from '../js-input.js';
 
 /** Metric values by name ('loss', 'accuracy', 'val_loss', ...). Batch logs read the device only when a value is accessed. */
 export type Logs = Record<string, number>;
@@ -46,7 +47,7 @@ export class CallbackList {
     model: Sequential,
     params: TrainParams,
   ) {
-    for (const c of callbacks) {
+    for (const c of callbacks as readonly unknown[]) {
       if (typeof c !== 'object' || c === null) throw new TypeError(`fit: each callback must be an object with hooks such as onEpochEnd, got ${c === null ? 'null' : typeof c}`);
       if (c instanceof Callback) {
         c.setModel(model);
@@ -58,6 +59,7 @@ export class CallbackList {
   /** Calls `hook` on every callback that has it, awaiting those that return a promise. */
   async call(hook: Hook, ...args: [number, Logs?] | [Logs?]): Promise<void> {
     for (const c of this.callbacks) {
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its own object through apply
       const fn = (c as CallbackHooks)[hook] as ((...a: unknown[]) => unknown) | undefined;
       if (typeof fn !== 'function') continue;
       const result = fn.apply(c, args) as PromiseLike<unknown> | undefined;
@@ -176,7 +178,7 @@ export class EarlyStopping extends Callback {
   }
 
   onEpochEnd(epoch: number, logs: Logs = {}): void {
-    const current = logs[this.monitor];
+    const current = logs[this.monitor] as number | undefined;
     if (current === undefined) {
       if (!this.warned) console.warn(`EarlyStopping: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')}); not stopping on it`);
       this.warned = true;
@@ -249,8 +251,9 @@ export class ModelCheckpoint extends Callback {
 
   constructor(args: ModelCheckpointArgs) {
     super();
-    if (typeof args?.filepath !== 'string' || args.filepath === '') throw new TypeError('ModelCheckpoint: filepath must be a non-empty string');
-    this.filepath = args.filepath;
+    const { filepath } = (args as JsInput<ModelCheckpointArgs>) ?? {};
+    if (typeof filepath !== 'string' || filepath === '') throw new TypeError('ModelCheckpoint: filepath must be a non-empty string');
+    this.filepath = filepath;
     this.monitor = checkMonitor('ModelCheckpoint', args.monitor ?? 'val_loss');
     this.saveBestOnly = args.saveBestOnly ?? false;
     this.saveWeightsOnly = args.saveWeightsOnly ?? false;
@@ -263,7 +266,7 @@ export class ModelCheckpoint extends Callback {
 
   async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
     if (this.saveBestOnly) {
-      const current = logs[this.monitor];
+      const current = logs[this.monitor] as number | undefined;
       if (current === undefined) throw new RangeError(`ModelCheckpoint: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')})`);
       if (!this.better(current, this.best)) return;
       this.best = current;
@@ -287,12 +290,13 @@ export class ModelCheckpoint extends Callback {
 export function formatPath(template: string, values: Record<string, number>, checkOnly = false): string {
   return template.replace(/\{([^{}]*)\}/g, (match, field: string) => {
     const spec = /^(\w+)(?::(0?)(\d*)(?:\.(\d+))?([df]?))?$/.exec(field);
-    if (!spec || (spec[4] !== undefined && spec[5] !== 'f')) {
+    if (!spec || (spec.at(4) !== undefined && spec.at(5) !== 'f')) {
       throw new RangeError(`ModelCheckpoint: unsupported placeholder ${match} in filepath (use {name}, {name:02d} or {name:.3f})`);
     }
     if (checkOnly) return match;
-    const [, key, zero, width, precision, type] = spec;
-    const value = values[key];
+    // .at(): groups that did not take part are undefined.
+    const [key, zero, width, precision, type] = [spec[1], spec.at(2), spec.at(3), spec.at(4), spec.at(5)];
+    const value = values[key] as number | undefined;
     if (value === undefined) throw new RangeError(`ModelCheckpoint: filepath names '${key}', which is not in the logs (available: ${Object.keys(values).join(', ')})`);
     let text = type === 'f' ? value.toFixed(precision === undefined ? 6 : Number(precision)) : type === 'd' ? String(Math.trunc(value)) : String(value);
     if (width) {

@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor.js';
 import type { OptimizerOptions } from '../native.js';
 import type { LossSpec } from './losses.js';
 import { makeOptimizer, Sequential, type MetricName } from './sequential.js';
+import type { JsInput } from '../js-input.js';
 
 const FORMAT = 'torchlet.Sequential';
 const ARCHITECTURE = 'model.json';
@@ -93,17 +94,20 @@ export async function loadModel(dir: string): Promise<Sequential> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`loadModel: cannot read ${path} (${error.code ?? error.message})`);
   });
-  let saved: SavedModel;
+  // The file may hold anything: it is checked here, and each layer checks its own config.
+  let parsed: unknown;
   try {
-    saved = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     throw new Error(`loadModel: ${path} is not JSON`);
   }
-  if (saved?.format !== FORMAT || saved.version !== 1 || !Array.isArray(saved.layers)) {
-    throw new Error(`loadModel: ${path} is not a torchlet model (format '${saved?.format}', version ${saved?.version})`);
+  const file = (typeof parsed === 'object' ? parsed : null) as JsInput<SavedModel>;
+  if (file?.format !== FORMAT || file.version !== 1 || !Array.isArray(file.layers)) {
+    throw new Error(`loadModel: ${path} is not a torchlet model (format '${String(file?.format)}', version ${String(file?.version)})`);
   }
-  const layers: Layer[] = saved.layers.map((entry, k) => {
-    const { className, config } = entry ?? {};
+  const saved = file as SavedModel;
+  const layers: Layer[] = (saved.layers as unknown[]).map((entry, k) => {
+    const { className, config } = (entry ?? {}) as JsInput<SavedModel['layers'][number]> & object;
     // hasOwn: a className such as 'constructor' must not find Object.prototype's members.
     if (typeof className !== 'string' || !Object.hasOwn(LAYER_CLASSES, className)) {
       throw new Error(`loadModel: ${path}: layer ${k} has unknown class ${JSON.stringify(className)} (known: ${Object.keys(LAYER_CLASSES).join(', ')})`);
@@ -120,7 +124,9 @@ export async function loadModel(dir: string): Promise<Sequential> {
   await loadWeightsInto(model, join(dir, WEIGHTS));
   if (saved.compile) {
     const { optimizer, loss, metrics, cudaGraph, mixedPrecision } = saved.compile;
-    model.compile({ optimizer: makeOptimizer(String(optimizer?.name), optimizer?.config), loss, metrics, cudaGraph, mixedPrecision });
+    // compile() and the optimizer check what they are given; a missing optimizer entry is named here.
+    const spec = optimizer as JsInput<{ name: string; config: OptimizerOptions }>;
+    model.compile({ optimizer: makeOptimizer(String(spec?.name), spec?.config as OptimizerOptions), loss, metrics, cudaGraph, mixedPrecision });
   }
   return model;
 }

@@ -16,6 +16,7 @@ import { compileLoss, type CompiledLoss, type LossSpec } from './losses.js';
 import { loadWeightsInto, saveModel, saveWeightsOf } from './save.js';
 import { formatSummary } from './summary.js';
 import { evaluate, fit, predict, predictOnBatch, trainOnBatch, type EvaluateOptions, type FitOptions, type PredictOptions } from './training.js';
+import type { JsInput } from '../js-input.js';
 
 /** Optimizer names compile() accepts (case-insensitive), with default hyper-parameters. */
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'Adam' | 'AdamW' | 'SGD';
@@ -62,7 +63,7 @@ const OPTIMIZERS: Record<string, (options?: OptimizerOptions) => Optimizer> = {
 
 /** A new optimizer of the kind named (case-insensitive), with `options` over its defaults. */
 export function makeOptimizer(name: string, options?: OptimizerOptions): Optimizer {
-  const make = OPTIMIZERS[name.toLowerCase()];
+  const make = OPTIMIZERS[name.toLowerCase()] as ((options?: OptimizerOptions) => Optimizer) | undefined;
   if (!make) throw new RangeError(`compile: unknown optimizer ${JSON.stringify(name)} (expected 'adam', 'adamw', 'sgd' or an Optimizer)`);
   return make(options);
 }
@@ -97,7 +98,8 @@ export class Sequential {
 
   /** Appends a layer, naming it if it has no name. */
   add(layer: Layer): void {
-    if (!(layer instanceof Layer)) throw new TypeError(`Sequential.add: expected a layer, got ${layer === null ? 'null' : typeof layer}`);
+    const given: unknown = layer; // from JS, anything
+    if (!(given instanceof Layer)) throw new TypeError(`Sequential.add: expected a layer, got ${given === null ? 'null' : typeof given}`);
     if (this.#layers.includes(layer)) throw new RangeError(`Sequential.add: layer '${layer.name}' is already in the model`);
     if (this.#layers.length > 0 && layer.inputShape) throw new RangeError(`Sequential.add: only the first layer takes an inputShape ('${layer.className}' has one)`);
     const names = new Set(this.#layers.map((l) => l.name));
@@ -223,18 +225,20 @@ export class Sequential {
 
   /** Sets the optimizer, loss and metrics for training. */
   compile(args: CompileArgs): void {
-    if (typeof args !== 'object' || args === null) throw new TypeError('compile: expected { optimizer, loss, metrics }');
+    const input = args as JsInput<CompileArgs>; // from JS, anything: checked here
+    if (typeof input !== 'object' || input === null) throw new TypeError('compile: expected { optimizer, loss, metrics }');
     const optimizer = resolveOptimizer(args.optimizer);
     const loss = compileLoss(args.loss, this.lastActivation());
-    const metrics = args.metrics ?? [];
-    if (!Array.isArray(metrics)) throw new TypeError(`compile: metrics must be an array, got ${typeof metrics}`);
-    for (const m of metrics) {
+    const given = input.metrics ?? [];
+    if (!Array.isArray(given)) throw new TypeError(`compile: metrics must be an array, got ${typeof given}`);
+    for (const m of given as unknown[]) {
       if (m !== 'accuracy' && m !== 'acc') throw new RangeError(`compile: unknown metric ${JSON.stringify(m)} (expected 'accuracy' or 'acc')`);
     }
+    const metrics = given as MetricName[];
     for (const key of ['cudaGraph', 'cudnnBenchmark'] as const) {
-      if (args[key] !== undefined && typeof args[key] !== 'boolean') throw new TypeError(`compile: ${key} must be a boolean, got ${typeof args[key]}`);
+      if (input[key] !== undefined && typeof input[key] !== 'boolean') throw new TypeError(`compile: ${key} must be a boolean, got ${typeof input[key]}`);
     }
-    const precision = args.mixedPrecision ?? null;
+    const precision = input.mixedPrecision ?? null;
     if (precision !== null && precision !== 'bf16') throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${JSON.stringify(precision)}`);
     this.#compiled = {
       optimizer,

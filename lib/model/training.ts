@@ -183,6 +183,7 @@ async function trainEpochs(model: Sequential, compiled: Compiled, settings: FitS
   model.stopTraining = false;
   try {
     await callbacks.call('onTrainBegin', {});
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callbacks set stopTraining during the epoch
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       await callbacks.call('onEpochBegin', epoch, {});
       meter.reset();
@@ -298,7 +299,8 @@ export async function evaluate(model: Sequential, x: Tensor | Dataset, yOrOption
 /** See {@link Sequential.predict}. */
 export async function predict(model: Sequential, x: Tensor | Dataset, options: PredictOptions = {}): Promise<Tensor> {
   const batchSize = positiveInteger('predict', 'batchSize', options.batchSize, 32);
-  if (!isDataset(x) && !(x instanceof Tensor)) throw new TypeError(`predict: x must be a Tensor or a Dataset, got ${x === null ? 'null' : typeof x}`);
+  const given: unknown = x; // from JS, anything
+  if (!isDataset(given) && !(given instanceof Tensor)) throw new TypeError(`predict: x must be a Tensor or a Dataset, got ${given === null ? 'null' : typeof given}`);
   model.acceptInputShape(isDataset(x) ? x.inputShape : x.shape.slice(1), 'predict');
   // Tensors become a dataset whose targets are never read.
   const data: Dataset = isDataset(x) ? x : new TensorDataset(x, x);
@@ -320,7 +322,8 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options: P
 
 /** See {@link Sequential.predictOnBatch}. */
 export function predictOnBatch(model: Sequential, x: Tensor): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`predictOnBatch: x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  const given: unknown = x; // from JS, anything
+  if (!(given instanceof Tensor)) throw new TypeError(`predictOnBatch: x must be a Tensor, got ${given === null ? 'null' : typeof given}`);
   model.acceptInputShape(x.shape.slice(1), 'predictOnBatch');
   return tidy(() => noGrad(() => toPublic(inferencePass(model, (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device)))));
 }

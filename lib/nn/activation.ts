@@ -3,6 +3,7 @@ import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { camelCase } from './initializers.js';
 import { Layer, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import type { JsInput } from '../js-input.js';
 
 /** Activation names, in camelCase or snake_case. */
 export type ActivationName =
@@ -65,7 +66,7 @@ export class Activation extends Layer {
   readonly activation: ActivationName;
   constructor(args: ActivationArgs) {
     super(args);
-    this.activation = checkActivation('Activation', args?.activation);
+    this.activation = checkActivation('Activation', (args as JsInput<ActivationArgs>)?.activation);
   }
   computeOutputShape(inputShape: Shape): Shape {
     return inputShape;

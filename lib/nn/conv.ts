@@ -3,7 +3,8 @@ import * as ops from '../ops.js';
 import type { Device, Tensor } from '../tensor.js';
 import { applyActivation, checkActivation, type ActivationName } from './activation.js';
 import { checkInitializer, initialize, type InitializerName } from './initializers.js';
-import { Layer, checkPadding, convOutputLength, expectRank, size2, type CallContext, type LayerArgs, type Padding, type Shape } from './layer.js';
+import { Layer, checkDataFormat, checkPadding, positiveInteger, convOutputLength, expectRank, size2, type CallContext, type LayerArgs, type Padding, type Shape } from './layer.js';
+import type { JsInput } from '../js-input.js';
 
 /** Arguments of {@link Conv2D}. */
 export interface Conv2DArgs extends LayerArgs {
@@ -47,8 +48,7 @@ export class Conv2D extends Layer {
   constructor(args: Conv2DArgs) {
     super(args);
     const owner = 'Conv2D';
-    if (!Number.isInteger(args?.filters) || args.filters < 1) throw new RangeError(`${owner}: filters must be a positive integer, got ${JSON.stringify(args?.filters)}`);
-    this.filters = args.filters;
+    this.filters = positiveInteger(owner, 'filters', (args as JsInput<Conv2DArgs>)?.filters);
     this.kernelSize = size2(owner, 'kernelSize', args.kernelSize);
     this.strides = size2(owner, 'strides', args.strides ?? 1);
     this.padding = checkPadding(owner, args.padding ?? 'valid');
@@ -61,9 +61,7 @@ export class Conv2D extends Layer {
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = checkInitializer(owner, 'kernelInitializer', args.kernelInitializer ?? 'glorotUniform');
     this.biasInitializer = checkInitializer(owner, 'biasInitializer', args.biasInitializer ?? 'zeros');
-    if (args.dataFormat !== undefined && args.dataFormat !== 'channelsLast' && args.dataFormat !== 'channels_last') {
-      throw new RangeError(`${owner}: only dataFormat 'channelsLast' is supported (inputs are [height, width, channels]), got ${JSON.stringify(args.dataFormat)}`);
-    }
+    checkDataFormat(owner, args.dataFormat);
   }
 
 

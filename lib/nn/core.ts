@@ -3,7 +3,8 @@ import * as ops from '../ops.js';
 import type { Device, Tensor } from '../tensor.js';
 import { applyActivation, checkActivation, type ActivationName } from './activation.js';
 import { checkInitializer, initialize, type InitializerName } from './initializers.js';
-import { Layer, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import { Layer, positiveInteger, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import type { JsInput } from '../js-input.js';
 
 /** Arguments of {@link Dense}. */
 export interface DenseArgs extends LayerArgs {
@@ -29,8 +30,7 @@ export class Dense extends Layer {
 
   constructor(args: DenseArgs) {
     super(args);
-    if (!Number.isInteger(args?.units) || args.units < 1) throw new RangeError(`Dense: units must be a positive integer, got ${JSON.stringify(args?.units)}`);
-    this.units = args.units;
+    this.units = positiveInteger('Dense', 'units', (args as JsInput<DenseArgs>)?.units);
     this.activation = checkActivation('Dense', args.activation);
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = checkInitializer('Dense', 'kernelInitializer', args.kernelInitializer ?? 'glorotUniform');

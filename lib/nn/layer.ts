@@ -138,12 +138,25 @@ export abstract class Layer {
   }
 }
 
+/** Checks a count argument (filters, units): a positive integer. */
+export function positiveInteger(owner: string, what: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new RangeError(`${owner}: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Checks dataFormat: inputs are [height, width, channels], Keras's default and the only layout. */
+export function checkDataFormat(owner: string, value: unknown): void {
+  if (value !== undefined && value !== 'channelsLast' && value !== 'channels_last') {
+    throw new RangeError(`${owner}: only dataFormat 'channelsLast' is supported (inputs are [height, width, channels]), got ${JSON.stringify(value)}`);
+  }
+}
+
 /** Checks a shape argument: positive integers. */
 export function checkShape(owner: string, what: string, shape: unknown): Shape {
   if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw new RangeError(`${owner}: ${what} must be an array of positive integers, got ${JSON.stringify(shape)}`);
   }
-  return [...shape];
+  return [...(shape as number[])];
 }
 
 /** Reads a Keras size argument: one positive integer, or a [height, width] pair. */
@@ -152,7 +165,7 @@ export function size2(owner: string, what: string, value: unknown): [number, num
   if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((d) => Number.isInteger(d) && d > 0)) {
     throw new RangeError(`${owner}: ${what} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
   }
-  return [pair[0], pair[1]];
+  return [pair[0] as number, pair[1] as number];
 }
 
 /** Throws unless `inputShape` has `rank` dims (per example). */

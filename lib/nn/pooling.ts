@@ -3,7 +3,7 @@
 import { ones } from '../create.js';
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, type CallContext, checkPadding, convOutputLength, expectRank, size2, type LayerArgs, type Padding, type Shape } from './layer.js';
+import { Layer, type CallContext, checkDataFormat, checkPadding, convOutputLength, expectRank, size2, type LayerArgs, type Padding, type Shape } from './layer.js';
 
 /** Arguments of the 2-D pooling layers. */
 export interface Pooling2DArgs extends LayerArgs {
@@ -28,9 +28,7 @@ abstract class Pooling2D extends Layer {
     this.poolSize = size2(owner, 'poolSize', args.poolSize ?? 2);
     this.strides = size2(owner, 'strides', args.strides ?? this.poolSize);
     this.padding = checkPadding(owner, args.padding ?? 'valid');
-    if (args.dataFormat !== undefined && args.dataFormat !== 'channelsLast' && args.dataFormat !== 'channels_last') {
-      throw new RangeError(`${owner}: only dataFormat 'channelsLast' is supported, got ${JSON.stringify(args.dataFormat)}`);
-    }
+    checkDataFormat(owner, args.dataFormat);
   }
 
   computeOutputShape(inputShape: Shape): Shape {

@@ -2,6 +2,7 @@
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { Layer, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import type { JsInput } from '../js-input.js';
 
 /** Arguments of {@link Dropout}: the fraction of inputs to drop while training, in [0, 1). */
 export interface DropoutArgs extends LayerArgs {
@@ -13,8 +14,9 @@ export class Dropout extends Layer {
   readonly rate: number;
   constructor(args: DropoutArgs) {
     super(args);
-    if (typeof args?.rate !== 'number' || !(args.rate >= 0 && args.rate < 1)) throw new RangeError(`Dropout: rate must be in [0, 1), got ${JSON.stringify(args?.rate)}`);
-    this.rate = args.rate;
+    const rate = (args as JsInput<DropoutArgs>)?.rate;
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new RangeError(`Dropout: rate must be in [0, 1), got ${JSON.stringify(rate)}`);
+    this.rate = rate;
   }
   computeOutputShape(inputShape: Shape): Shape {
     return inputShape;

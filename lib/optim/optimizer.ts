@@ -1,6 +1,7 @@
 // The optimizer base: a native optimizer that updates every parameter in one call per step.
 import { native, type OptimizerHandle, type OptimizerOptions } from '../native.js';
 import { handlesOf, wrap, type Tensor } from '../tensor.js';
+import type { JsInput } from '../js-input.js';
 
 /** An optimizer's checkpointable state: per-parameter step counts and buffers (copies). */
 export interface OptimizerState {
@@ -89,9 +90,13 @@ export abstract class Optimizer {
 
   /** Restores a state from {@link Optimizer.getState} (copied onto the parameters' device). */
   setState(state: OptimizerState): void {
-    const buffers: Record<string, unknown[]> = {};
-    for (const [name, list] of Object.entries(state?.buffers ?? {})) buffers[name] = Array.isArray(list) ? list.map((t) => (t === null ? null : (t as Tensor).handle)) : list;
-    native.optimizerImportState(this.handle(), { steps: state?.steps, buffers } as Parameters<typeof native.optimizerImportState>[1]);
+    // From JS, anything: the native side checks every field.
+    const given = state as JsInput<OptimizerState>;
+    const buffers: Record<string, unknown> = {};
+    for (const [name, list] of Object.entries((given?.buffers ?? {}) as Record<string, unknown>)) {
+      buffers[name] = Array.isArray(list) ? (list as unknown[]).map((t) => (t === null ? null : (t as Tensor).handle)) : list;
+    }
+    native.optimizerImportState(this.handle(), { steps: given?.steps, buffers } as Parameters<typeof native.optimizerImportState>[1]);
   }
 
   private handle(): OptimizerHandle {

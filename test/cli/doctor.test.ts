@@ -24,10 +24,10 @@ describe('torchlet doctor', () => {
     if (found.libDir !== built.libDir) expect(out).toContain('note:      the addon was built for another libtorch than the one found now');
     expect(out).toContain(`addon:     source build ${join(root, 'build/Release/torchlet.node')}\n           for ${describeLibtorch(built)}`);
     expect(out).toContain(join(built.libDir, 'libtorch_cpu.so'));
-    expect(out).toMatch(/^cuda:      (CUDA build|CPU-only build); \d+ GPU\(s\) visible/m);
-    expect(out).toMatch(/^threads:   \d+ \(TORCHLET_NUM_THREADS sets them\)$/m);
-    expect(out).toMatch(/^mkl:       (no|[\d.]+|yes)$/m);
-    expect(out).toMatch(/^onednn:    (no|[\d.]+|yes)$/m);
+    expect(out).toMatch(/^cuda: {6}(CUDA build|CPU-only build); \d+ GPU\(s\) visible/m);
+    expect(out).toMatch(/^threads: {3}\d+ \(TORCHLET_NUM_THREADS sets them\)$/m);
+    expect(out).toMatch(/^mkl: {7}(no|[\d.]+|yes)$/m);
+    expect(out).toMatch(/^onednn: {4}(no|[\d.]+|yes)$/m);
   });
 
   it('--json gives the same report as data', () => {
@@ -47,8 +47,8 @@ describe('torchlet doctor', () => {
     const hidden = { PATH: process.env.PATH, HOME: process.env.HOME, TORCHLET_PYTHON: '/bin/false', TORCHLET_SYSTEM_LIB_DIRS: '' };
     const { code, out } = doctor(copy, [], hidden);
     expect(code).toBe(1);
-    expect(out).toMatch(/^libtorch:  none found\n {11}torchlet could not find libtorch\. Searched:/);
-    expect(out).toMatch(/^addon:     does not load\n {11}torchlet: no build of the native addon exists for this platform/m);
+    expect(out).toMatch(/^libtorch: {2}none found\n {11}torchlet could not find libtorch\. Searched:/);
+    expect(out).toMatch(/^addon: {5}does not load\n {11}torchlet: no build of the native addon exists for this platform/m);
     expect(out).toContain('python3 -m venv .venv && .venv/bin/pip install torch');
     expect(out).toContain('sudo apt-get install libtorch-dev');
     expect(out).toContain('export LIBTORCH=/path/to/libtorch');

@@ -27,7 +27,7 @@ function expectWellFormedSvg(svg: string): void {
     if (closing) expect(stack.pop()).toBe(name);
     else if (!selfClosing) {
       if (stack.length === 0) roots++;
-      stack.push(name!);
+      stack.push(name);
     }
     i = lt + whole.length;
   }
@@ -60,7 +60,7 @@ function panel(svg: string, title: string): string {
 function plotArea(panelSvg: string): { left: number; right: number; top: number; bottom: number } {
   const rect = /<rect class="plot-area"[^>]*>/.exec(panelSvg)![0];
   const [x, y, w, h] = ['x', 'y', 'width', 'height'].map((a) => Number(attr(rect, a)));
-  return { left: x!, right: x! + w!, top: y!, bottom: y! + h! };
+  return { left: x, right: x + w, top: y, bottom: y + h };
 }
 
 function yTicks(panelSvg: string): number[] {
@@ -116,14 +116,14 @@ describe('trainingCurvesSvg', () => {
 
   it('draws higher values higher, on a nicely rounded y axis that spans the data', () => {
     const loss = markers(svg, 'loss').map((p) => p.y);
-    for (let i = 1; i < loss.length; i++) expect(loss[i]).toBeGreaterThan(loss[i - 1]!); // loss falls, so y grows
+    for (let i = 1; i < loss.length; i++) expect(loss[i]).toBeGreaterThan(loss[i - 1]); // loss falls, so y grows
     const accuracy = markers(svg, 'accuracy').map((p) => p.y);
-    for (let i = 1; i < accuracy.length; i++) expect(accuracy[i]).toBeLessThan(accuracy[i - 1]!);
+    for (let i = 1; i < accuracy.length; i++) expect(accuracy[i]).toBeLessThan(accuracy[i - 1]);
 
     expect(yTicks(panel(svg, 'Loss'))).toEqual([0.5, 1, 1.5, 2, 2.5]);
     expect(yTicks(panel(svg, 'Accuracy'))).toEqual([0, 0.2, 0.4, 0.6, 0.8]);
     // 2.3 on a 0.5..2.5 axis over 260px sits 10% below the top: 74 + 26.
-    expect(markers(svg, 'loss')[0]!.y).toBe(100);
+    expect(markers(svg, 'loss')[0].y).toBe(100);
   });
 
   it('thins epoch ticks for long runs but keeps every epoch for short ones', () => {
@@ -147,7 +147,7 @@ describe('trainingCurvesSvg edge cases', () => {
     const area = plotArea(panel(one, 'Loss'));
     expect(markers(one, 'loss')).toEqual([{ x: (area.left + area.right) / 2, y: expect.any(Number) }]);
     expect(seriesGroup(one, 'loss')).not.toContain('<polyline');
-    const { y } = markers(one, 'loss')[0]!;
+    const { y } = markers(one, 'loss')[0];
     expect(y).toBeGreaterThan(area.top);
     expect(y).toBeLessThan(area.bottom);
   });

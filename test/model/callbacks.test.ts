@@ -14,7 +14,7 @@ const yVal = tl.randint(0, 3, [32]);
 
 function weightsOf(model: tl.Sequential): number[][] {
   return model.getWeights().map((t) => {
-    const values = Array.from(t.data() as Float32Array);
+    const values = Array.from(t.data(), Number);
     t.dispose();
     return values;
   });

@@ -17,7 +17,7 @@ describe('optimizers match torch.optim step for step', () => {
       const params = ref.init.map((t) => refTensor(t).setRequiresGrad());
       const optimizer = makeOptimizer(name, params, config.options);
       ref.grads.forEach((stepGrads, step) => {
-        params.forEach((p, k) => (p.grad = stepGrads[k] === null ? null : refTensor(stepGrads[k]!)));
+        params.forEach((p, k) => (p.grad = stepGrads[k] === null ? null : refTensor(stepGrads[k])));
         optimizer.step();
         params.forEach((p, k) => expectClose(p, config.after[step][k], { atol: 1e-6, rtol: 1e-5 }));
         if (step === 0) optimizer.learningRate *= 0.5;
