@@ -5,7 +5,20 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'build-*/', 'node_modules/', 'prebuilds/', 'test/.fixtures/', '.venv*/', '.gpu/', 'reports/', '.stryker-tmp/'] },
+  {
+    ignores: [
+      'dist/',
+      'build/',
+      'build-*/',
+      'node_modules/',
+      'prebuilds/',
+      'test/.fixtures/',
+      '.venv*/',
+      '.gpu/',
+      'reports/',
+      '.stryker-tmp/',
+    ],
+  },
   js.configs.recommended,
   {
     files: ['lib/**/*.ts', 'test/**/*.ts'],

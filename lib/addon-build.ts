@@ -71,14 +71,18 @@ export function buildAddon(options: BuildOptions): string {
       );
       rmSync(outDir, { recursive: true, force: true });
       if (!cmakeJs('configure', outDir, [...definitions, 'TORCHLET_BY_HAND=ON'], env)) {
-        throw new AddonBuildError(`torchlet: configuring the build failed, with TorchConfig.cmake and by hand (CMake's messages are above)`);
+        throw new AddonBuildError(
+          `torchlet: configuring the build failed, with TorchConfig.cmake and by hand (CMake's messages are above)`,
+        );
       }
     }
     mkdirSync(outDir, { recursive: true });
     writeFileAtomicSync(stampPath, stamp);
   }
   if (!cmakeJs('build', outDir, [], env)) {
-    throw new AddonBuildError(`torchlet: compiling the addon against ${describeLibtorch(libtorch)} failed (the compiler's messages are above)`);
+    throw new AddonBuildError(
+      `torchlet: compiling the addon against ${describeLibtorch(libtorch)} failed (the compiler's messages are above)`,
+    );
   }
   return join(outDir, 'Release', 'torchlet.node');
 }
@@ -104,7 +108,10 @@ function cmakeDefinitions(libtorch: Libtorch, env: NodeJS.ProcessEnv): string[] 
  * /usr/local/cuda, or the folder above the nvcc on PATH.
  */
 export function cudaToolkit(env: NodeJS.ProcessEnv = process.env): string | null {
-  const nvcc = (env.PATH ?? '').split(':').map((dir) => join(dir, 'nvcc')).find((p) => existsSync(p));
+  const nvcc = (env.PATH ?? '')
+    .split(':')
+    .map((dir) => join(dir, 'nvcc'))
+    .find((p) => existsSync(p));
   const candidates = [env.CUDA_HOME, env.CUDA_PATH, '/usr/local/cuda', nvcc && dirname(dirname(realpathSync(nvcc)))];
   return candidates.filter((c): c is string => Boolean(c)).find((c) => existsSync(join(c, 'include', 'cuda_runtime_api.h'))) ?? null;
 }

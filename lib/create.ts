@@ -19,15 +19,7 @@ function withGrad(tensor: Tensor, options: TensorOptions | undefined): Tensor {
 
 /** Data a tensor can be made from. */
 export type TensorData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | NestedArray;
+  Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Uint8Array | Uint8ClampedArray | NestedArray;
 
 /**
  * A tensor holding a copy of `data`.
@@ -41,7 +33,11 @@ export type TensorData =
  */
 export function tensor(data: TensorData, shape?: number[], options?: TensorOptions): Tensor;
 export function tensor(data: TensorData, options?: TensorOptions & { shape?: number[] }): Tensor;
-export function tensor(data: TensorData, shapeOrOptions?: number[] | (TensorOptions & { shape?: number[] }), options: TensorOptions = {}): Tensor {
+export function tensor(
+  data: TensorData,
+  shapeOrOptions?: number[] | (TensorOptions & { shape?: number[] }),
+  options: TensorOptions = {},
+): Tensor {
   const opts = Array.isArray(shapeOrOptions) ? { ...options, shape: shapeOrOptions } : { ...options, ...shapeOrOptions };
   if (ArrayBuffer.isView(data)) {
     const array = data;
@@ -68,7 +64,9 @@ function flatten(data: NestedArray): { values: (number | boolean)[]; shape: numb
     if (dim === shape.length) {
       if (Array.isArray(node)) throw new RangeError(`tensor: ragged nested array: too deep at [${path.join(', ')}]`);
       if (typeof node !== 'number' && typeof node !== 'boolean') {
-        throw new TypeError(`tensor: elements must be numbers or booleans, got ${node === null ? 'null' : typeof node} at [${path.join(', ')}]`);
+        throw new TypeError(
+          `tensor: elements must be numbers or booleans, got ${node === null ? 'null' : typeof node} at [${path.join(', ')}]`,
+        );
       }
       values.push(node);
       return;

@@ -51,7 +51,9 @@ function nest(values: string[], kept: number[], shape: number[], dim: number, of
   const parts: string[] = [];
   for (let k = 0; k < kept[dim]; k++) {
     if (summarized && kept[dim] < shape[dim] && k === EDGE) parts.push('...');
-    parts.push(dim === kept.length - 1 ? values[offset + k] : nest(values, kept, shape, dim + 1, offset + k * stride, indent + 1, summarized));
+    parts.push(
+      dim === kept.length - 1 ? values[offset + k] : nest(values, kept, shape, dim + 1, offset + k * stride, indent + 1, summarized),
+    );
   }
   const separator = dim === kept.length - 1 ? ', ' : ',' + '\n'.repeat(kept.length - dim - 1) + ' '.repeat(indent);
   return `[${parts.join(separator)}]`;

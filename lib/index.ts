@@ -8,12 +8,32 @@ export type { MemoryInfo } from './memory.js';
 export { cuda, defaultDevice, normalizeDevice, setNumThreads, getNumThreads, backendInfo } from './device.js';
 export type { BackendInfo } from './device.js';
 export { NativeLoadError } from './native.js';
-export { locateLibtorch, describeLibtorch, LibtorchNotFoundError, LibtorchUnsupportedError, LIBTORCH_FIXES, MIN_LIBTORCH } from './libtorch.js';
+export {
+  locateLibtorch,
+  describeLibtorch,
+  LibtorchNotFoundError,
+  LibtorchUnsupportedError,
+  LIBTORCH_FIXES,
+  MIN_LIBTORCH,
+} from './libtorch.js';
 export type { Libtorch, LibtorchSource } from './libtorch.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export * as ops from './ops.js';
 export * as optim from './optim/index.js';
-export { layers, Layer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dense, Dropout, BatchNormalization, Activation, ReLU } from './nn/index.js';
+export {
+  layers,
+  Layer,
+  Conv2D,
+  MaxPooling2D,
+  AveragePooling2D,
+  GlobalAveragePooling2D,
+  Flatten,
+  Dense,
+  Dropout,
+  BatchNormalization,
+  Activation,
+  ReLU,
+} from './nn/index.js';
 export type * from './nn/index.js';
 export { Sequential, sequential } from './model/sequential.js';
 export type { CompileArgs, OptimizerName, MetricName } from './model/sequential.js';

@@ -36,7 +36,7 @@ export const MIN_LIBTORCH = { major: 1, minor: 13 } as const;
 
 /** The three ways to give torchlet a libtorch, quoted by every "not found" error. */
 export const LIBTORCH_FIXES = [
-  'set LIBTORCH=/path/to/libtorch (an unpacked libtorch from pytorch.org, or a PyTorch install\'s torch/ folder)',
+  "set LIBTORCH=/path/to/libtorch (an unpacked libtorch from pytorch.org, or a PyTorch install's torch/ folder)",
   'pip install torch, in a virtual environment of the project (.venv) or for python3 (torchlet uses the libtorch inside it)',
   'apt-get install libtorch-dev (Debian and Ubuntu)',
 ];
@@ -130,7 +130,13 @@ export function locateLibtorch(options: LocateOptions = {}): Libtorch {
 
   // TORCHLET_SYSTEM_LIB_DIRS (colon-separated) replaces the system folders searched.
   const override = env.TORCHLET_SYSTEM_LIB_DIRS;
-  const libDirs = override !== undefined ? override.split(':').filter(Boolean).map((d) => resolve(d)) : SYSTEM_ROOTS.flatMap((r) => LIB_SUBDIRS.map((s) => join(r, s)));
+  const libDirs =
+    override !== undefined
+      ? override
+          .split(':')
+          .filter(Boolean)
+          .map((d) => resolve(d))
+      : SYSTEM_ROOTS.flatMap((r) => LIB_SUBDIRS.map((s) => join(r, s)));
   for (const libDir of libDirs) {
     const found = fromLibDir('system', prefixOf(libDir), libDir);
     if (found) return found;

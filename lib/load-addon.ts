@@ -8,7 +8,16 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBuildStamp } from './addon-build.js';
-import { assertSupported, describeLibtorch, LIBTORCH_FIXES, LibtorchNotFoundError, LibtorchUnsupportedError, locateLibtorch, MIN_LIBTORCH, type Libtorch } from './libtorch.js';
+import {
+  assertSupported,
+  describeLibtorch,
+  LIBTORCH_FIXES,
+  LibtorchNotFoundError,
+  LibtorchUnsupportedError,
+  locateLibtorch,
+  MIN_LIBTORCH,
+  type Libtorch,
+} from './libtorch.js';
 import { availablePrebuilds, findPrebuild, libtorchLibraries } from './prebuild.js';
 
 /** Thrown when the native addon cannot be loaded; the message says why and how to fix it. */
@@ -119,7 +128,9 @@ function missingCudaLibrary(library: string, libtorch: Libtorch | null): string 
   const major = /^cu(\d+)\d$/.exec(libtorch?.variant ?? '')?.[1];
   const cuda = major ? `CUDA ${major}` : 'CUDA';
   const wheel = major && Number(major) < 13 ? `nvidia-cuda-runtime-cu${major}` : 'nvidia-cuda-runtime';
-  const toolkitDirs = [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda'].filter(Boolean).flatMap((d) => [join(d!, 'lib64'), join(d!, 'lib')]);
+  const toolkitDirs = [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda']
+    .filter(Boolean)
+    .flatMap((d) => [join(d!, 'lib64'), join(d!, 'lib')]);
   const copy = toolkitDirs.find((dir) => existsSync(join(dir, library)));
   return (
     `The ${cuda} library ${library}, which this CUDA build of libtorch needs, is missing. Fix it in one of these ways:\n` +

@@ -10,17 +10,7 @@ export interface Handle {
   readonly __torchletHandle: unique symbol;
 }
 
-export type DtypeName =
-  | 'float32'
-  | 'float64'
-  | 'float16'
-  | 'bfloat16'
-  | 'int8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'uint8'
-  | 'bool';
+export type DtypeName = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'bool';
 
 type Operand = Handle | number | boolean;
 type Dims = number | number[];
@@ -117,7 +107,14 @@ export interface NativeAddon {
   cudaResetPeakMemory: (device?: string) => void;
   setCudnnBenchmark: (enabled: boolean) => void;
   cudaEmptyCache: () => void;
-  buildInfo: () => { torchVersion: string; cudaBuild: boolean; libtorchSource: string; mkldnn: boolean; mkl: boolean; parallelInfo: string };
+  buildInfo: () => {
+    torchVersion: string;
+    cudaBuild: boolean;
+    libtorchSource: string;
+    mkldnn: boolean;
+    mkl: boolean;
+    parallelInfo: string;
+  };
 
   // autograd.cc
   setGradEnabled: (enabled: boolean) => void;
@@ -134,7 +131,15 @@ export interface NativeAddon {
   backward: (h: Handle, gradient: Handle | null, retainGraph: boolean) => void;
 
   // ops.cc
-  conv2d: (input: Handle, weight: Handle, bias: Handle | null, stride: Size2, padding: string | Size2, dilation: Size2, groups: number) => Handle;
+  conv2d: (
+    input: Handle,
+    weight: Handle,
+    bias: Handle | null,
+    stride: Size2,
+    padding: string | Size2,
+    dilation: Size2,
+    groups: number,
+  ) => Handle;
   maxPool2d: (input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2, ceilMode: boolean) => Handle;
   avgPool2d: (input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2, ceilMode: boolean, countIncludePad: boolean) => Handle;
   adaptiveAvgPool2d: (input: Handle, outputSize: Size2) => Handle;
@@ -151,7 +156,16 @@ export interface NativeAddon {
   softmax: (input: Handle, dim: number) => Handle;
   logSoftmax: (input: Handle, dim: number) => Handle;
   dropout: (input: Handle, rate: number, training: boolean) => Handle;
-  batchNorm: (input: Handle, runningMean: Handle | null, runningVar: Handle | null, weight: Handle | null, bias: Handle | null, training: boolean, momentum: number, eps: number) => Handle;
+  batchNorm: (
+    input: Handle,
+    runningMean: Handle | null,
+    runningVar: Handle | null,
+    weight: Handle | null,
+    bias: Handle | null,
+    training: boolean,
+    momentum: number,
+    eps: number,
+  ) => Handle;
   crossEntropy: (input: Handle, target: Handle, reduction: string, labelSmoothing: number, checkLabels: boolean) => Handle;
   nll: (input: Handle, target: Handle, reduction: string, checkLabels: boolean) => Handle;
   binaryCrossEntropy: (input: Handle, target: Handle, reduction: string) => Handle;

@@ -49,7 +49,15 @@ export function maxPool2d(input: Tensor, kernelSize: Size2, options: Pool2dOptio
 
 /** Average pooling over `kernelSize` windows; `countIncludePad` (default true) counts padding zeros in the average. */
 export function avgPool2d(input: Tensor, kernelSize: Size2, options: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
-  return run(native.avgPool2d, handleOf(input), kernelSize, options.stride, options.padding ?? 0, options.ceilMode ?? false, options.countIncludePad ?? true);
+  return run(
+    native.avgPool2d,
+    handleOf(input),
+    kernelSize,
+    options.stride,
+    options.padding ?? 0,
+    options.ceilMode ?? false,
+    options.countIncludePad ?? true,
+  );
 }
 
 /** Average pooling to a fixed output size. */
@@ -139,7 +147,17 @@ export interface BatchNormOptions {
 export function batchNorm(input: Tensor, options: BatchNormOptions = {}): Tensor {
   const h = (t?: Tensor | null) => (t ? handleOf(t) : null);
   const o = options;
-  return run(native.batchNorm, handleOf(input), h(o.runningMean), h(o.runningVar), h(o.weight), h(o.bias), o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5);
+  return run(
+    native.batchNorm,
+    handleOf(input),
+    h(o.runningMean),
+    h(o.runningVar),
+    h(o.weight),
+    h(o.bias),
+    o.training ?? false,
+    o.momentum ?? 0.1,
+    o.eps ?? 1e-5,
+  );
 }
 
 /** Options of the classification losses. */
@@ -159,7 +177,14 @@ export interface ClassLossOptions {
  * logits' shape), as log_softmax + nll. `labelSmoothing` (default 0) mixes in the uniform distribution.
  */
 export function crossEntropy(logits: Tensor, labels: Tensor, options: ClassLossOptions & { labelSmoothing?: number } = {}): Tensor {
-  return run(native.crossEntropy, handleOf(logits), handleOf(labels), options.reduction ?? 'mean', options.labelSmoothing ?? 0, options.checkLabels ?? true);
+  return run(
+    native.crossEntropy,
+    handleOf(logits),
+    handleOf(labels),
+    options.reduction ?? 'mean',
+    options.labelSmoothing ?? 0,
+    options.checkLabels ?? true,
+  );
 }
 
 /** Negative log-likelihood of [N, classes] log-probabilities against integer class labels [N]. */

@@ -36,7 +36,8 @@ export function findPrebuild(packageRoot: string, libtorch: PrebuildKey): string
   const family = (variant: string) => (variant === 'cpu' ? 'cpu' : variant.slice(0, 4)); // cu12x → cu12
   for (const file of readdirSync(dir).sort().reverse()) {
     const m = PATTERN.exec(file);
-    if (m && m[1] === major && m[2] === minor && family(m[4]) === family(libtorch.variant) && m[5] === abiTag(libtorch)) return join(dir, file);
+    if (m && m[1] === major && m[2] === minor && family(m[4]) === family(libtorch.variant) && m[5] === abiTag(libtorch))
+      return join(dir, file);
   }
   return null;
 }
@@ -49,7 +50,9 @@ export function availablePrebuilds(packageRoot: string): string[] {
 
 /** libtorch's libraries in load order (those that exist), to load by absolute path before a prebuild. */
 export function libtorchLibraries(libDir: string): string[] {
-  return ['libc10.so', 'libtorch_cpu.so', 'libc10_cuda.so', 'libtorch_cuda.so', 'libtorch.so'].map((f) => join(libDir, f)).filter((p) => existsSync(p));
+  return ['libc10.so', 'libtorch_cpu.so', 'libc10_cuda.so', 'libtorch_cuda.so', 'libtorch.so']
+    .map((f) => join(libDir, f))
+    .filter((p) => existsSync(p));
 }
 
 /**
@@ -57,11 +60,15 @@ export function libtorchLibraries(libDir: string): string[] {
  * PyTorch of every virtual environment in it (.venv, .venv-*), then the system's prefix /usr.
  */
 export function projectLibtorchFolders(root: string): string[] {
-  const venvs = readdirSync(root).filter((f) => f === '.venv' || f.startsWith('.venv-')).sort();
+  const venvs = readdirSync(root)
+    .filter((f) => f === '.venv' || f.startsWith('.venv-'))
+    .sort();
   const torchDirs = venvs.flatMap((venv) => {
     const lib = join(root, venv, 'lib');
     if (!existsSync(lib)) return [];
-    return readdirSync(lib).map((python) => join(lib, python, 'site-packages', 'torch')).filter((d) => existsSync(d));
+    return readdirSync(lib)
+      .map((python) => join(lib, python, 'site-packages', 'torch'))
+      .filter((d) => existsSync(d));
   });
   return [...torchDirs, '/usr'];
 }

@@ -422,5 +422,5 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
 
 /** The handles of an array of Tensors; a non-array passes through for the addon to reject by name. */
 export function handlesOf(tensors: Tensor[]): Handle[] {
-  return (Array.isArray(tensors) ? tensors.map(handleOf) : tensors);
+  return Array.isArray(tensors) ? tensors.map(handleOf) : tensors;
 }

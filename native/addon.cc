@@ -1,14 +1,14 @@
 // Registers the module: each concern adds its own bindings.
 #include <napi.h>
 
+#include "arith.h"
+#include "autocast.h"
+#include "autograd.h"
 #include "create.h"
 #include "device.h"
 #include "graph.h"
 #include "ops.h"
 #include "optim.h"
-#include "arith.h"
-#include "autocast.h"
-#include "autograd.h"
 #include "shape.h"
 #include "tensor.h"
 

@@ -12,14 +12,22 @@ namespace {
 
 std::string jsTypeName(const Napi::Value& v) {
   switch (v.Type()) {
-    case napi_undefined: return "undefined";
-    case napi_null: return "null";
-    case napi_boolean: return "boolean";
-    case napi_number: return "number";
-    case napi_string: return "string";
-    case napi_bigint: return "bigint";
-    case napi_function: return "function";
-    default: return v.IsArray() ? "array" : "object";
+    case napi_undefined:
+      return "undefined";
+    case napi_null:
+      return "null";
+    case napi_boolean:
+      return "boolean";
+    case napi_number:
+      return "number";
+    case napi_string:
+      return "string";
+    case napi_bigint:
+      return "bigint";
+    case napi_function:
+      return "function";
+    default:
+      return v.IsArray() ? "array" : "object";
   }
 }
 
@@ -41,7 +49,8 @@ bool Args::has(size_t i) const {
 at::Tensor Args::unwrapTensor(Napi::Value value, const std::string& name) {
   TensorHandle* handle = TensorHandle::unwrap(value);
   if (handle == nullptr) typeError(name, "a Tensor", value);
-  if (handle->disposed()) throw OpError("argument '" + name + "' is a disposed tensor (freed by dispose() or by the tidy() that created it)");
+  if (handle->disposed())
+    throw OpError("argument '" + name + "' is a disposed tensor (freed by dispose() or by the tidy() that created it)");
   seen_.emplace_back(name, handle->tensor());
   return handle->tensor();
 }
@@ -78,15 +87,12 @@ int64_t Args::integer(size_t i, const char* name) const {
   if (!v.IsNumber()) typeError(name, "an integer", v);
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || std::trunc(d) != d || std::fabs(d) > 9007199254740991.0) {
-    throw ArgRangeError(std::string("argument '") + name + "' must be an integer, got " +
-                        v.ToString().Utf8Value());
+    throw ArgRangeError(std::string("argument '") + name + "' must be an integer, got " + v.ToString().Utf8Value());
   }
   return static_cast<int64_t>(d);
 }
 
-int64_t Args::integer(size_t i, const char* name, int64_t fallback) const {
-  return has(i) ? integer(i, name) : fallback;
-}
+int64_t Args::integer(size_t i, const char* name, int64_t fallback) const { return has(i) ? integer(i, name) : fallback; }
 
 c10::optional<int64_t> Args::optionalInteger(size_t i, const char* name) const {
   if (!has(i)) return c10::nullopt;
@@ -127,8 +133,8 @@ std::vector<int64_t> Args::ints(size_t i, const char* name) const {
     if (!e.IsNumber()) typeError(std::string(name) + "[" + std::to_string(k) + "]", "an integer", e);
     double d = e.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || std::trunc(d) != d || std::fabs(d) > 9007199254740991.0) {
-      throw ArgRangeError(std::string("argument '") + name + "' must hold integers, got " +
-                          e.ToString().Utf8Value() + " at index " + std::to_string(k));
+      throw ArgRangeError(std::string("argument '") + name + "' must hold integers, got " + e.ToString().Utf8Value() + " at index " +
+                          std::to_string(k));
     }
     out.push_back(static_cast<int64_t>(d));
   }

@@ -4,9 +4,9 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <c10/util/Optional.h>
 #include <napi.h>
 
-#include <c10/util/Optional.h>
 #include <string>
 #include <utility>
 #include <vector>

@@ -47,8 +47,10 @@ void registerArith(Napi::Env env, Napi::Object exports) {
   bind(exports, "addInPlace", [](Args& a) {
     at::Tensor self = a.tensor(0, "self");
     at::Scalar alpha = a.has(2) ? a.scalar(2, "alpha") : at::Scalar(1);
-    if (a[1].IsNumber() || a[1].IsBoolean()) self.add_(a.scalar(1, "other"), alpha);
-    else self.add_(a.tensor(1, "other"), alpha);
+    if (a[1].IsNumber() || a[1].IsBoolean())
+      self.add_(a.scalar(1, "other"), alpha);
+    else
+      self.add_(a.tensor(1, "other"), alpha);
     return a.undefined();
   });
   bind(exports, "fillInPlace", [](Args& a) {

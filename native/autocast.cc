@@ -22,7 +22,8 @@ void registerAutocast(Napi::Env env, Napi::Object exports) {
     if (device != "cpu" && device != "cuda") throw ArgRangeError("autocast device must be 'cpu' or 'cuda', got '" + device + "'");
     bool enabled = a.boolean(1, "enabled", true);
     at::ScalarType dtype = a.optionalDtype(2, "dtype").value_or(at::kBFloat16);
-    if (dtype != at::kBFloat16 && dtype != at::kHalf) throw ArgRangeError(std::string("autocast dtype must be bfloat16 or float16, got ") + dtypeName(dtype));
+    if (dtype != at::kBFloat16 && dtype != at::kHalf)
+      throw ArgRangeError(std::string("autocast dtype must be bfloat16 or float16, got ") + dtypeName(dtype));
     at::DeviceType type = device == "cuda" ? at::kCUDA : at::kCPU;
 #ifdef TORCHLET_AUTOCAST_BY_DEVICE_TYPE
     at::autocast::set_autocast_enabled(type, enabled);

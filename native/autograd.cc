@@ -69,7 +69,8 @@ void registerAutograd(Napi::Env env, Napi::Object exports) {
       throw ArgRangeError("backward() without a gradient needs a one-element tensor (a loss)");
     }
     if (gradient && !gradient->sizes().equals(self.sizes())) {
-      throw ArgRangeError("gradient of shape " + formatShape(gradient->sizes()) + " does not match the tensor's " + formatShape(self.sizes()));
+      throw ArgRangeError("gradient of shape " + formatShape(gradient->sizes()) + " does not match the tensor's " +
+                          formatShape(self.sizes()));
     }
     // Autograd runs even when the caller is inside noGrad(): the graph was recorded already.
     at::AutoGradMode enable(true);

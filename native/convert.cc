@@ -1,9 +1,9 @@
 #include "convert.h"
 
+#include <torch/cuda.h>
+
 #include <cstring>
 #include <utility>
-
-#include <torch/cuda.h>
 
 #include "errors.h"
 
@@ -16,22 +16,29 @@ struct DtypeName {
 };
 
 constexpr DtypeName kDtypes[] = {
-    {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf}, {"bfloat16", at::kBFloat16},
-    {"int8", at::kChar},     {"int16", at::kShort},    {"int32", at::kInt},    {"int64", at::kLong},
-    {"uint8", at::kByte},    {"bool", at::kBool},
+    {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf}, {"bfloat16", at::kBFloat16}, {"int8", at::kChar},
+    {"int16", at::kShort},   {"int32", at::kInt},      {"int64", at::kLong},   {"uint8", at::kByte},        {"bool", at::kBool},
 };
 
 c10::optional<at::ScalarType> typedArrayDtype(napi_typedarray_type type) {
   switch (type) {
-    case napi_float32_array: return at::kFloat;
-    case napi_float64_array: return at::kDouble;
-    case napi_int8_array: return at::kChar;
-    case napi_int16_array: return at::kShort;
-    case napi_int32_array: return at::kInt;
-    case napi_bigint64_array: return at::kLong;
+    case napi_float32_array:
+      return at::kFloat;
+    case napi_float64_array:
+      return at::kDouble;
+    case napi_int8_array:
+      return at::kChar;
+    case napi_int16_array:
+      return at::kShort;
+    case napi_int32_array:
+      return at::kInt;
+    case napi_bigint64_array:
+      return at::kLong;
     case napi_uint8_array:
-    case napi_uint8_clamped_array: return at::kByte;
-    default: return c10::nullopt;
+    case napi_uint8_clamped_array:
+      return at::kByte;
+    default:
+      return c10::nullopt;
   }
 }
 
@@ -88,15 +95,16 @@ std::string deviceName(const at::Device& device) {
   return device.str();
 }
 
-at::Tensor fromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape,
-                          c10::optional<at::ScalarType> dtype) {
+at::Tensor fromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape, c10::optional<at::ScalarType> dtype) {
   c10::optional<at::ScalarType> source = typedArrayDtype(array.TypedArrayType());
-  if (!source) throw ArgTypeError("argument 'data' must be a Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, BigInt64Array or Uint8Array");
+  if (!source)
+    throw ArgTypeError(
+        "argument 'data' must be a Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, BigInt64Array or Uint8Array");
   int64_t numel = 1;
   for (int64_t d : shape) numel *= d;
   if (static_cast<int64_t>(array.ElementLength()) != numel) {
-    throw ArgRangeError("data has " + std::to_string(array.ElementLength()) + " elements but shape " +
-                        formatShape(shape) + " needs " + std::to_string(numel));
+    throw ArgRangeError("data has " + std::to_string(array.ElementLength()) + " elements but shape " + formatShape(shape) + " needs " +
+                        std::to_string(numel));
   }
   // Reading a Uint8Array as bool must not keep bytes other than 0 and 1 inside a bool tensor.
   bool asBool = dtype == at::kBool && *source == at::kByte;
@@ -117,14 +125,22 @@ Napi::Value toTypedArray(Napi::Env env, const at::Tensor& tensor) {
   if (bytes > 0) std::memcpy(buffer.Data(), t.data_ptr(), bytes);
   size_t n = static_cast<size_t>(t.numel());
   switch (t.scalar_type()) {
-    case at::kFloat: return Napi::Float32Array::New(env, n, buffer, 0);
-    case at::kDouble: return Napi::Float64Array::New(env, n, buffer, 0);
-    case at::kChar: return Napi::Int8Array::New(env, n, buffer, 0);
-    case at::kShort: return Napi::Int16Array::New(env, n, buffer, 0);
-    case at::kInt: return Napi::Int32Array::New(env, n, buffer, 0);
-    case at::kLong: return Napi::BigInt64Array::New(env, n, buffer, 0);
-    case at::kByte: return Napi::Uint8Array::New(env, n, buffer, 0);
-    default: throw OpError(std::string("cannot read a tensor of dtype ") + dtypeName(t.scalar_type()));
+    case at::kFloat:
+      return Napi::Float32Array::New(env, n, buffer, 0);
+    case at::kDouble:
+      return Napi::Float64Array::New(env, n, buffer, 0);
+    case at::kChar:
+      return Napi::Int8Array::New(env, n, buffer, 0);
+    case at::kShort:
+      return Napi::Int16Array::New(env, n, buffer, 0);
+    case at::kInt:
+      return Napi::Int32Array::New(env, n, buffer, 0);
+    case at::kLong:
+      return Napi::BigInt64Array::New(env, n, buffer, 0);
+    case at::kByte:
+      return Napi::Uint8Array::New(env, n, buffer, 0);
+    default:
+      throw OpError(std::string("cannot read a tensor of dtype ") + dtypeName(t.scalar_type()));
   }
 }
 
@@ -136,8 +152,7 @@ std::string formatShape(at::IntArrayRef shape) {
 
 std::string describeTensor(const at::Tensor& tensor) {
   if (!tensor.defined()) return "undefined";
-  return std::string(dtypeName(tensor.scalar_type())) + formatShape(tensor.sizes()) + " " +
-         deviceName(tensor.device());
+  return std::string(dtypeName(tensor.scalar_type())) + formatShape(tensor.sizes()) + " " + deviceName(tensor.device());
 }
 
 }  // namespace torchlet

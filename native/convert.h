@@ -2,9 +2,9 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <c10/util/Optional.h>
 #include <napi.h>
 
-#include <c10/util/Optional.h>
 #include <string>
 #include <vector>
 
@@ -20,8 +20,7 @@ std::string deviceName(const at::Device& device);
 
 // Copies a TypedArray into a new CPU tensor of the given shape. The element count must match the
 // shape exactly; `dtype` converts after the copy (Uint8Array with dtype 'bool' reads as booleans).
-at::Tensor fromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape,
-                          c10::optional<at::ScalarType> dtype);
+at::Tensor fromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape, c10::optional<at::ScalarType> dtype);
 
 // Copies a tensor into a new TypedArray of its dtype (bool as Uint8Array, int64 as BigInt64Array,
 // float16 and bfloat16 widened to Float32Array), moving it to the CPU first if needed.

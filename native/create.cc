@@ -18,9 +18,7 @@ at::TensorOptions options(const Args& a, size_t i, at::ScalarType fallback) {
 void registerCreate(Napi::Env env, Napi::Object exports) {
   bind(exports, "zeros", [](Args& a) { return a.wrap(at::zeros(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
   bind(exports, "ones", [](Args& a) { return a.wrap(at::ones(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
-  bind(exports, "full", [](Args& a) {
-    return a.wrap(at::full(a.shape(0, "shape"), a.scalar(1, "value"), options(a, 2, at::kFloat)));
-  });
+  bind(exports, "full", [](Args& a) { return a.wrap(at::full(a.shape(0, "shape"), a.scalar(1, "value"), options(a, 2, at::kFloat))); });
   bind(exports, "rand", [](Args& a) { return a.wrap(at::rand(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
   bind(exports, "randn", [](Args& a) { return a.wrap(at::randn(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
   bind(exports, "randint", [](Args& a) {

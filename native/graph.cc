@@ -140,8 +140,8 @@ void registerGraph(Napi::Env env, Napi::Object exports) {
     return a.undefined();
   });
 #else
-  for (const char* name : {"cudaGraph", "cudaGraphEnterSideStream", "cudaGraphLeaveSideStream", "cudaGraphBeginCapture", "cudaGraphEndCapture",
-                           "cudaGraphReplay", "cudaGraphReset"}) {
+  for (const char* name : {"cudaGraph", "cudaGraphEnterSideStream", "cudaGraphLeaveSideStream", "cudaGraphBeginCapture",
+                           "cudaGraphEndCapture", "cudaGraphReplay", "cudaGraphReset"}) {
     bind(exports, name, [](Args& a) -> Napi::Value {
       throw OpError("CUDA graphs need torchlet built against a CUDA libtorch (LIBTORCH=... or pip install torch, then npm run build)");
     });

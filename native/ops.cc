@@ -72,7 +72,8 @@ at::Tensor classTargets(const at::Tensor& input, const at::Tensor& target, bool 
 
 void requireSameShape(const at::Tensor& input, const at::Tensor& target) {
   if (!input.sizes().equals(target.sizes())) {
-    throw ArgRangeError("input and target must have the same shape, got " + formatShape(input.sizes()) + " and " + formatShape(target.sizes()));
+    throw ArgRangeError("input and target must have the same shape, got " + formatShape(input.sizes()) + " and " +
+                        formatShape(target.sizes()));
   }
 }
 
@@ -199,9 +200,8 @@ void registerOps(Napi::Env env, Napi::Object exports) {
     return a.wrap(at::gelu(a.tensor(0, "input"), approximate));
   });
   bind(exports, "elu", [](Args& a) { return a.wrap(at::elu(a.tensor(0, "input"), a.has(1) ? a.number(1, "alpha") : 1.0)); });
-  bind(exports, "leakyRelu", [](Args& a) {
-    return a.wrap(at::leaky_relu(a.tensor(0, "input"), a.has(1) ? a.number(1, "negativeSlope") : 0.01));
-  });
+  bind(exports, "leakyRelu",
+       [](Args& a) { return a.wrap(at::leaky_relu(a.tensor(0, "input"), a.has(1) ? a.number(1, "negativeSlope") : 0.01)); });
   bind(exports, "softplus", [](Args& a) { return a.wrap(at::softplus(a.tensor(0, "input"))); });
   bind(exports, "softmax", [](Args& a) { return a.wrap(at::softmax(a.tensor(0, "input"), a.integer(1, "dim", -1))); });
   bind(exports, "logSoftmax", [](Args& a) { return a.wrap(at::log_softmax(a.tensor(0, "input"), a.integer(1, "dim", -1))); });

@@ -48,10 +48,14 @@ OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectW
 // optimizer(kind, params, options)
 void OptimizerHandle::init(Args& a) {
   std::string kind = a.string(0, "kind");
-  if (kind == "adam") kind_ = Kind::Adam;
-  else if (kind == "adamw") kind_ = Kind::AdamW;
-  else if (kind == "sgd") kind_ = Kind::SGD;
-  else throw ArgRangeError("unknown optimizer '" + kind + "' (expected 'adam', 'adamw' or 'sgd')");
+  if (kind == "adam")
+    kind_ = Kind::Adam;
+  else if (kind == "adamw")
+    kind_ = Kind::AdamW;
+  else if (kind == "sgd")
+    kind_ = Kind::SGD;
+  else
+    throw ArgRangeError("unknown optimizer '" + kind + "' (expected 'adam', 'adamw' or 'sgd')");
   if (kind_ == Kind::AdamW) o_.weightDecay = 1e-2;  // PyTorch's AdamW default
   params_ = a.tensors(1, "params");
   if (params_.empty()) throw ArgRangeError("needs at least one parameter");
@@ -121,7 +125,8 @@ void OptimizerHandle::checkAlive() const {
   for (size_t k = 0; k < handles_.size(); ++k) {
     TensorHandle* h = TensorHandle::unwrap(handles_[k].Value());
     if (h == nullptr || h->disposed()) {
-      throw OpError("parameter " + std::to_string(k) + " (" + describeTensor(params_[k]) + ") was disposed; the optimizer can no longer update it");
+      throw OpError("parameter " + std::to_string(k) + " (" + describeTensor(params_[k]) +
+                    ") was disposed; the optimizer can no longer update it");
     }
   }
 }
@@ -143,8 +148,10 @@ void OptimizerHandle::step() {
   at::NoGradGuard noGrad;  // the updates are in place on leaves that require grad
   Batch b = gather();
   if (b.params.empty()) return;
-  if (kind_ == Kind::SGD) sgdStep(b);
-  else adamStep(b);
+  if (kind_ == Kind::SGD)
+    sgdStep(b);
+  else
+    adamStep(b);
 }
 
 void OptimizerHandle::adamStep(Batch& b) {
@@ -269,10 +276,12 @@ void OptimizerHandle::importState(Args& a) {
   Napi::Object state = a[1].As<Napi::Object>();
   Napi::Value stepsValue = state.Get("steps");
   Napi::Value buffersValue = state.Get("buffers");
-  if (!stepsValue.IsArray() || !buffersValue.IsObject()) throw ArgTypeError("'state' must have 'steps' (an array) and 'buffers' (an object)");
+  if (!stepsValue.IsArray() || !buffersValue.IsObject())
+    throw ArgTypeError("'state' must have 'steps' (an array) and 'buffers' (an object)");
   Napi::Array steps = stepsValue.As<Napi::Array>();
   if (steps.Length() != params_.size()) {
-    throw ArgRangeError("state has " + std::to_string(steps.Length()) + " step counts for " + std::to_string(params_.size()) + " parameters");
+    throw ArgRangeError("state has " + std::to_string(steps.Length()) + " step counts for " + std::to_string(params_.size()) +
+                        " parameters");
   }
   std::vector<int64_t> newSteps;
   for (uint32_t k = 0; k < steps.Length(); ++k) {
@@ -293,10 +302,12 @@ void OptimizerHandle::importState(Args& a) {
       Napi::Value v = array.Get(k);
       if (v.IsNull() || v.IsUndefined()) continue;
       TensorHandle* h = TensorHandle::unwrap(v);
-      if (h == nullptr || h->disposed()) throw ArgTypeError(std::string("state.buffers.") + name + "[" + std::to_string(k) + "] must be a live Tensor or null");
+      if (h == nullptr || h->disposed())
+        throw ArgTypeError(std::string("state.buffers.") + name + "[" + std::to_string(k) + "] must be a live Tensor or null");
       if (!h->tensor().sizes().equals(params_[k].sizes())) {
-        throw ArgRangeError(std::string("state.buffers.") + name + "[" + std::to_string(k) + "] has shape " + formatShape(h->tensor().sizes()) +
-                            " but parameter " + std::to_string(k) + " has " + formatShape(params_[k].sizes()));
+        throw ArgRangeError(std::string("state.buffers.") + name + "[" + std::to_string(k) + "] has shape " +
+                            formatShape(h->tensor().sizes()) + " but parameter " + std::to_string(k) + " has " +
+                            formatShape(params_[k].sizes()));
       }
       out[k] = h->tensor().detach().to(params_[k].options(), false, true);
     }

@@ -22,8 +22,8 @@ std::vector<int64_t> targetShape(const Args& a, size_t i, const at::Tensor& self
   }
   bool fits = inferred >= 0 ? (known != 0 && self.numel() % known == 0) : known == self.numel();
   if (!fits) {
-    throw ArgRangeError("cannot reshape " + formatShape(self.sizes()) + " (" + std::to_string(self.numel()) +
-                        " elements) to " + formatShape(shape));
+    throw ArgRangeError("cannot reshape " + formatShape(self.sizes()) + " (" + std::to_string(self.numel()) + " elements) to " +
+                        formatShape(shape));
   }
   return shape;
 }
@@ -48,13 +48,10 @@ void registerShape(Napi::Env env, Napi::Object exports) {
     return a.wrap(self.view(targetShape(a, 1, self)));
   });
   bind(exports, "permute", [](Args& a) { return a.wrap(a.tensor(0, "self").permute(a.ints(1, "dims"))); });
-  bind(exports, "transpose", [](Args& a) {
-    return a.wrap(a.tensor(0, "self").transpose(a.integer(1, "dim0"), a.integer(2, "dim1")));
-  });
+  bind(exports, "transpose", [](Args& a) { return a.wrap(a.tensor(0, "self").transpose(a.integer(1, "dim0"), a.integer(2, "dim1"))); });
   bind(exports, "contiguous", [](Args& a) { return a.wrap(a.tensor(0, "self").contiguous(memoryFormat(a, 1))); });
-  bind(exports, "flatten", [](Args& a) {
-    return a.wrap(a.tensor(0, "self").flatten(a.integer(1, "startDim", 0), a.integer(2, "endDim", -1)));
-  });
+  bind(exports, "flatten",
+       [](Args& a) { return a.wrap(a.tensor(0, "self").flatten(a.integer(1, "startDim", 0), a.integer(2, "endDim", -1))); });
   bind(exports, "squeeze", [](Args& a) {
     at::Tensor self = a.tensor(0, "self");
     return a.wrap(a.has(1) ? self.squeeze(a.integer(1, "dim")) : self.squeeze());
@@ -92,7 +89,8 @@ void registerShape(Napi::Env env, Napi::Object exports) {
     at::Tensor self = a.tensor(0, "self");
     std::vector<int64_t> pads = a.ints(1, "pads");
     if (pads.size() % 2 != 0 || static_cast<int64_t>(pads.size()) > 2 * self.dim()) {
-      throw ArgRangeError("'pads' must hold a (before, after) pair per padded dim, at most " + std::to_string(self.dim()) + " pairs, got " + formatShape(pads));
+      throw ArgRangeError("'pads' must hold a (before, after) pair per padded dim, at most " + std::to_string(self.dim()) + " pairs, got " +
+                          formatShape(pads));
     }
     return a.wrap(at::constant_pad_nd(self, pads, a.has(2) ? a.scalar(2, "value") : at::Scalar(0)));
   });

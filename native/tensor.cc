@@ -102,9 +102,7 @@ void TensorHandle::dispose() {
 void registerTensor(Napi::Env env, Napi::Object exports) {
   TensorHandle::registerClass(env, exports);
 
-  bind(exports, "isTensorHandle", [](Args& a) {
-    return Napi::Boolean::New(a.env(), TensorHandle::unwrap(a[0]) != nullptr);
-  });
+  bind(exports, "isTensorHandle", [](Args& a) { return Napi::Boolean::New(a.env(), TensorHandle::unwrap(a[0]) != nullptr); });
   bind(exports, "isDisposed", [](Args& a) {
     TensorHandle* handle = TensorHandle::unwrap(a[0]);
     if (handle == nullptr) throw ArgTypeError("argument 'self' must be a Tensor");

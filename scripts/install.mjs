@@ -23,7 +23,11 @@ try {
   assertSupported(libtorch);
 } catch (error) {
   const fixes = `Get libtorch in one of three ways:\n${LIBTORCH_FIXES.map((f) => `  - ${f}`).join('\n')}`;
-  say(libtorch ? `${error.message} The install goes on.` : `libtorch was not found, so torchlet cannot run yet; the install goes on. ${fixes}`);
+  say(
+    libtorch
+      ? `${error.message} The install goes on.`
+      : `libtorch was not found, so torchlet cannot run yet; the install goes on. ${fixes}`,
+  );
   process.exit(0);
 }
 const prebuild = findPrebuild(root, libtorch);
@@ -35,7 +39,9 @@ if (prebuild) {
 }
 const has = (command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
 if (!has('cmake') || !(has('c++') || has('g++') || has('clang++'))) {
-  say(`no prebuilt addon for ${describeLibtorch(libtorch)} and no CMake or C++ compiler to build one; install cmake and g++, then run \`npm rebuild torchlet\``);
+  say(
+    `no prebuilt addon for ${describeLibtorch(libtorch)} and no CMake or C++ compiler to build one; install cmake and g++, then run \`npm rebuild torchlet\``,
+  );
   process.exit(0);
 }
 say(`no prebuilt addon for ${describeLibtorch(libtorch)}: building from source`);

@@ -15,14 +15,17 @@ const { prebuildDir, prebuildName, projectLibtorchFolders } = await import('../d
 
 const args = process.argv.slice(2);
 const folders = args.includes('--all') ? projectLibtorchFolders(root) : args;
-const libtorches = folders.length === 0 ? [locateLibtorch()] : folders.flatMap((folder) => {
-  try {
-    return [locateLibtorch({ env: { ...process.env, LIBTORCH: folder } })];
-  } catch (error) {
-    if (args.includes('--all')) return []; // --all takes what this machine has
-    throw error;
-  }
-});
+const libtorches =
+  folders.length === 0
+    ? [locateLibtorch()]
+    : folders.flatMap((folder) => {
+        try {
+          return [locateLibtorch({ env: { ...process.env, LIBTORCH: folder } })];
+        } catch (error) {
+          if (args.includes('--all')) return []; // --all takes what this machine has
+          throw error;
+        }
+      });
 try {
   mkdirSync(prebuildDir(root), { recursive: true });
   for (const libtorch of libtorches) {

@@ -36,11 +36,13 @@ describe('building the addon', () => {
     // A compiler launcher that always fails: configuring works, every compile fails.
     const { error, lines } = quietBuild({ libtorch: built, outDir: out, defines: ['CMAKE_CXX_COMPILER_LAUNCHER=/bin/false'] });
     expect(error).toBeInstanceOf(AddonBuildError);
-    expect(error!.message).toMatch(/^torchlet: compiling the addon against libtorch [\d.]+ .* failed \(the compiler's messages are above\)$/);
+    expect(error!.message).toMatch(
+      /^torchlet: compiling the addon against libtorch [\d.]+ .* failed \(the compiler's messages are above\)$/,
+    );
     expect(lines.join('\n')).not.toMatch(/by hand/);
   }, 300_000);
 
-  it("configures libtorch by hand only when TorchConfig.cmake fails, saying so; then builds, loads, and rebuilds without reconfiguring", () => {
+  it('configures libtorch by hand only when TorchConfig.cmake fails, saying so; then builds, loads, and rebuilds without reconfiguring', () => {
     // A libtorch whose TorchConfig.cmake fails, as some CUDA wheels' do on machines without every CUDA part.
     const fake = mkdtempSync(join(tmpdir(), 'libtorch-broken-config-'));
     symlinkSync(built.includeDir, join(fake, 'include'));
@@ -56,7 +58,14 @@ describe('building the addon', () => {
     expect(first.lines.join('\n')).toContain(
       `torchlet: CMake's configure step failed with ${join(fake, 'share/cmake/Torch/TorchConfig.cmake')} (its messages are above); configuring libtorch by hand from ${join(fake, 'lib')} instead`,
     );
-    const info = execFileSync(process.execPath, ['-e', `const a = require(${JSON.stringify(first.path)}); console.log(JSON.stringify([a.buildInfo().torchVersion, a.buildInfo().cudaBuild]))`], { encoding: 'utf8' });
+    const info = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const a = require(${JSON.stringify(first.path)}); console.log(JSON.stringify([a.buildInfo().torchVersion, a.buildInfo().cudaBuild]))`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(JSON.parse(info)).toEqual([built.version, built.variant !== 'cpu']);
     const again = quietBuild({ libtorch, outDir: out });
     expect(again.error).toBeUndefined();

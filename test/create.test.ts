@@ -9,7 +9,10 @@ describe('tensor()', () => {
     const t = tl.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
     expect(t.shape).toEqual([2, 3]);
     expect(t.dtype).toBe('float32');
-    expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(t.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
   });
 
   it('takes its dtype from the TypedArray', () => {
@@ -33,7 +36,12 @@ describe('tensor()', () => {
   });
 
   it('infers the shape of nested arrays, and bool from booleans', () => {
-    expect(tl.tensor([[[1], [2]], [[3], [4]]]).shape).toEqual([2, 2, 1]);
+    expect(
+      tl.tensor([
+        [[1], [2]],
+        [[3], [4]],
+      ]).shape,
+    ).toEqual([2, 2, 1]);
     expect(tl.tensor(5).shape).toEqual([]);
     expect(tl.tensor([true, false]).dtype).toBe('bool');
     expect(tl.tensor([1, 2], { dtype: 'int64' }).dtype).toBe('int64');
@@ -57,7 +65,10 @@ describe('tensor()', () => {
 
 describe('factories', () => {
   it('zeros, ones and full fill with the value and default to float32', () => {
-    expect(tl.zeros([2, 2]).toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(tl.zeros([2, 2]).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     expect(tl.ones([3], { dtype: 'int32' }).data()).toEqual(new Int32Array([1, 1, 1]));
     expect(tl.full([2], 2.5).data()).toEqual(new Float32Array([2.5, 2.5]));
     expect(tl.full([1], true, { dtype: 'bool' }).item()).toBe(true);

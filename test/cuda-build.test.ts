@@ -21,7 +21,13 @@ describe.runIf(info.cudaBuild && !info.cudaAvailable)('a CUDA build without a GP
   it('trains a few steps on the CPU, also with the CUDA-only compile options', async () => {
     tl.manualSeed(0);
     const model = tl.referenceCnn();
-    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'], cudaGraph: true, mixedPrecision: 'bf16' });
+    model.compile({
+      optimizer: 'adam',
+      loss: 'sparse_categorical_crossentropy',
+      metrics: ['accuracy'],
+      cudaGraph: true,
+      mixedPrecision: 'bf16',
+    });
     const x = tl.rand([64, 32, 32, 3]);
     const y = tl.randint(0, 10, [64]);
     const history = await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0 });

@@ -150,14 +150,17 @@ describe('supported libtorch versions', () => {
   const at = (version: string): Libtorch => ({ ...locateLibtorch({ env: { LIBTORCH: fakeLibtorch() } }), version });
 
   it('accepts 1.13 and every later release', () => {
-    for (const version of ['1.13.0', '1.13.1', '2.0.0', '2.13.0', '2.14.1', '3.0.0']) expect(() => assertSupported(at(version))).not.toThrow();
+    for (const version of ['1.13.0', '1.13.1', '2.0.0', '2.13.0', '2.14.1', '3.0.0'])
+      expect(() => assertSupported(at(version))).not.toThrow();
   });
 
   it('refuses older ones, and an unreadable version, in one message naming the version found and the range', () => {
     for (const version of ['1.12.1', '1.8.0', '0.4.1', 'unknown']) {
       const libtorch = at(version);
       expect(() => assertSupported(libtorch)).toThrowError(LibtorchUnsupportedError);
-      expect(() => assertSupported(libtorch)).toThrowError(`torchlet supports libtorch 1.13 and later; found ${describeLibtorch(libtorch)}.`);
+      expect(() => assertSupported(libtorch)).toThrowError(
+        `torchlet supports libtorch 1.13 and later; found ${describeLibtorch(libtorch)}.`,
+      );
     }
     expect(describeLibtorch(at('1.12.1'))).toMatch(/^libtorch 1\.12\.1 \(cpu, C\+\+11 ABI\) at .*\/lib \(from LIBTORCH\)$/);
   });

@@ -35,7 +35,10 @@ describe('dispose', () => {
     const base = tl.arange(6, { dtype: 'float32' });
     const view = base.view([2, 3]);
     base.dispose();
-    expect(view.toArray()).toEqual([[0, 1, 2], [3, 4, 5]]);
+    expect(view.toArray()).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
   });
 
   it('dispose() frees every tensor in a container', () => {
@@ -69,7 +72,7 @@ describe('tidy', () => {
   it('keeps tensors returned inside arrays and objects', () => {
     const { a, list } = tl.tidy(() => ({ a: tl.ones([1]), list: [tl.zeros([1]), 5] as const, gone: undefined }));
     expect(a.isDisposed).toBe(false);
-    expect((list[0]).isDisposed).toBe(false);
+    expect(list[0].isDisposed).toBe(false);
   });
 
   it('does not touch tensors created before it', () => {
@@ -159,7 +162,14 @@ describe('memory()', () => {
   });
 
   it('stays flat over many tidy() steps (no leak)', () => {
-    const step = () => tl.tidy(() => tl.randn([64, 64]).matmul(tl.randn([64, 64])).exp().sum());
+    const step = () =>
+      tl.tidy(() =>
+        tl
+          .randn([64, 64])
+          .matmul(tl.randn([64, 64]))
+          .exp()
+          .sum(),
+      );
     for (let i = 0; i < 10; i++) step().dispose();
     const before = tl.memory();
     for (let i = 0; i < 500; i++) step().dispose();

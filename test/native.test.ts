@@ -76,7 +76,9 @@ describe('loading the addon', () => {
 
   it.runIf(tl.backendInfo().cudaBuild)('a CUDA build without its CUDA runtime names the missing library and the fix', () => {
     const stderr = importError(withRenamedDependency(packageCopy(), 'libcudart.so', 'libcudzzz.so'));
-    expect(stderr).toMatch(/NativeLoadError: torchlet: the native addon could not be loaded\.\nThe CUDA \d+ library libcudzzz\.so\.\d+, which this CUDA build of libtorch needs, is missing/);
+    expect(stderr).toMatch(
+      /NativeLoadError: torchlet: the native addon could not be loaded\.\nThe CUDA \d+ library libcudzzz\.so\.\d+, which this CUDA build of libtorch needs, is missing/,
+    );
     expect(stderr).toMatch(/pip install nvidia-cuda-runtime/);
     expect(stderr).toMatch(/LD_LIBRARY_PATH/);
     expect(stderr).toContain('use a CPU libtorch');
@@ -84,13 +86,17 @@ describe('loading the addon', () => {
 
   it('a missing build says how to build it', () => {
     const stderr = importError(packageCopy());
-    expect(stderr).toMatch(/NativeLoadError: torchlet: no build of the native addon exists for this platform. Build it with `npm run build`/);
+    expect(stderr).toMatch(
+      /NativeLoadError: torchlet: no build of the native addon exists for this platform. Build it with `npm run build`/,
+    );
     expect(stderr).toContain('apt-get install libtorch-dev');
   });
 
   it('a libtorch older than 1.13 gets one message naming the version found and the supported range', () => {
     const stderr = importError(withPrebuildFor(packageCopy(), { version: '1.12.1' }));
-    expect(stderr).toMatch(/NativeLoadError: torchlet: the native addon could not be loaded\.\ntorchlet supports libtorch 1\.13 and later; found libtorch 1\.12\.1 \(/);
+    expect(stderr).toMatch(
+      /NativeLoadError: torchlet: the native addon could not be loaded\.\ntorchlet supports libtorch 1\.13 and later; found libtorch 1\.12\.1 \(/,
+    );
   });
 
   it('a libtorch with another C++ ABI than every prebuild is told to build from source', () => {
@@ -104,7 +110,11 @@ describe('loading the addon', () => {
     const dir = withPrebuildFor(packageCopy(), {});
     const out = execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', `const tl = await import(${JSON.stringify(join(dir, 'dist/index.js'))}); const { loadedAddon } = await import(${JSON.stringify(join(dir, 'dist/native.js'))}); console.log(loadedAddon.kind, tl.ones([2, 2]).sum().item())`],
+      [
+        '--input-type=module',
+        '-e',
+        `const tl = await import(${JSON.stringify(join(dir, 'dist/index.js'))}); const { loadedAddon } = await import(${JSON.stringify(join(dir, 'dist/native.js'))}); console.log(loadedAddon.kind, tl.ones([2, 2]).sum().item())`,
+      ],
       { encoding: 'utf8' },
     );
     expect(out.trim()).toBe('prebuild 4');

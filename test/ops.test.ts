@@ -74,13 +74,15 @@ describe('ops: forward and gradients match PyTorch', () => {
         const grads = Object.keys(ref.grads);
         const tol = tolerance(device, name.startsWith('conv'));
         const inputs: Inputs = {};
-        for (const [key, value] of Object.entries(ref.inputs)) inputs[key] = refTensor(value, { device }).setRequiresGrad(grads.includes(key));
+        for (const [key, value] of Object.entries(ref.inputs))
+          inputs[key] = refTensor(value, { device }).setRequiresGrad(grads.includes(key));
         const output = compute(inputs);
         expect(output.device).toBe(tl.normalizeDevice(device));
         expectClose(output, ref.output, tol);
         output.backward(refTensor(ref.upstream, { device }));
         for (const key of grads) expectClose(inputs[key].grad!, ref.grads[key], tol);
-        for (const [key, value] of Object.entries((ref.state as Record<string, RefValue> | undefined) ?? {})) expectClose(inputs[key], value, tol);
+        for (const [key, value] of Object.entries((ref.state as Record<string, RefValue> | undefined) ?? {}))
+          expectClose(inputs[key], value, tol);
       });
     }
   });
@@ -99,7 +101,9 @@ describe("ops.linear with kernel 'auto' (oneDNN's 1x1 convolution where libtorch
     });
   }
   it('rejects an unknown kernel', () => {
-    expect(() => ops.linear(tl.randn([2, 3]), tl.randn([4, 3]), null, { kernel: 'gpu' as 'auto' })).toThrowError(/^linear: unknown kernel 'gpu'/);
+    expect(() => ops.linear(tl.randn([2, 3]), tl.randn([4, 3]), null, { kernel: 'gpu' as 'auto' })).toThrowError(
+      /^linear: unknown kernel 'gpu'/,
+    );
   });
 });
 
@@ -107,30 +111,48 @@ describe('ops errors name the op and the shapes', () => {
   const x = tl.randn([1, 3, 8, 8]);
   it('conv2d with a channel mismatch', () => {
     const w = tl.randn([4, 5, 3, 3]);
-    expect(() => ops.conv2d(x, w)).toThrowError(/^conv2d: .*expected input\[1, 3, 8, 8\] to have 5 channels, but got 3 channels instead.*\(input: float32\[1, 3, 8, 8\] cpu, weight: float32\[4, 5, 3, 3\] cpu\)/);
+    expect(() => ops.conv2d(x, w)).toThrowError(
+      /^conv2d: .*expected input\[1, 3, 8, 8\] to have 5 channels, but got 3 channels instead.*\(input: float32\[1, 3, 8, 8\] cpu, weight: float32\[4, 5, 3, 3\] cpu\)/,
+    );
   });
   it('conv2d with a non-4-D input or weight, or a bad padding name', () => {
-    expect(() => ops.conv2d(tl.randn([3, 8]), tl.randn([4, 3, 3, 3]))).toThrowError(/conv2d: conv2d expects a 4-D \[N, C, H, W\].*got \[3, 8\]/);
-    expect(() => ops.conv2d(x, tl.randn([4, 3, 3]))).toThrowError(/conv2d: expects a 4-D \[out, in \/ groups, kH, kW\] weight, got \[4, 3, 3\]/);
+    expect(() => ops.conv2d(tl.randn([3, 8]), tl.randn([4, 3, 3, 3]))).toThrowError(
+      /conv2d: conv2d expects a 4-D \[N, C, H, W\].*got \[3, 8\]/,
+    );
+    expect(() => ops.conv2d(x, tl.randn([4, 3, 3]))).toThrowError(
+      /conv2d: expects a 4-D \[out, in \/ groups, kH, kW\] weight, got \[4, 3, 3\]/,
+    );
     expect(() => ops.conv2d(x, tl.randn([4, 3, 3, 3]), null, { padding: 'full' as 'same' })).toThrowError(RangeError);
     expect(() => ops.conv2d(x, tl.randn([4, 3, 3, 3]), null, { stride: 0 })).toThrowError(/'stride' must be >= 1/);
   });
   it('a pooling window larger than the input', () => {
     expect(() => ops.maxPool2d(tl.randn([1, 3, 2, 2]), 3)).toThrowError(RangeError);
-    expect(() => ops.maxPool2d(tl.randn([1, 3, 2, 2]), 3)).toThrowError(/^maxPool2d: the 3x3 window does not fit in the 2x2 input \(padding 0x0\) \(input: float32\[1, 3, 2, 2\] cpu\)$/);
+    expect(() => ops.maxPool2d(tl.randn([1, 3, 2, 2]), 3)).toThrowError(
+      /^maxPool2d: the 3x3 window does not fit in the 2x2 input \(padding 0x0\) \(input: float32\[1, 3, 2, 2\] cpu\)$/,
+    );
     expect(() => ops.avgPool2d(tl.randn([1, 3, 2, 5]), [3, 2])).toThrowError(/avgPool2d: the 3x2 window does not fit in the 2x5 input/);
     expect(() => ops.maxPool2d(x, 2, { padding: 2 })).toThrowError(/padding 2x2 must be at most half of the window 2x2/);
   });
   it('linear with mismatched features', () => {
-    expect(() => ops.linear(tl.randn([2, 5]), tl.randn([3, 6]))).toThrowError(/^linear: input features \(last dim of \[2, 5\]\) must equal the weight's in-features 6 \(input: float32\[2, 5\] cpu, weight: float32\[3, 6\] cpu\)$/);
+    expect(() => ops.linear(tl.randn([2, 5]), tl.randn([3, 6]))).toThrowError(
+      /^linear: input features \(last dim of \[2, 5\]\) must equal the weight's in-features 6 \(input: float32\[2, 5\] cpu, weight: float32\[3, 6\] cpu\)$/,
+    );
   });
   it('labels out of range, of the wrong type or count', () => {
     const logits = tl.randn([4, 10]);
     expect(() => ops.crossEntropy(logits, tl.tensor([1, 2, 11, 0], { dtype: 'int64' }))).toThrowError(RangeError);
-    expect(() => ops.crossEntropy(logits, tl.tensor([1, 2, 11, 0], { dtype: 'int64' }))).toThrowError(/^crossEntropy: label 11 is out of range for 10 classes \(input: float32\[4, 10\] cpu, target: int64\[4\] cpu\)$/);
-    expect(() => ops.nll(logits, tl.tensor([-1, 0, 0, 0], { dtype: 'int32' }))).toThrowError(/nll: label -1 is out of range for 10 classes/);
-    expect(() => ops.crossEntropy(logits, tl.tensor([1, 2, 3]).to('int64'))).toThrowError(/crossEntropy: expects 4 labels for input \[4, 10\], got labels of shape \[3\]/);
-    expect(() => ops.crossEntropy(logits, tl.tensor([1, 2, 3, 4]))).toThrowError(/crossEntropy: input and target must have the same shape, got \[4, 10\] and \[4\]/);
+    expect(() => ops.crossEntropy(logits, tl.tensor([1, 2, 11, 0], { dtype: 'int64' }))).toThrowError(
+      /^crossEntropy: label 11 is out of range for 10 classes \(input: float32\[4, 10\] cpu, target: int64\[4\] cpu\)$/,
+    );
+    expect(() => ops.nll(logits, tl.tensor([-1, 0, 0, 0], { dtype: 'int32' }))).toThrowError(
+      /nll: label -1 is out of range for 10 classes/,
+    );
+    expect(() => ops.crossEntropy(logits, tl.tensor([1, 2, 3]).to('int64'))).toThrowError(
+      /crossEntropy: expects 4 labels for input \[4, 10\], got labels of shape \[3\]/,
+    );
+    expect(() => ops.crossEntropy(logits, tl.tensor([1, 2, 3, 4]))).toThrowError(
+      /crossEntropy: input and target must have the same shape, got \[4, 10\] and \[4\]/,
+    );
   });
   it('accepts int32 labels', () => {
     const logits = tl.randn([3, 5]);
@@ -139,7 +161,9 @@ describe('ops errors name the op and the shapes', () => {
     expect(a).toBe(b);
   });
   it('mse refuses to broadcast mismatched shapes', () => {
-    expect(() => ops.mse(tl.randn([4, 1]), tl.randn([4]))).toThrowError(/^mse: input and target must have the same shape, got \[4, 1\] and \[4\]/);
+    expect(() => ops.mse(tl.randn([4, 1]), tl.randn([4]))).toThrowError(
+      /^mse: input and target must have the same shape, got \[4, 1\] and \[4\]/,
+    );
   });
   it('dropout and batchNorm reject bad values', () => {
     expect(() => ops.dropout(x, 1.5, true)).toThrowError(/dropout: 'rate' must be in \[0, 1\]/);

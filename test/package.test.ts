@@ -36,7 +36,12 @@ function makeBareBin(): void {
 
 // Children get a scrubbed environment: no npm_config_* inherited from the test runner.
 function run(cwd: string, command: string, args: string[], env: Record<string, string> = {}) {
-  return spawnSync(command, args, { cwd, encoding: 'utf8', env: { HOME: process.env.HOME!, PATH: process.env.PATH!, ...env }, timeout: 600_000 });
+  return spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { HOME: process.env.HOME!, PATH: process.env.PATH!, ...env },
+    timeout: 600_000,
+  });
 }
 
 // A project with torchlet's lockfile resolved while the registry is reachable (this fills npm's
@@ -61,7 +66,17 @@ console.log(JSON.stringify({ loss: history.history.loss[0], valLoss: history.his
   return dir;
 }
 
-const offline = ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', '--proxy', 'http://127.0.0.1:9', '--https-proxy', 'http://127.0.0.1:9'];
+const offline = [
+  'install',
+  '--offline',
+  '--no-audit',
+  '--no-fund',
+  '--foreground-scripts',
+  '--proxy',
+  'http://127.0.0.1:9',
+  '--https-proxy',
+  'http://127.0.0.1:9',
+];
 
 describe('npm i torchlet', () => {
   let packed: { size: number; unpackedSize: number; files: string[] };
@@ -81,9 +96,26 @@ describe('npm i torchlet', () => {
     expect(flavours.length).toBeGreaterThan(0);
     for (const { libtorch } of flavours) expect(packed.files).toContain(`prebuilds/linux-x64/${prebuildName(libtorch)}`);
     // No tests, build folders, sources of the TypeScript or dev configs.
-    expect(packed.files.filter((f) => /^(test|lib|build|build-prebuild|scripts\/(reference|bench))\//.test(f) || /tsconfig|vitest|\.ci|\.venv|\.map$/.test(f))).toEqual([]);
-    expect(packed.files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'native/tensor.cc', 'CMakeLists.txt', 'scripts/install.mjs', 'bin/torchlet.js', 'README.md', 'LICENSE']));
-    console.log(`torchlet tarball: ${(packed.size / 2 ** 20).toFixed(2)} MiB packed, ${(packed.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked, ${packed.files.length} files`);
+    expect(
+      packed.files.filter(
+        (f) => /^(test|lib|build|build-prebuild|scripts\/(reference|bench))\//.test(f) || /tsconfig|vitest|\.ci|\.venv|\.map$/.test(f),
+      ),
+    ).toEqual([]);
+    expect(packed.files).toEqual(
+      expect.arrayContaining([
+        'dist/index.js',
+        'dist/index.d.ts',
+        'native/tensor.cc',
+        'CMakeLists.txt',
+        'scripts/install.mjs',
+        'bin/torchlet.js',
+        'README.md',
+        'LICENSE',
+      ]),
+    );
+    console.log(
+      `torchlet tarball: ${(packed.size / 2 ** 20).toFixed(2)} MiB packed, ${(packed.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked, ${packed.files.length} files`,
+    );
   });
 
   it.each(flavours.map((f) => [describeLibtorch(f.libtorch), f] as const))(
@@ -95,7 +127,9 @@ describe('npm i torchlet', () => {
       const install = run(dir, 'npm', offline.concat(tarball), env);
       const seconds = (performance.now() - started) / 1000;
       expect(install.status, install.stderr).toBe(0);
-      expect(install.stdout).toContain(`torchlet: using the prebuilt addon prebuilds/linux-x64/${prebuildName(libtorch)} for ${describeLibtorch(libtorch)}`);
+      expect(install.stdout).toContain(
+        `torchlet: using the prebuilt addon prebuilds/linux-x64/${prebuildName(libtorch)} for ${describeLibtorch(libtorch)}`,
+      );
       expect(seconds).toBeLessThan(60); // "in seconds": no compile ran (none could: no compiler on PATH)
       expect(existsSync(join(dir, 'node_modules/torchlet/build/Release'))).toBe(false);
       const trained = run(dir, process.execPath, ['train.mjs'], env);
@@ -130,15 +164,22 @@ describe('npm i torchlet', () => {
     mkdirSync(join(old, 'share/cmake/Torch'), { recursive: true });
     mkdirSync(join(old, 'include/torch/csrc/api/include/torch'), { recursive: true });
     for (const f of ['lib/libtorch.so', 'lib/libc10.so', 'share/cmake/Torch/TorchConfig.cmake']) writeFileSync(join(old, f), '');
-    writeFileSync(join(old, 'include/torch/csrc/api/include/torch/version.h'), '#define TORCH_VERSION_MAJOR 1\n#define TORCH_VERSION_MINOR 12\n#define TORCH_VERSION_PATCH 1\n');
+    writeFileSync(
+      join(old, 'include/torch/csrc/api/include/torch/version.h'),
+      '#define TORCH_VERSION_MAJOR 1\n#define TORCH_VERSION_MINOR 12\n#define TORCH_VERSION_PATCH 1\n',
+    );
     const env = { PATH: noCompiler, LIBTORCH: old };
     const install = run(dir, 'npm', offline.concat(tarball), env);
     expect(install.status, install.stderr).toBe(0);
-    expect(install.stdout).toMatch(/torchlet: torchlet supports libtorch 1\.13 and later; found libtorch 1\.12\.1 \(cpu, .*\) at .*\. The install goes on\./);
+    expect(install.stdout).toMatch(
+      /torchlet: torchlet supports libtorch 1\.13 and later; found libtorch 1\.12\.1 \(cpu, .*\) at .*\. The install goes on\./,
+    );
     const imported = run(dir, process.execPath, ['train.mjs'], env);
     expect(imported.status).toBe(1);
     expect(imported.signal).toBeNull();
-    expect(imported.stderr).toMatch(/NativeLoadError: torchlet: the native addon could not be loaded\.\ntorchlet supports libtorch 1\.13 and later; found libtorch 1\.12\.1/);
+    expect(imported.stderr).toMatch(
+      /NativeLoadError: torchlet: the native addon could not be loaded\.\ntorchlet supports libtorch 1\.13 and later; found libtorch 1\.12\.1/,
+    );
   }, 600_000);
 
   it('without libtorch: the install succeeds, and the import names the three fixes', () => {
@@ -150,7 +191,10 @@ describe('npm i torchlet', () => {
     const imported = run(dir, process.execPath, ['train.mjs'], hidden);
     expect(imported.status).toBe(1);
     expect(imported.signal).toBeNull(); // an error, not a crash
-    expect(imported.stderr).toMatch(/NativeLoadError: torchlet: the native addon could not be loaded\.\ntorchlet could not find libtorch\./);
-    for (const fix of ['LIBTORCH=/path/to/libtorch', 'pip install torch', 'apt-get install libtorch-dev']) expect(imported.stderr).toContain(fix);
+    expect(imported.stderr).toMatch(
+      /NativeLoadError: torchlet: the native addon could not be loaded\.\ntorchlet could not find libtorch\./,
+    );
+    for (const fix of ['LIBTORCH=/path/to/libtorch', 'pip install torch', 'apt-get install libtorch-dev'])
+      expect(imported.stderr).toContain(fix);
   }, 600_000);
 });

@@ -21,24 +21,44 @@ describe('prebuild selection', () => {
   });
 
   it('picks the exact version, variant and ABI first', () => {
-    const root = packageWith(['torchlet.libtorch-2.13.0.cpu.cxx11abi.node', 'torchlet.libtorch-2.13.1.cpu.cxx11abi.node', 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node']);
-    expect(findPrebuild(root, { version: '2.13.0', variant: 'cpu', ...abi })).toBe(join(prebuildDir(root), 'torchlet.libtorch-2.13.0.cpu.cxx11abi.node'));
-    expect(findPrebuild(root, { version: '1.13.0', variant: 'cpu', ...abi })).toBe(join(prebuildDir(root), 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node'));
+    const root = packageWith([
+      'torchlet.libtorch-2.13.0.cpu.cxx11abi.node',
+      'torchlet.libtorch-2.13.1.cpu.cxx11abi.node',
+      'torchlet.libtorch-1.13.0.cpu.cxx11abi.node',
+    ]);
+    expect(findPrebuild(root, { version: '2.13.0', variant: 'cpu', ...abi })).toBe(
+      join(prebuildDir(root), 'torchlet.libtorch-2.13.0.cpu.cxx11abi.node'),
+    );
+    expect(findPrebuild(root, { version: '1.13.0', variant: 'cpu', ...abi })).toBe(
+      join(prebuildDir(root), 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node'),
+    );
   });
 
   it('else one of the same major.minor, variant family (cpu, or the same CUDA major) and ABI', () => {
     const root = packageWith(['torchlet.libtorch-2.14.0.cu130.cxx11abi.node', 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node']);
-    expect(findPrebuild(root, { version: '2.14.1', variant: 'cu131', ...abi })).toBe(join(prebuildDir(root), 'torchlet.libtorch-2.14.0.cu130.cxx11abi.node'));
-    expect(findPrebuild(root, { version: '1.13.1', variant: 'cpu', ...abi })).toBe(join(prebuildDir(root), 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node'));
+    expect(findPrebuild(root, { version: '2.14.1', variant: 'cu131', ...abi })).toBe(
+      join(prebuildDir(root), 'torchlet.libtorch-2.14.0.cu130.cxx11abi.node'),
+    );
+    expect(findPrebuild(root, { version: '1.13.1', variant: 'cpu', ...abi })).toBe(
+      join(prebuildDir(root), 'torchlet.libtorch-1.13.0.cpu.cxx11abi.node'),
+    );
   });
 
   it('finds nothing for another release line, variant, CUDA major or C++ ABI', () => {
-    const root = packageWith(['torchlet.libtorch-2.14.1.cu130.cxx11abi.node', 'torchlet.libtorch-2.13.0.cpu.cxx11abi.node', 'notes.txt', 'torchlet.libtorch-2.13.0.cpu.node']);
+    const root = packageWith([
+      'torchlet.libtorch-2.14.1.cu130.cxx11abi.node',
+      'torchlet.libtorch-2.13.0.cpu.cxx11abi.node',
+      'notes.txt',
+      'torchlet.libtorch-2.13.0.cpu.node',
+    ]);
     expect(findPrebuild(root, { version: '2.15.0', variant: 'cu130', ...abi })).toBeNull();
     expect(findPrebuild(root, { version: '2.14.1', variant: 'cpu', ...abi })).toBeNull();
     expect(findPrebuild(root, { version: '2.14.1', variant: 'cu128', ...abi })).toBeNull();
     expect(findPrebuild(root, { version: '2.13.0', variant: 'cpu', cxx11Abi: false })).toBeNull();
-    expect(availablePrebuilds(root).sort()).toEqual(['torchlet.libtorch-2.13.0.cpu.cxx11abi.node', 'torchlet.libtorch-2.14.1.cu130.cxx11abi.node']);
+    expect(availablePrebuilds(root).sort()).toEqual([
+      'torchlet.libtorch-2.13.0.cpu.cxx11abi.node',
+      'torchlet.libtorch-2.14.1.cu130.cxx11abi.node',
+    ]);
     expect(findPrebuild(mkdtempSync(join(tmpdir(), 'none-')), { version: '1.13.0', variant: 'cpu', ...abi })).toBeNull();
   });
 

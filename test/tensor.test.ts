@@ -72,12 +72,18 @@ const cases: Record<string, (i: Inputs) => tl.Tensor> = {
 
 describe('Tensor math and shape ops match PyTorch', () => {
   it('covers every reference case', () => {
-    expect(Object.keys(cases).sort()).toEqual(Object.keys(expected).filter((k) => k !== 'random').sort());
+    expect(Object.keys(cases).sort()).toEqual(
+      Object.keys(expected)
+        .filter((k) => k !== 'random')
+        .sort(),
+    );
   });
   describe.each(DEVICES)('on %s', (device) => {
     const onDevice = inputsOn(device);
     for (const [name, compute] of Object.entries(cases)) {
-      it.skipIf(device !== 'cpu' && FACTORY_CASES.includes(name))(name, () => expectClose(compute(onDevice), expected[name], tolerance(device)));
+      it.skipIf(device !== 'cpu' && FACTORY_CASES.includes(name))(name, () =>
+        expectClose(compute(onDevice), expected[name], tolerance(device)),
+      );
     }
   });
 });
@@ -111,10 +117,19 @@ describe('Tensor properties and read-back', () => {
   });
 
   it('reads a non-contiguous view in logical order', () => {
-    const t = tl.tensor([[1, 2, 3], [4, 5, 6]]).transpose(0, 1);
+    const t = tl
+      .tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ])
+      .transpose(0, 1);
     expect(t.isContiguous()).toBe(false);
     expect(Array.from(t.data())).toEqual([1, 4, 2, 5, 3, 6]);
-    expect(t.toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(t.toArray()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
   });
 
   it('item() returns numbers and booleans', () => {
@@ -145,7 +160,10 @@ describe('Tensor properties and read-back', () => {
     const w = tl.zeros([2, 3], { requiresGrad: true });
     const alias = w.view([6]);
     w.assign(tl.tensor([1, 2, 3]));
-    expect(w.toArray()).toEqual([[1, 2, 3], [1, 2, 3]]);
+    expect(w.toArray()).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
     expect(Array.from(alias.data())).toEqual([1, 2, 3, 1, 2, 3]);
     expect(w.requiresGrad).toBe(true);
     expect(() => w.assign(tl.zeros([4]))).toThrowError(/^assign: .*(self: float32\[2, 3\] cpu, src: float32\[4\] cpu)/);
@@ -171,7 +189,9 @@ describe('Tensor errors', () => {
 
   it('mismatched dtypes give an Error naming the dtypes', () => {
     // libtorch's own wording changed between releases ('Float and Double' in 1.13, 'float != double' in 2.x).
-    expect(() => x.matmul(tl.zeros([4, 2], { dtype: 'float64' }))).toThrowError(/matmul: .*(Float|Double|float != double).*other: float64\[4, 2\]/);
+    expect(() => x.matmul(tl.zeros([4, 2], { dtype: 'float64' }))).toThrowError(
+      /matmul: .*(Float|Double|float != double).*other: float64\[4, 2\]/,
+    );
     expect(() => x.indexSelect(0, tl.tensor([0.5]))).toThrowError(/indexSelect: .*index: float32\[1\]/);
   });
 
@@ -186,7 +206,9 @@ describe('Tensor errors', () => {
   it('wrong JS types give a TypeError naming the argument', () => {
     expect(() => x.add('1' as unknown as number)).toThrowError(TypeError);
     expect(() => x.add('1' as unknown as number)).toThrowError(/add: argument 'other' must be a Tensor or a number/);
-    expect(() => x.reshape('3' as unknown as number[])).toThrowError(/reshape: argument 'shape' must be an integer or an array of integers, got string/);
+    expect(() => x.reshape('3' as unknown as number[])).toThrowError(
+      /reshape: argument 'shape' must be an integer or an array of integers, got string/,
+    );
     expect(() => x.matmul({} as tl.Tensor)).toThrowError(/matmul: argument 'other' must be a Tensor, got object/);
     expect(() => tl.cat(x as unknown as tl.Tensor[])).toThrowError(/cat: argument 'tensors' must be an array of Tensors/);
     expect(() => x.permute([0, 1.5])).toThrowError(/permute: argument 'dims' must hold integers, got 1.5 at index 1/);

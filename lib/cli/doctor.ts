@@ -81,7 +81,10 @@ export async function doctorReport(): Promise<DoctorReport> {
 function mappedLibraries(): string[] {
   try {
     const maps = readFileSync('/proc/self/maps', 'utf8');
-    const paths = maps.split('\n').map((line) => line.slice(line.indexOf('/'))).filter((p) => /\/lib(torch|c10)[\w]*\.so/.test(p));
+    const paths = maps
+      .split('\n')
+      .map((line) => line.slice(line.indexOf('/')))
+      .filter((p) => /\/lib(torch|c10)[\w]*\.so/.test(p));
     return [...new Set(paths)];
   } catch {
     return [];
@@ -92,7 +95,11 @@ function mappedLibraries(): string[] {
 export async function doctor(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   let json: boolean | undefined;
   try {
-    ({ json } = parseArgs({ args: argv, strict: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values);
+    ({ json } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }).values);
     if (argv.includes('--help') || argv.includes('-h')) {
       out.write(DOCTOR_HELP);
       return 0;
@@ -119,8 +126,13 @@ export async function doctor(argv: string[], out: NodeJS.WritableStream): Promis
   } else {
     lines.push(`addon:     ${a.kind} ${a.path}`);
     if (a.builtFor) lines.push(`           for ${describeLibtorch(a.builtFor)}`);
-    lines.push(`           compiled against libtorch ${a.torchVersion}; loaded:`, ...(a.libraries.length > 0 ? a.libraries : ['(library paths unknown)']).map((l) => `             ${l}`));
-    lines.push(`cuda:      ${a.cudaBuild ? 'CUDA build' : 'CPU-only build'}; ${a.cudaDeviceCount} GPU(s) visible${a.cudaBuild && !a.cudaAvailable ? ' (models train on the CPU)' : ''}`);
+    lines.push(
+      `           compiled against libtorch ${a.torchVersion}; loaded:`,
+      ...(a.libraries.length > 0 ? a.libraries : ['(library paths unknown)']).map((l) => `             ${l}`),
+    );
+    lines.push(
+      `cuda:      ${a.cudaBuild ? 'CUDA build' : 'CPU-only build'}; ${a.cudaDeviceCount} GPU(s) visible${a.cudaBuild && !a.cudaAvailable ? ' (models train on the CPU)' : ''}`,
+    );
     lines.push(`threads:   ${a.threads} (TORCHLET_NUM_THREADS sets them)`);
     lines.push(`mkl:       ${a.mkl === false ? 'no' : a.mkl}`);
     lines.push(`onednn:    ${a.onednn === false ? 'no' : a.onednn}`);

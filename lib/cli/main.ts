@@ -13,7 +13,11 @@ Run \`torchlet <command> --help\` for a command's options.
 `;
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const command = argv.at(0);
   const rest = argv.slice(1);
   try {

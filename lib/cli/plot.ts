@@ -44,7 +44,9 @@ export function trainingCurvesSvg(history: Record<string, number[]>, options: { 
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
   ];
   if (options.title) {
-    out.push(`<text class="title" x="${WIDTH / 2}" y="30" text-anchor="middle" font-size="18" font-weight="bold" fill="${INK}">${escapeXml(options.title)}</text>`);
+    out.push(
+      `<text class="title" x="${WIDTH / 2}" y="30" text-anchor="middle" font-size="18" font-weight="bold" fill="${INK}">${escapeXml(options.title)}</text>`,
+    );
   }
   PANELS.forEach((spec, i) => out.push(...panelSvg(spec, history, i * PANEL_WIDTH, top)));
   out.push('</svg>');
@@ -72,7 +74,12 @@ function panelSvg(spec: PanelSpec, history: Record<string, number[]>, x0: number
   const frame = `<rect class="plot-area" x="${left}" y="${plotTop}" width="${right - left}" height="${PLOT_HEIGHT}" fill="none" stroke="#999"/>`;
   if (series.length === 0) {
     const middle = num((plotTop + bottom) / 2);
-    return [...out, frame, `<text class="no-data" x="${num((left + right) / 2)}" y="${middle}" text-anchor="middle" dy="0.35em" fill="#888">no data</text>`, '</g>'];
+    return [
+      ...out,
+      frame,
+      `<text class="no-data" x="${num((left + right) / 2)}" y="${middle}" text-anchor="middle" dy="0.35em" fill="#888">no data</text>`,
+      '</g>',
+    ];
   }
 
   const epochs = Math.max(...series.map((s) => s.length));
@@ -96,7 +103,9 @@ function panelSvg(spec: PanelSpec, history: Record<string, number[]>, x0: number
   out.push(`<text class="axis-label" x="${num((left + right) / 2)}" y="${bottom + 34}" text-anchor="middle" fill="${INK}">epoch</text>`);
   const labelX = x0 + 16;
   const labelY = num((plotTop + bottom) / 2);
-  out.push(`<text class="axis-label" x="${labelX}" y="${labelY}" transform="rotate(-90 ${labelX} ${labelY})" text-anchor="middle" fill="${INK}">${spec.axisLabel}</text>`);
+  out.push(
+    `<text class="axis-label" x="${labelX}" y="${labelY}" transform="rotate(-90 ${labelX} ${labelY})" text-anchor="middle" fill="${INK}">${spec.axisLabel}</text>`,
+  );
 
   for (const s of series) {
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';

@@ -56,7 +56,8 @@ const OPTIONS = {
 function integer(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${text}'`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}, got '${text}'`);
   return value;
 }
 
@@ -71,7 +72,8 @@ export function parseTrainArgs(argv: string[]) {
   const v = parsed.values;
   const lr = v.lr === undefined ? 1e-3 : Number(v.lr);
   if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr must be a positive number, got '${v.lr}'`);
-  if (v.synthetic && (v['data-dir'] !== undefined || v.download)) throw new UsageError('--synthetic cannot be combined with --data-dir or --download');
+  if (v.synthetic && (v['data-dir'] !== undefined || v.download))
+    throw new UsageError('--synthetic cannot be combined with --data-dir or --download');
   const verbose = integer('verbose', v.verbose, 1, 0);
   if (verbose > 2) throw new UsageError(`--verbose must be 0, 1 or 2, got '${v.verbose}'`);
   let device: Device;
@@ -128,7 +130,9 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
   const train = args.limit ? data.train.take(args.limit) : data.train;
   const test = args.limit ? data.test.take(args.limit) : data.test;
   const info = backendInfo();
-  say(`Training on ${args.device} (libtorch ${info.torchVersion}, ${info.threads} threads): ${train.size} training and ${test.size} test images${args.augment ? ', augmented' : ''}`);
+  say(
+    `Training on ${args.device} (libtorch ${info.torchVersion}, ${info.threads} threads): ${train.size} training and ${test.size} test images${args.augment ? ', augmented' : ''}`,
+  );
 
   const model = referenceCnn().to(args.device);
   model.compile({ optimizer: new Adam({ learningRate: args.lr }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
@@ -142,7 +146,14 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
   process.on('SIGINT', onInterrupt);
   let history;
   try {
-    history = await model.fit(train, { epochs: args.epochs, batchSize: args.batchSize, validationData: test, verbose: args.verbose, callbacks: [timer], output: out });
+    history = await model.fit(train, {
+      epochs: args.epochs,
+      batchSize: args.batchSize,
+      validationData: test,
+      verbose: args.verbose,
+      callbacks: [timer],
+      output: out,
+    });
   } finally {
     process.off('SIGINT', onInterrupt);
   }
@@ -151,14 +162,19 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
   say(`Test accuracy: ${accuracy.toFixed(4)} (loss ${loss.toFixed(4)}) on ${test.size} images`);
   if (times.length > 0) {
     const mean = times.reduce((a, b) => a + b, 0) / times.length;
-    say(`Wall time per epoch: ${mean.toFixed(1)} s mean (${times.map((t) => t.toFixed(1)).join(', ')}), ${Math.round(train.size / mean)} training images/s with validation`);
+    say(
+      `Wall time per epoch: ${mean.toFixed(1)} s mean (${times.map((t) => t.toFixed(1)).join(', ')}), ${Math.round(train.size / mean)} training images/s with validation`,
+    );
   }
   if (args.out) {
     await mkdir(args.out, { recursive: true });
     await model.save(args.out);
     const record = { ...history.history, epochSeconds: times, testLoss: loss, testAccuracy: accuracy };
     await writeFile(join(args.out, 'history.json'), JSON.stringify(record, null, 2) + '\n');
-    await writeFile(join(args.out, 'training-curves.svg'), trainingCurvesSvg(history.history, { title: `torchlet: reference CNN on ${args.synthetic ? 'synthetic ' : ''}CIFAR-10` }));
+    await writeFile(
+      join(args.out, 'training-curves.svg'),
+      trainingCurvesSvg(history.history, { title: `torchlet: reference CNN on ${args.synthetic ? 'synthetic ' : ''}CIFAR-10` }),
+    );
     say(`Wrote ${join(args.out, 'model.json')}, model.safetensors, history.json and training-curves.svg`);
   }
   return 0;

@@ -42,7 +42,9 @@ export async function readBatchFile(path: string): Promise<{ images: Tensor; lab
     throw new Error(`CIFAR-10: cannot read ${path} (${error.code === 'ENOENT' ? 'missing file' : (error.code ?? error.message)})`);
   });
   if (bytes.length === 0 || bytes.length % RECORD !== 0) {
-    throw new Error(`CIFAR-10: ${path} is truncated or not a CIFAR-10 batch: ${bytes.length} bytes is not a whole number of ${RECORD}-byte records`);
+    throw new Error(
+      `CIFAR-10: ${path} is truncated or not a CIFAR-10 batch: ${bytes.length} bytes is not a whole number of ${RECORD}-byte records`,
+    );
   }
   const n = bytes.length / RECORD;
   return tidy(() => {
@@ -53,7 +55,11 @@ export async function readBatchFile(path: string): Promise<{ images: Tensor; lab
       throw new Error(`CIFAR-10: ${path} has a bad label ${bytes[bad * RECORD]} in record ${bad} (labels are 0..9)`);
     }
     // [N, 3, 32, 32] planes → NHWC, in one libtorch copy.
-    const images = records.narrow(1, 1, RECORD - 1).reshape([n, 3, 32, 32]).permute([0, 2, 3, 1]).contiguous();
+    const images = records
+      .narrow(1, 1, RECORD - 1)
+      .reshape([n, 3, 32, 32])
+      .permute([0, 2, 3, 1])
+      .contiguous();
     return { images: keep(images), labels: keep(labels.to('int64')) };
   });
 }
@@ -84,8 +90,12 @@ export async function load(options: Cifar10Options = {}): Promise<Cifar10> {
   }
   const parts = await Promise.all(TRAIN_FILES.map((f) => readBatchFile(join(dir, f))));
   const testPart = await readBatchFile(join(dir, TEST_FILE));
-  const classNames = (await readFile(join(dir, META_FILE), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  if (classNames.length !== 10) throw new Error(`CIFAR-10: ${join(dir, META_FILE)} should name 10 classes, one per line; it has ${classNames.length}`);
+  const classNames = (await readFile(join(dir, META_FILE), 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  if (classNames.length !== 10)
+    throw new Error(`CIFAR-10: ${join(dir, META_FILE)} should name 10 classes, one per line; it has ${classNames.length}`);
   const train = tidy(() => ({ images: keep(cat(parts.map((p) => p.images))), labels: keep(cat(parts.map((p) => p.labels))) }));
   parts.forEach((p) => [p.images, p.labels].forEach((t) => t.dispose()));
   const { augment, normalize } = options;

@@ -91,7 +91,8 @@ export class TensorDataset implements Dataset {
 
   /** The first `count` examples and the rest, as two datasets of views (free them with dispose()). */
   split(count: number): [TensorDataset, TensorDataset] {
-    const part = (start: number, length: number) => new TensorDataset(keep(this.x.narrow(0, start, length)), keep(this.y.narrow(0, start, length)), true);
+    const part = (start: number, length: number) =>
+      new TensorDataset(keep(this.x.narrow(0, start, length)), keep(this.y.narrow(0, start, length)), true);
     return [part(0, count), part(count, this.size - count)];
   }
 
@@ -111,7 +112,8 @@ export class TensorDataset implements Dataset {
     if (this.#onDevice?.device !== device) {
       this.#onDevice?.x.dispose();
       this.#onDevice?.y.dispose();
-      this.#onDevice = this.x.device === normalizeDevice(device) ? null : { device, x: keep(this.x.to(device)), y: keep(this.y.to(device)) };
+      this.#onDevice =
+        this.x.device === normalizeDevice(device) ? null : { device, x: keep(this.x.to(device)), y: keep(this.y.to(device)) };
     }
     return this.#onDevice ?? this;
   }

@@ -76,7 +76,9 @@ export async function downloadCifar10(options: DownloadOptions = {}): Promise<st
     } catch (error) {
       // Another process may have finished the same download first.
       if (!existsSync(join(target, FIRST_FILE))) {
-        throw new Error(`Cannot move the extracted CIFAR-10 into ${target} (${describeCause(error)}): remove that folder and run again.`, { cause: error });
+        throw new Error(`Cannot move the extracted CIFAR-10 into ${target} (${describeCause(error)}): remove that folder and run again.`, {
+          cause: error,
+        });
       }
     }
     return target;

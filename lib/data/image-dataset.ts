@@ -43,7 +43,8 @@ export class ImageDataset implements Dataset {
   readonly #normalize: ImageDatasetOptions['normalize'];
 
   constructor(images: Tensor, labels: Tensor, options: ImageDatasetOptions = {}, store?: Store) {
-    if (images.rank !== 4 || images.dtype !== 'uint8') throw new RangeError(`ImageDataset: images must be uint8 [N, height, width, channels], got ${images.dtype} [${images.shape}]`);
+    if (images.rank !== 4 || images.dtype !== 'uint8')
+      throw new RangeError(`ImageDataset: images must be uint8 [N, height, width, channels], got ${images.dtype} [${images.shape}]`);
     if (labels.rank !== 1 || labels.shape[0] !== images.shape[0]) {
       throw new RangeError(`ImageDataset: expected ${images.shape[0]} labels, got shape [${labels.shape}]`);
     }
@@ -53,7 +54,8 @@ export class ImageDataset implements Dataset {
     const augment = options.augment === true ? { flip: true, cropPadding: 4 } : options.augment || {};
     this.#flip = augment.flip ?? false;
     this.#cropPadding = augment.cropPadding ?? 0;
-    if (!Number.isInteger(this.#cropPadding) || this.#cropPadding < 0) throw new RangeError(`ImageDataset: cropPadding must be a non-negative integer, got ${augment.cropPadding}`);
+    if (!Number.isInteger(this.#cropPadding) || this.#cropPadding < 0)
+      throw new RangeError(`ImageDataset: cropPadding must be a non-negative integer, got ${augment.cropPadding}`);
     this.#normalize = options.normalize ?? 'scale';
     // The options come from JS: check the shape of what was given, not of what the type promises.
     const n: unknown = this.#normalize;
@@ -62,7 +64,9 @@ export class ImageDataset implements Dataset {
       const { mean, std } = (typeof n === 'object' && n !== null ? n : {}) as { mean?: unknown; std?: unknown };
       const valid = (v: unknown): v is number[] => Array.isArray(v) && v.length === channels;
       if (!valid(mean) || !valid(std) || std.some((s) => !(s > 0))) {
-        throw new RangeError(`ImageDataset: normalize must be 'scale' or { mean, std } with ${channels} values each (std > 0), got ${JSON.stringify(n)}`);
+        throw new RangeError(
+          `ImageDataset: normalize must be 'scale' or { mean, std } with ${channels} values each (std > 0), got ${JSON.stringify(n)}`,
+        );
       }
     }
   }
@@ -148,8 +152,18 @@ export class ImageDataset implements Dataset {
     const n = this.#normalize;
     if (n === 'scale' || n === undefined) return null;
     return tidy(() => ({
-      mean: keep(tensor(n.mean.map((m) => m * 255), { device })),
-      std: keep(tensor(n.std.map((s) => s * 255), { device })),
+      mean: keep(
+        tensor(
+          n.mean.map((m) => m * 255),
+          { device },
+        ),
+      ),
+      std: keep(
+        tensor(
+          n.std.map((s) => s * 255),
+          { device },
+        ),
+      ),
     }));
   }
 }

@@ -197,7 +197,11 @@ function checkCount(name: string, value: number, min: number): void {
   }
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Writes a synthetic 10-class image set into the folder `dir` in the CIFAR-10 binary format:

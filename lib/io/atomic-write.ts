@@ -34,7 +34,7 @@ export async function writeFileAtomic(path: string, chunks: (Uint8Array | string
       for (const chunk of chunks) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         // write() may write less than asked (e.g. over 2 GiB); go on until the chunk is done.
-        for (let done = 0; done < bytes.length; ) done += (await file.write(bytes, done)).bytesWritten;
+        for (let done = 0; done < bytes.length;) done += (await file.write(bytes, done)).bytesWritten;
       }
       // On disk before the rename, so that a crash cannot leave an empty file behind.
       await file.sync();

@@ -17,7 +17,16 @@ const TO_FORMAT: Partial<Record<Dtype, string>> = {
 };
 // Maps, not objects: a header dtype such as "toString" must not find Object.prototype's members.
 const FROM_FORMAT = new Map(Object.entries(TO_FORMAT).map(([d, f]) => [f, d as Dtype]));
-const BYTES = new Map([['F32', 4], ['F64', 8], ['I8', 1], ['I16', 2], ['I32', 4], ['I64', 8], ['U8', 1], ['BOOL', 1]]);
+const BYTES = new Map([
+  ['F32', 4],
+  ['F64', 8],
+  ['I8', 1],
+  ['I16', 2],
+  ['I32', 4],
+  ['I64', 8],
+  ['U8', 1],
+  ['BOOL', 1],
+]);
 
 /** A tensor as stored: its dtype, shape and raw little-endian bytes (a view into the file's buffer, not necessarily aligned). */
 export interface StoredTensor {
@@ -32,14 +41,16 @@ export interface StoredTensor {
  */
 export async function writeSafetensors(path: string, tensors: [string, Tensor][], metadata: Record<string, string> = {}): Promise<void> {
   for (const [key, value] of Object.entries(metadata)) {
-    if (typeof value !== 'string') throw new TypeError(`safetensors: cannot write ${path}: metadata '${key}' must be a string, got ${typeof value}`);
+    if (typeof value !== 'string')
+      throw new TypeError(`safetensors: cannot write ${path}: metadata '${key}' must be a string, got ${typeof value}`);
   }
   const header: Record<string, unknown> = { __metadata__: metadata };
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, tensor] of tensors) {
     // A repeated name would keep one header entry but both data chunks: a corrupt file.
-    if (name === '__metadata__' || Object.hasOwn(header, name)) throw new RangeError(`safetensors: cannot write ${path}: the tensor name '${name}' is reserved or repeated`);
+    if (name === '__metadata__' || Object.hasOwn(header, name))
+      throw new RangeError(`safetensors: cannot write ${path}: the tensor name '${name}' is reserved or repeated`);
     const format = TO_FORMAT[tensor.dtype];
     if (!format) throw new TypeError(`safetensors: cannot write ${path}: '${name}' has dtype ${tensor.dtype}, which is not supported`);
     const data = tensor.data<Dtype>();
@@ -74,7 +85,8 @@ export async function readSafetensors(path: string): Promise<{ tensors: Map<stri
   };
   if (buffer.length < 8) fail(`only ${buffer.length} bytes, fewer than the 8-byte header length`);
   const headerLength = Number(buffer.readBigUInt64LE(0));
-  if (8 + headerLength > buffer.length) fail(`truncated: the header needs ${headerLength} bytes, the file has ${buffer.length - 8} after the length`);
+  if (8 + headerLength > buffer.length)
+    fail(`truncated: the header needs ${headerLength} bytes, the file has ${buffer.length - 8} after the length`);
   let header: unknown;
   try {
     header = JSON.parse(buffer.subarray(8, 8 + headerLength).toString('utf8'));
@@ -92,15 +104,23 @@ export async function readSafetensors(path: string): Promise<{ tensors: Map<stri
     const { dtype: format, shape, data_offsets: offsets } = value;
     const dtype = typeof format === 'string' ? FROM_FORMAT.get(format) : undefined;
     if (!dtype) return fail(`'${name}' has unsupported dtype ${JSON.stringify(format)} (supported: ${[...FROM_FORMAT.keys()].join(', ')})`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return fail(`'${name}' has shape ${JSON.stringify(shape)}, not a list of sizes`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      return fail(`'${name}' has shape ${JSON.stringify(shape)}, not a list of sizes`);
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      offsets[0] > offsets[1]
+    ) {
       return fail(`'${name}' has data_offsets ${JSON.stringify(offsets)}, not a [begin, end] byte range`);
     }
     const [begin, end] = offsets as [number, number];
     const sizes = shape as number[];
     const needed = sizes.reduce((a, b) => a * b, 1) * BYTES.get(format as string)!;
     if (end - begin !== needed) {
-      fail(`'${name}' has byte range [${begin}, ${end}] (${end - begin} bytes), which does not hold shape [${sizes}] of ${format as string} (${needed} bytes)`);
+      fail(
+        `'${name}' has byte range [${begin}, ${end}] (${end - begin} bytes), which does not hold shape [${sizes}] of ${format as string} (${needed} bytes)`,
+      );
     }
     entries.push({ name, dtype, shape: sizes, begin, end });
   }
@@ -110,7 +130,8 @@ export async function readSafetensors(path: string): Promise<{ tensors: Map<stri
   const dataLength = buffer.length - dataStart;
   let covered = 0;
   for (const entry of [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
-    if (entry.begin !== covered) fail(`'${entry.name}' starts at data byte ${entry.begin}, expected ${covered} (the byte ranges overlap or leave a gap)`);
+    if (entry.begin !== covered)
+      fail(`'${entry.name}' starts at data byte ${entry.begin}, expected ${covered} (the byte ranges overlap or leave a gap)`);
     if (entry.end > dataLength) fail(`truncated: '${entry.name}' ends at data byte ${entry.end}, the file has ${dataLength} bytes of data`);
     covered = entry.end;
   }

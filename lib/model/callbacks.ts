@@ -48,7 +48,8 @@ export class CallbackList {
     params: TrainParams,
   ) {
     for (const c of callbacks as readonly unknown[]) {
-      if (typeof c !== 'object' || c === null) throw new TypeError(`fit: each callback must be an object with hooks such as onEpochEnd, got ${c === null ? 'null' : typeof c}`);
+      if (typeof c !== 'object' || c === null)
+        throw new TypeError(`fit: each callback must be an object with hooks such as onEpochEnd, got ${c === null ? 'null' : typeof c}`);
       if (c instanceof Callback) {
         c.setModel(model);
         c.setParams(params);
@@ -106,12 +107,14 @@ function show(value: unknown): string {
 }
 
 function checkMonitor(owner: string, monitor: unknown): string {
-  if (typeof monitor !== 'string' || monitor === '') throw new TypeError(`${owner}: monitor must be a non-empty string, got ${show(monitor)}`);
+  if (typeof monitor !== 'string' || monitor === '')
+    throw new TypeError(`${owner}: monitor must be a non-empty string, got ${show(monitor)}`);
   return monitor;
 }
 
 function checkMode(owner: string, mode: unknown): MonitorMode {
-  if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new RangeError(`${owner}: mode must be 'auto', 'min' or 'max', got ${show(mode)}`);
+  if (mode !== 'auto' && mode !== 'min' && mode !== 'max')
+    throw new RangeError(`${owner}: mode must be 'auto', 'min' or 'max', got ${show(mode)}`);
   return mode;
 }
 
@@ -156,13 +159,17 @@ export class EarlyStopping extends Callback {
     super();
     this.monitor = checkMonitor('EarlyStopping', args.monitor ?? 'val_loss');
     this.patience = args.patience ?? 0;
-    if (!Number.isInteger(this.patience) || this.patience < 0) throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${show(args.patience)}`);
+    if (!Number.isInteger(this.patience) || this.patience < 0)
+      throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${show(args.patience)}`);
     const minDelta = args.minDelta ?? 0;
-    if (typeof minDelta !== 'number' || !Number.isFinite(minDelta)) throw new RangeError(`EarlyStopping: minDelta must be a finite number, got ${show(args.minDelta)}`);
+    if (typeof minDelta !== 'number' || !Number.isFinite(minDelta))
+      throw new RangeError(`EarlyStopping: minDelta must be a finite number, got ${show(args.minDelta)}`);
     this.baseline = args.baseline ?? null;
-    if (this.baseline !== null && (typeof this.baseline !== 'number' || Number.isNaN(this.baseline))) throw new RangeError(`EarlyStopping: baseline must be a number or null, got ${show(args.baseline)}`);
+    if (this.baseline !== null && (typeof this.baseline !== 'number' || Number.isNaN(this.baseline)))
+      throw new RangeError(`EarlyStopping: baseline must be a number or null, got ${show(args.baseline)}`);
     this.startFromEpoch = args.startFromEpoch ?? 0;
-    if (!Number.isInteger(this.startFromEpoch) || this.startFromEpoch < 0) throw new RangeError(`EarlyStopping: startFromEpoch must be a non-negative integer, got ${show(args.startFromEpoch)}`);
+    if (!Number.isInteger(this.startFromEpoch) || this.startFromEpoch < 0)
+      throw new RangeError(`EarlyStopping: startFromEpoch must be a non-negative integer, got ${show(args.startFromEpoch)}`);
     this.max = maximizes(this.monitor, checkMode('EarlyStopping', args.mode ?? 'auto'));
     this.better = improves(this.max, Math.abs(minDelta));
     this.best = worst(this.max);
@@ -180,7 +187,10 @@ export class EarlyStopping extends Callback {
   onEpochEnd(epoch: number, logs: Logs = {}): void {
     const current = logs[this.monitor] as number | undefined;
     if (current === undefined) {
-      if (!this.warned) console.warn(`EarlyStopping: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')}); not stopping on it`);
+      if (!this.warned)
+        console.warn(
+          `EarlyStopping: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')}); not stopping on it`,
+        );
       this.warned = true;
       return;
     }
@@ -267,7 +277,8 @@ export class ModelCheckpoint extends Callback {
   async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
     if (this.saveBestOnly) {
       const current = logs[this.monitor] as number | undefined;
-      if (current === undefined) throw new RangeError(`ModelCheckpoint: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')})`);
+      if (current === undefined)
+        throw new RangeError(`ModelCheckpoint: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')})`);
       if (!this.better(current, this.best)) return;
       this.best = current;
     }
@@ -297,8 +308,16 @@ export function formatPath(template: string, values: Record<string, number>, che
     // .at(): groups that did not take part are undefined.
     const [key, zero, width, precision, type] = [spec[1], spec.at(2), spec.at(3), spec.at(4), spec.at(5)];
     const value = values[key] as number | undefined;
-    if (value === undefined) throw new RangeError(`ModelCheckpoint: filepath names '${key}', which is not in the logs (available: ${Object.keys(values).join(', ')})`);
-    let text = type === 'f' ? value.toFixed(precision === undefined ? 6 : Number(precision)) : type === 'd' ? String(Math.trunc(value)) : String(value);
+    if (value === undefined)
+      throw new RangeError(
+        `ModelCheckpoint: filepath names '${key}', which is not in the logs (available: ${Object.keys(values).join(', ')})`,
+      );
+    let text =
+      type === 'f'
+        ? value.toFixed(precision === undefined ? 6 : Number(precision))
+        : type === 'd'
+          ? String(Math.trunc(value))
+          : String(value);
     if (width) {
       // Zero padding goes after the sign: -01.5, not 0-1.5.
       const sign = zero && text.startsWith('-') ? '-' : '';

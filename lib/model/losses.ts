@@ -41,10 +41,13 @@ const LOSSES = ['sparseCategoricalCrossentropy', 'categoricalCrossentropy', 'bin
 
 /** Resolves a loss for a model whose last activation is `lastActivation`. */
 export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss {
-  const { name: given, fromLogits = false } = typeof spec === 'object' && spec !== null ? (spec as { name: unknown; fromLogits?: boolean }) : { name: spec };
+  const { name: given, fromLogits = false } =
+    typeof spec === 'object' && spec !== null ? (spec as { name: unknown; fromLogits?: boolean }) : { name: spec };
   const name = given === 'mse' ? 'meanSquaredError' : typeof given === 'string' ? camelCase(given) : '';
   if (!LOSSES.includes(name)) {
-    throw new RangeError(`compile: unknown loss ${JSON.stringify(given)} (expected one of ${LOSSES.join(', ')}, in camelCase or snake_case)`);
+    throw new RangeError(
+      `compile: unknown loss ${JSON.stringify(given)} (expected one of ${LOSSES.join(', ')}, in camelCase or snake_case)`,
+    );
   }
   switch (name) {
     case 'sparseCategoricalCrossentropy': {
@@ -53,7 +56,10 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
         name,
         usesPreActivation: lastActivation === 'softmax',
         // Labels were checked once before training, so no per-step range check (a sync on CUDA).
-        compute: (out, y) => (logits ? ops.crossEntropy(out, y, { checkLabels: false }) : ops.nll(out.clamp(EPSILON, 1 - EPSILON).log(), y, { checkLabels: false })),
+        compute: (out, y) =>
+          logits
+            ? ops.crossEntropy(out, y, { checkLabels: false })
+            : ops.nll(out.clamp(EPSILON, 1 - EPSILON).log(), y, { checkLabels: false }),
         correct: (out, y) => out.argmax(-1).eq(y).sum(),
         checkTargets: (targets, outputShape) => checkLabels(targets, outputShape[outputShape.length - 1]),
       };
@@ -63,7 +69,14 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
       return {
         name,
         usesPreActivation: lastActivation === 'softmax',
-        compute: (out, y) => (logits ? ops.crossEntropy(out, y) : y.mul(out.clamp(EPSILON, 1 - EPSILON).log()).sum(-1).mean().neg()),
+        compute: (out, y) =>
+          logits
+            ? ops.crossEntropy(out, y)
+            : y
+                .mul(out.clamp(EPSILON, 1 - EPSILON).log())
+                .sum(-1)
+                .mean()
+                .neg(),
         correct: (out, y) => out.argmax(-1).eq(y.argmax(-1)).sum(),
         checkTargets: (targets, outputShape) => checkTargetShape(targets, outputShape, 'one-hot or probability targets'),
       };
@@ -73,9 +86,16 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
       return {
         name,
         usesPreActivation: lastActivation === 'sigmoid',
-        compute: (out, y) => (logits ? ops.binaryCrossEntropyWithLogits(out, y) : ops.binaryCrossEntropy(out.clamp(EPSILON, 1 - EPSILON), y)),
+        compute: (out, y) =>
+          logits ? ops.binaryCrossEntropyWithLogits(out, y) : ops.binaryCrossEntropy(out.clamp(EPSILON, 1 - EPSILON), y),
         // Keras's binary accuracy: the mean over each example's outputs of (p > 0.5) == (y > 0.5).
-        correct: (out, y) => out.gt(logits ? 0 : 0.5).eq(y.gt(0.5)).to('float32').mean(-1).sum(),
+        correct: (out, y) =>
+          out
+            .gt(logits ? 0 : 0.5)
+            .eq(y.gt(0.5))
+            .to('float32')
+            .mean(-1)
+            .sum(),
         checkTargets: (targets, outputShape) => checkTargetShape(targets, outputShape, 'targets in [0, 1]'),
       };
     }
@@ -94,11 +114,14 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
 function checkLabels(labels: Tensor, classes: number): void {
   if (labels.rank !== 1) throw new RangeError(`sparse categorical labels must be one integer per example, got shape [${labels.shape}]`);
   if (labels.dtype.startsWith('float') || labels.dtype === 'bool') {
-    throw new TypeError(`sparse categorical labels must be integers, got ${labels.dtype} (use int32 or int64 labels, or categoricalCrossentropy for one-hot targets)`);
+    throw new TypeError(
+      `sparse categorical labels must be integers, got ${labels.dtype} (use int32 or int64 labels, or categoricalCrossentropy for one-hot targets)`,
+    );
   }
   if (labels.numel === 0) return;
   const [low, high] = tidy(() => [labels.min().item() as number, labels.max().item() as number]);
-  if (low < 0 || high >= classes) throw new RangeError(`labels must be in [0, ${classes}) for a model with ${classes} outputs, got label ${low < 0 ? low : high}`);
+  if (low < 0 || high >= classes)
+    throw new RangeError(`labels must be in [0, ${classes}) for a model with ${classes} outputs, got label ${low < 0 ? low : high}`);
 }
 
 function checkTargetShape(targets: Tensor, outputShape: number[], what: string): void {

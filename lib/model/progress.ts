@@ -101,7 +101,9 @@ export class ProgressBar extends Callback {
       this.out.write(`${formatResult(this.verbose, steps, now - this.epochStart, perStep, logs)}\n`);
       return;
     }
-    this.out.write(`\r${this.bar(steps)} ${Math.round((now - this.epochStart) / 1000)}s ${formatPerStep(perStep)}${formatLogs(logs)}\x1b[K\n`);
+    this.out.write(
+      `\r${this.bar(steps)} ${Math.round((now - this.epochStart) / 1000)}s ${formatPerStep(perStep)}${formatLogs(logs)}\x1b[K\n`,
+    );
   }
 
   // As Keras, leaves the first step (which warms up kernels and caches) out of the estimate.

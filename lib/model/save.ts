@@ -25,7 +25,13 @@ interface SavedModel {
   inputShape: number[];
   layers: { className: string; config: Record<string, unknown> }[];
   /** The optimizer by name with its hyper-parameters, the loss and the metrics. */
-  compile: { optimizer: { name: string; config: OptimizerOptions }; loss: LossSpec; metrics: MetricName[]; cudaGraph?: boolean; mixedPrecision?: 'bf16' | null } | null;
+  compile: {
+    optimizer: { name: string; config: OptimizerOptions };
+    loss: LossSpec;
+    metrics: MetricName[];
+    cudaGraph?: boolean;
+    mixedPrecision?: 'bf16' | null;
+  } | null;
 }
 
 /** See {@link Sequential.save}. */
@@ -57,7 +63,16 @@ export async function saveWeightsOf(model: Sequential, path: string): Promise<vo
   await writeSafetensors(path, model.namedWeights(), { format: 'torchlet', model: model.name });
 }
 
-const ARRAYS = { float32: Float32Array, float64: Float64Array, int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, bool: Uint8Array } as const;
+const ARRAYS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+} as const;
 
 /** A tensor holding a stored tensor's values. */
 export function storedToTensor(stored: StoredTensor): Tensor {
@@ -75,7 +90,8 @@ export async function loadWeightsInto(model: Sequential, path: string): Promise<
   for (const [name, weight] of named) {
     const stored = tensors.get(name);
     if (!stored) problems.push(`missing '${name}' (shape [${weight.shape}] in the model)`);
-    else if (stored.shape.join() !== weight.shape.join()) problems.push(`'${name}' has shape [${stored.shape}] in the file, [${weight.shape}] in the model`);
+    else if (stored.shape.join() !== weight.shape.join())
+      problems.push(`'${name}' has shape [${stored.shape}] in the file, [${weight.shape}] in the model`);
   }
   const known = new Set(named.map(([name]) => name));
   const extra = [...tensors.keys()].filter((name) => !known.has(name));
@@ -110,7 +126,9 @@ export async function loadModel(dir: string): Promise<Sequential> {
     const { className, config } = (entry ?? {}) as JsInput<SavedModel['layers'][number]> & object;
     // hasOwn: a className such as 'constructor' must not find Object.prototype's members.
     if (typeof className !== 'string' || !Object.hasOwn(LAYER_CLASSES, className)) {
-      throw new Error(`loadModel: ${path}: layer ${k} has unknown class ${JSON.stringify(className)} (known: ${Object.keys(LAYER_CLASSES).join(', ')})`);
+      throw new Error(
+        `loadModel: ${path}: layer ${k} has unknown class ${JSON.stringify(className)} (known: ${Object.keys(LAYER_CLASSES).join(', ')})`,
+      );
     }
     try {
       return new LAYER_CLASSES[className](config as never);
@@ -126,7 +144,13 @@ export async function loadModel(dir: string): Promise<Sequential> {
     const { optimizer, loss, metrics, cudaGraph, mixedPrecision } = saved.compile;
     // compile() and the optimizer check what they are given; a missing optimizer entry is named here.
     const spec = optimizer as JsInput<{ name: string; config: OptimizerOptions }>;
-    model.compile({ optimizer: makeOptimizer(String(spec?.name), spec?.config as OptimizerOptions), loss, metrics, cudaGraph, mixedPrecision });
+    model.compile({
+      optimizer: makeOptimizer(String(spec?.name), spec?.config as OptimizerOptions),
+      loss,
+      metrics,
+      cudaGraph,
+      mixedPrecision,
+    });
   }
   return model;
 }

@@ -15,7 +15,16 @@ import type { History, Logs } from './callbacks.js';
 import { compileLoss, type CompiledLoss, type LossSpec } from './losses.js';
 import { loadWeightsInto, saveModel, saveWeightsOf } from './save.js';
 import { formatSummary } from './summary.js';
-import { evaluate, fit, predict, predictOnBatch, trainOnBatch, type EvaluateOptions, type FitOptions, type PredictOptions } from './training.js';
+import {
+  evaluate,
+  fit,
+  predict,
+  predictOnBatch,
+  trainOnBatch,
+  type EvaluateOptions,
+  type FitOptions,
+  type PredictOptions,
+} from './training.js';
 import type { JsInput } from '../js-input.js';
 
 /** Optimizer names compile() accepts (case-insensitive), with default hyper-parameters. */
@@ -101,7 +110,8 @@ export class Sequential {
     const given: unknown = layer; // from JS, anything
     if (!(given instanceof Layer)) throw new TypeError(`Sequential.add: expected a layer, got ${given === null ? 'null' : typeof given}`);
     if (this.#layers.includes(layer)) throw new RangeError(`Sequential.add: layer '${layer.name}' is already in the model`);
-    if (this.#layers.length > 0 && layer.inputShape) throw new RangeError(`Sequential.add: only the first layer takes an inputShape ('${layer.className}' has one)`);
+    if (this.#layers.length > 0 && layer.inputShape)
+      throw new RangeError(`Sequential.add: only the first layer takes an inputShape ('${layer.className}' has one)`);
     const names = new Set(this.#layers.map((l) => l.name));
     if (layer.name === undefined) {
       const base = snakeCase(layer.className);
@@ -178,7 +188,10 @@ export class Sequential {
     this.#device = target;
     for (const layer of this.#layers) layer.moveTo(target);
     this.rebindOptimizer(state);
-    if (state) Object.values(state.buffers).flat().forEach((t) => t?.dispose());
+    if (state)
+      Object.values(state.buffers)
+        .flat()
+        .forEach((t) => t?.dispose());
     return this;
   }
 
@@ -209,10 +222,13 @@ export class Sequential {
   setWeights(weights: Tensor[]): void {
     const named = this.namedWeights();
     if (!Array.isArray(weights) || weights.length !== named.length) {
-      throw new RangeError(`setWeights: the model has ${named.length} weights, got ${Array.isArray(weights) ? weights.length : typeof weights}`);
+      throw new RangeError(
+        `setWeights: the model has ${named.length} weights, got ${Array.isArray(weights) ? weights.length : typeof weights}`,
+      );
     }
     named.forEach(([name, t], k) => {
-      if (weights[k].shape.join() !== t.shape.join()) throw new RangeError(`setWeights: '${name}' has shape [${t.shape}], got [${weights[k].shape}]`);
+      if (weights[k].shape.join() !== t.shape.join())
+        throw new RangeError(`setWeights: '${name}' has shape [${t.shape}], got [${weights[k].shape}]`);
     });
     named.forEach(([, t], k) => t.assign(weights[k]));
   }
@@ -220,7 +236,12 @@ export class Sequential {
   /** Prints (or hands to `print`) Keras's summary table. */
   summary(print: (line: string) => void = console.log): void {
     const shapes = this.shapes();
-    print(formatSummary(this.name, this.#layers.map((layer, k) => ({ layer, outputShape: shapes[k + 1] }))));
+    print(
+      formatSummary(
+        this.name,
+        this.#layers.map((layer, k) => ({ layer, outputShape: shapes[k + 1] })),
+      ),
+    );
   }
 
   /** Sets the optimizer, loss and metrics for training. */
@@ -232,14 +253,17 @@ export class Sequential {
     const given = input.metrics ?? [];
     if (!Array.isArray(given)) throw new TypeError(`compile: metrics must be an array, got ${typeof given}`);
     for (const m of given as unknown[]) {
-      if (m !== 'accuracy' && m !== 'acc') throw new RangeError(`compile: unknown metric ${JSON.stringify(m)} (expected 'accuracy' or 'acc')`);
+      if (m !== 'accuracy' && m !== 'acc')
+        throw new RangeError(`compile: unknown metric ${JSON.stringify(m)} (expected 'accuracy' or 'acc')`);
     }
     const metrics = given as MetricName[];
     for (const key of ['cudaGraph', 'cudnnBenchmark'] as const) {
-      if (input[key] !== undefined && typeof input[key] !== 'boolean') throw new TypeError(`compile: ${key} must be a boolean, got ${typeof input[key]}`);
+      if (input[key] !== undefined && typeof input[key] !== 'boolean')
+        throw new TypeError(`compile: ${key} must be a boolean, got ${typeof input[key]}`);
     }
     const precision = input.mixedPrecision ?? null;
-    if (precision !== null && precision !== 'bf16') throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${JSON.stringify(precision)}`);
+    if (precision !== null && precision !== 'bf16')
+      throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${JSON.stringify(precision)}`);
     this.#compiled = {
       optimizer,
       loss,
@@ -281,7 +305,11 @@ export class Sequential {
       // (autograd keeps what backward needs), as Python's reference counting does for PyTorch:
       // peak memory stays at what the graph needs, not every intermediate of the step.
       const y = tidy(() =>
-        k === last && preActivation ? (layer instanceof Activation ? x : (layer as unknown as { preActivation(x: Tensor): Tensor }).preActivation(x)) : layer.call(x, ctx),
+        k === last && preActivation
+          ? layer instanceof Activation
+            ? x
+            : (layer as unknown as { preActivation(x: Tensor): Tensor }).preActivation(x)
+          : layer.call(x, ctx),
       );
       if (x !== input && x !== y) x.dispose();
       x = y;
@@ -362,7 +390,9 @@ export class Sequential {
 function resolveOptimizer(spec: unknown): Optimizer {
   if (typeof spec === 'string') return makeOptimizer(spec);
   if (spec && typeof (spec as Optimizer).attach === 'function' && typeof (spec as Optimizer).step === 'function') return spec as Optimizer;
-  throw new TypeError(`compile: optimizer must be a name ('adam', 'adamw', 'sgd') or an Optimizer, got ${spec === null ? 'null' : typeof spec}`);
+  throw new TypeError(
+    `compile: optimizer must be a name ('adam', 'adamw', 'sgd') or an Optimizer, got ${spec === null ? 'null' : typeof spec}`,
+  );
 }
 
 /** Creates a {@link Sequential} model: `sequential([layers.dense({ units: 10 })])`. */

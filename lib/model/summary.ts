@@ -27,9 +27,19 @@ function bytes(params: number): string {
 
 /** The summary of a model named `name` whose layers produce `rows`. */
 export function formatSummary(name: string, rows: SummaryRow[]): string {
-  const lines = [`Model: "${name}"`, rule('┏', '┳', '┓', '━'), row(['Layer (type)', 'Output Shape', 'Param #'], ['┃', '┃', '┃']), rule('┡', '╇', '┩', '━')];
+  const lines = [
+    `Model: "${name}"`,
+    rule('┏', '┳', '┓', '━'),
+    row(['Layer (type)', 'Output Shape', 'Param #'], ['┃', '┃', '┃']),
+    rule('┡', '╇', '┩', '━'),
+  ];
   rows.forEach(({ layer, outputShape }, i) => {
-    lines.push(row([`${layer.name} (${layer.className})`, `(None, ${outputShape.join(', ')})`, layer.countParams().toLocaleString('en-US')], ['│', '│', '│']));
+    lines.push(
+      row(
+        [`${layer.name} (${layer.className})`, `(None, ${outputShape.join(', ')})`, layer.countParams().toLocaleString('en-US')],
+        ['│', '│', '│'],
+      ),
+    );
     if (i < rows.length - 1) lines.push(rule('├', '┼', '┤', '─'));
   });
   lines.push(rule('└', '┴', '┘', '─'));

@@ -50,7 +50,17 @@ export interface PredictOptions {
   batchSize?: number;
 }
 
-const FIT_OPTIONS = ['epochs', 'batchSize', 'validationData', 'validationSplit', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'output'];
+const FIT_OPTIONS = [
+  'epochs',
+  'batchSize',
+  'validationData',
+  'validationSplit',
+  'shuffle',
+  'callbacks',
+  'verbose',
+  'initialEpoch',
+  'output',
+];
 const YIELD_EVERY_MS = 10;
 
 /** Lets timers and signals run while a long loop trains: yields at most every YIELD_EVERY_MS. */
@@ -66,7 +76,8 @@ class Yielder {
 
 function positiveInteger(owner: string, name: string, value: unknown, fallback: number): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || (v as number) < 1) throw new RangeError(`${owner}: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(v) || (v as number) < 1)
+    throw new RangeError(`${owner}: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
   return v as number;
 }
 
@@ -84,10 +95,13 @@ function toDataset(model: Sequential, what: string, x: unknown, y: unknown): Dat
     return x;
   }
   if (!(x instanceof Tensor)) throw new TypeError(`${what}: x must be a Tensor or a Dataset, got ${x === null ? 'null' : typeof x}`);
-  if (!(y instanceof Tensor)) throw new TypeError(`${what}: y must be a Tensor of labels or targets, got ${y === null ? 'null' : typeof y}`);
+  if (!(y instanceof Tensor))
+    throw new TypeError(`${what}: y must be a Tensor of labels or targets, got ${y === null ? 'null' : typeof y}`);
   model.acceptInputShape(x.shape.slice(1), what);
   if (y.rank === 0 || y.shape[0] !== x.shape[0]) {
-    throw new RangeError(`${what}: y has ${y.rank === 0 ? 'no' : y.shape[0]} entries but x has ${x.shape[0]} examples (x: [${x.shape}], y: [${y.shape}])`);
+    throw new RangeError(
+      `${what}: y has ${y.rank === 0 ? 'no' : y.shape[0]} entries but x has ${x.shape[0]} examples (x: [${x.shape}], y: [${y.shape}])`,
+    );
   }
   return new TensorDataset(x, y);
 }
@@ -124,7 +138,13 @@ function fitSettings(options: FitOptions): FitSettings {
 
 // The training and validation datasets of a fit call. Datasets made here from tensors go into
 // `made`, for fit to free (their device copies and split views) when it ends.
-function fitData(model: Sequential, x: unknown, y: unknown, options: FitOptions, made: TensorDataset[]): { train: Dataset; validation: Dataset | null } {
+function fitData(
+  model: Sequential,
+  x: unknown,
+  y: unknown,
+  options: FitOptions,
+  made: TensorDataset[],
+): { train: Dataset; validation: Dataset | null } {
   const adopt = (d: Dataset): Dataset => {
     if (d instanceof TensorDataset && d !== x && d !== options.validationData) made.push(d);
     return d;
@@ -133,19 +153,30 @@ function fitData(model: Sequential, x: unknown, y: unknown, options: FitOptions,
   let validation: Dataset | null = null;
   const split = options.validationSplit;
   if (split !== undefined && split !== 0) {
-    if (!(train instanceof TensorDataset)) throw new RangeError('fit: validationSplit needs tensors x and y; pass a Dataset as validationData instead');
-    if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${JSON.stringify(split)}`);
+    if (!(train instanceof TensorDataset))
+      throw new RangeError('fit: validationSplit needs tensors x and y; pass a Dataset as validationData instead');
+    if (typeof split !== 'number' || !(split > 0 && split < 1))
+      throw new RangeError(`fit: validationSplit must be in (0, 1), got ${JSON.stringify(split)}`);
     const held = Math.floor(train.size * split);
-    if (held < 1 || held >= train.size) throw new RangeError(`fit: validationSplit ${split} of ${train.size} examples leaves no training or no validation data`);
+    if (held < 1 || held >= train.size)
+      throw new RangeError(`fit: validationSplit ${split} of ${train.size} examples leaves no training or no validation data`);
     [train, validation] = train.split(train.size - held).map(adopt);
   }
   const v = options.validationData;
-  if (v !== undefined) validation = adopt(Array.isArray(v) ? toDataset(model, 'fit (validationData)', v[0], v[1]) : toDataset(model, 'fit (validationData)', v, undefined));
+  if (v !== undefined)
+    validation = adopt(
+      Array.isArray(v) ? toDataset(model, 'fit (validationData)', v[0], v[1]) : toDataset(model, 'fit (validationData)', v, undefined),
+    );
   return { train, validation };
 }
 
 /** See {@link Sequential.fit}. */
-export async function fit(model: Sequential, x: Tensor | Dataset, yOrOptions?: Tensor | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+export async function fit(
+  model: Sequential,
+  x: Tensor | Dataset,
+  yOrOptions?: Tensor | FitOptions,
+  maybeOptions?: FitOptions,
+): Promise<History> {
   const compiled = model.requireCompiled('fit');
   const options = optionsOf<FitOptions>(yOrOptions, maybeOptions);
   const settings = fitSettings(options);
@@ -161,7 +192,14 @@ export async function fit(model: Sequential, x: Tensor | Dataset, yOrOptions?: T
   }
 }
 
-async function trainEpochs(model: Sequential, compiled: Compiled, settings: FitSettings, options: FitOptions, train: Dataset, validation: Dataset | null): Promise<History> {
+async function trainEpochs(
+  model: Sequential,
+  compiled: Compiled,
+  settings: FitSettings,
+  options: FitOptions,
+  train: Dataset,
+  validation: Dataset | null,
+): Promise<History> {
   const { epochs, batchSize, verbose, initialEpoch, shuffle } = settings;
   const device = model.device;
   const steps = Math.ceil(train.size / batchSize);
@@ -190,7 +228,8 @@ async function trainEpochs(model: Sequential, compiled: Compiled, settings: FitS
       await trainEpoch(model, compiled, train, { batchSize, shuffle, device }, meter, graph, callbacks, batchHooks, yielder);
       const logs = meter.read();
       if (validation) {
-        for (const [key, value] of Object.entries(await evaluateDataset(model, compiled, validation, batchSize))) logs[`val_${key}`] = value;
+        for (const [key, value] of Object.entries(await evaluateDataset(model, compiled, validation, batchSize)))
+          logs[`val_${key}`] = value;
       }
       await callbacks.call('onEpochEnd', epoch, logs);
     }
@@ -217,26 +256,26 @@ async function trainEpoch(
   const batches = data.batches(batchOptions)[Symbol.iterator]();
   try {
     for (let step = 0; ; step++) {
-        // The batch is drawn before onBatchBegin, so that the hook runs only for real batches; its
-        // tensors belong to the step's tidy scope, which follows the hook's await.
-        const train = (batch: Batch) => (graph ? graph.run(batch) : trainStep(model, compiled, batch, meter));
-        const done = batchHooks
-          ? await tidy(async () => {
-              const next = batches.next();
-              if (next.done) return true;
-              await callbacks.call('onBatchBegin', step, meter.lazyLogs());
-              train(next.value);
-              return false;
-            })
-          : tidy(() => {
-              const next = batches.next();
-              if (!next.done) train(next.value);
-              return next.done === true;
-            });
-        if (done) break;
-        if (batchHooks) await callbacks.call('onBatchEnd', step, meter.lazyLogs());
-        if (model.stopTraining) break;
-        await yielder.maybe();
+      // The batch is drawn before onBatchBegin, so that the hook runs only for real batches; its
+      // tensors belong to the step's tidy scope, which follows the hook's await.
+      const train = (batch: Batch) => (graph ? graph.run(batch) : trainStep(model, compiled, batch, meter));
+      const done = batchHooks
+        ? await tidy(async () => {
+            const next = batches.next();
+            if (next.done) return true;
+            await callbacks.call('onBatchBegin', step, meter.lazyLogs());
+            train(next.value);
+            return false;
+          })
+        : tidy(() => {
+            const next = batches.next();
+            if (!next.done) train(next.value);
+            return next.done === true;
+          });
+      if (done) break;
+      if (batchHooks) await callbacks.call('onBatchEnd', step, meter.lazyLogs());
+      if (model.stopTraining) break;
+      await yielder.maybe();
     }
   } finally {
     batches.return?.();
@@ -274,7 +313,12 @@ async function evaluateDataset(model: Sequential, compiled: Compiled, data: Data
 }
 
 /** See {@link Sequential.evaluate}. */
-export async function evaluate(model: Sequential, x: Tensor | Dataset, yOrOptions?: Tensor | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<Logs> {
+export async function evaluate(
+  model: Sequential,
+  x: Tensor | Dataset,
+  yOrOptions?: Tensor | EvaluateOptions,
+  maybeOptions?: EvaluateOptions,
+): Promise<Logs> {
   const compiled = model.requireCompiled('evaluate');
   const options = optionsOf<EvaluateOptions>(yOrOptions, maybeOptions);
   const batchSize = positiveInteger('evaluate', 'batchSize', options.batchSize, 32);
@@ -300,7 +344,8 @@ export async function evaluate(model: Sequential, x: Tensor | Dataset, yOrOption
 export async function predict(model: Sequential, x: Tensor | Dataset, options: PredictOptions = {}): Promise<Tensor> {
   const batchSize = positiveInteger('predict', 'batchSize', options.batchSize, 32);
   const given: unknown = x; // from JS, anything
-  if (!isDataset(given) && !(given instanceof Tensor)) throw new TypeError(`predict: x must be a Tensor or a Dataset, got ${given === null ? 'null' : typeof given}`);
+  if (!isDataset(given) && !(given instanceof Tensor))
+    throw new TypeError(`predict: x must be a Tensor or a Dataset, got ${given === null ? 'null' : typeof given}`);
   model.acceptInputShape(isDataset(x) ? x.inputShape : x.shape.slice(1), 'predict');
   // Tensors become a dataset whose targets are never read.
   const data: Dataset = isDataset(x) ? x : new TensorDataset(x, x);
@@ -348,7 +393,8 @@ export function trainOnBatch(model: Sequential, x: Tensor, y: Tensor): Logs {
   const meter = new Meter(compiled.loss, compiled.metrics, model.device);
   try {
     tidy(() => {
-      for (const batch of data.batches({ batchSize: data.size, shuffle: false, device: model.device })) trainStep(model, compiled, batch, meter);
+      for (const batch of data.batches({ batchSize: data.size, shuffle: false, device: model.device }))
+        trainStep(model, compiled, batch, meter);
     });
     return meter.read();
   } finally {

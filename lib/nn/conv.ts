@@ -3,7 +3,19 @@ import * as ops from '../ops.js';
 import type { Device, Tensor } from '../tensor.js';
 import { applyActivation, checkActivation, type ActivationName } from './activation.js';
 import { checkInitializer, initialize, type InitializerName } from './initializers.js';
-import { Layer, checkDataFormat, checkPadding, positiveInteger, convOutputLength, expectRank, size2, type CallContext, type LayerArgs, type Padding, type Shape } from './layer.js';
+import {
+  Layer,
+  checkDataFormat,
+  checkPadding,
+  positiveInteger,
+  convOutputLength,
+  expectRank,
+  size2,
+  type CallContext,
+  type LayerArgs,
+  type Padding,
+  type Shape,
+} from './layer.js';
 import type { JsInput } from '../js-input.js';
 
 /** Arguments of {@link Conv2D}. */
@@ -55,7 +67,9 @@ export class Conv2D extends Layer {
     this.dilationRate = size2(owner, 'dilationRate', args.dilationRate ?? 1);
     this.groups = args.groups ?? 1;
     if (!Number.isInteger(this.groups) || this.groups < 1 || this.filters % this.groups !== 0) {
-      throw new RangeError(`${owner}: groups must be a positive integer dividing filters (${this.filters}), got ${JSON.stringify(args.groups)}`);
+      throw new RangeError(
+        `${owner}: groups must be a positive integer dividing filters (${this.filters}), got ${JSON.stringify(args.groups)}`,
+      );
     }
     this.activation = checkActivation(owner, args.activation);
     this.useBias = args.useBias ?? true;
@@ -64,14 +78,15 @@ export class Conv2D extends Layer {
     checkDataFormat(owner, args.dataFormat);
   }
 
-
   computeOutputShape(inputShape: Shape): Shape {
     expectRank(this, inputShape, 3, 'images [height, width, channels]');
     const [h, w, c] = inputShape;
     if (c % this.groups !== 0) throw new RangeError(`${this.name}: input channels (${c}) must be divisible by groups (${this.groups})`);
     const out = [h, w].map((size, k) => convOutputLength(size, this.kernelSize[k], this.strides[k], this.padding, this.dilationRate[k]));
     if (out.some((n) => n < 1)) {
-      throw new RangeError(`${this.name}: the ${this.kernelSize.join('x')} kernel does not fit the input shape [${inputShape}] with padding '${this.padding}'`);
+      throw new RangeError(
+        `${this.name}: the ${this.kernelSize.join('x')} kernel does not fit the input shape [${inputShape}] with padding '${this.padding}'`,
+      );
     }
     return [out[0], out[1], this.filters];
   }
@@ -87,7 +102,8 @@ export class Conv2D extends Layer {
     });
     // Channels-last weights, so that the conv runs its channels-last kernels with no layout change.
     this.addWeight('kernel', kernel.contiguous('channelsLast'), true);
-    if (this.useBias) this.addWeight('bias', initialize(this.biasInitializer, { shape: [this.filters], fanIn: 0, fanOut: 0, device }), true);
+    if (this.useBias)
+      this.addWeight('bias', initialize(this.biasInitializer, { shape: [this.filters], fanIn: 0, fanOut: 0, device }), true);
   }
 
   /** The convolution before the activation. */

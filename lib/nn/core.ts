@@ -37,7 +37,6 @@ export class Dense extends Layer {
     this.biasInitializer = checkInitializer('Dense', 'biasInitializer', args.biasInitializer ?? 'zeros');
   }
 
-
   computeOutputShape(inputShape: Shape): Shape {
     if (inputShape.length < 1) throw new RangeError(`${this.name}: expects inputs with a feature axis, got input shape [${inputShape}]`);
     return [...inputShape.slice(0, -1), this.units];
@@ -45,7 +44,11 @@ export class Dense extends Layer {
 
   protected override createWeights(inputShape: Shape, device: Device): void {
     const inputs = inputShape[inputShape.length - 1];
-    this.addWeight('kernel', initialize(this.kernelInitializer, { shape: [this.units, inputs], fanIn: inputs, fanOut: this.units, device }), true);
+    this.addWeight(
+      'kernel',
+      initialize(this.kernelInitializer, { shape: [this.units, inputs], fanIn: inputs, fanOut: this.units, device }),
+      true,
+    );
     if (this.useBias) this.addWeight('bias', initialize(this.biasInitializer, { shape: [this.units], fanIn: 0, fanOut: 0, device }), true);
   }
 

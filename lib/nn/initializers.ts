@@ -33,7 +33,10 @@ export interface InitContext {
 
 type Init = (c: InitContext) => Tensor;
 
-const uniform = (limit: number, c: InitContext): Tensor => rand(c.shape, { device: c.device }).mul(2 * limit).sub(limit);
+const uniform = (limit: number, c: InitContext): Tensor =>
+  rand(c.shape, { device: c.device })
+    .mul(2 * limit)
+    .sub(limit);
 
 // Keras's truncated normal (±2σ), drawn by inverting the normal CDF on [Φ(-2), Φ(2)]:
 // x = √2 · erfinv(2u - 1). Φ(-2) = 0.0227501319481792.
@@ -49,8 +52,10 @@ const truncatedNormal = (stddev: number, c: InitContext): Tensor =>
 
 // Keras's VarianceScaling: the truncated normal's stddev is corrected by 0.87962566103423978
 // so that the truncated distribution keeps the intended variance.
-const scaled = (scale: number, fan: (c: InitContext) => number, kind: 'uniform' | 'normal'): Init => (c) =>
-  kind === 'uniform' ? uniform(Math.sqrt((3 * scale) / fan(c)), c) : truncatedNormal(Math.sqrt(scale / fan(c)) / 0.87962566103423978, c);
+const scaled =
+  (scale: number, fan: (c: InitContext) => number, kind: 'uniform' | 'normal'): Init =>
+  (c) =>
+    kind === 'uniform' ? uniform(Math.sqrt((3 * scale) / fan(c)), c) : truncatedNormal(Math.sqrt(scale / fan(c)) / 0.87962566103423978, c);
 
 const fanAvg = (c: InitContext) => (c.fanIn + c.fanOut) / 2;
 const fanIn = (c: InitContext) => c.fanIn;

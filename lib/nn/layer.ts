@@ -44,7 +44,9 @@ export abstract class Layer {
 
   constructor(args: LayerArgs = {}) {
     if (args.name !== undefined && (typeof args.name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(args.name))) {
-      throw new TypeError(`${this.className}: name must be a non-empty string of letters, digits, '_', '.' and '-', got ${JSON.stringify(args.name)}`);
+      throw new TypeError(
+        `${this.className}: name must be a non-empty string of letters, digits, '_', '.' and '-', got ${JSON.stringify(args.name)}`,
+      );
     }
     this.name = args.name;
     if (args.inputShape !== undefined) this.inputShape = checkShape(this.className, 'inputShape', args.inputShape);
@@ -140,14 +142,17 @@ export abstract class Layer {
 
 /** Checks a count argument (filters, units): a positive integer. */
 export function positiveInteger(owner: string, what: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new RangeError(`${owner}: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new RangeError(`${owner}: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
   return value;
 }
 
 /** Checks dataFormat: inputs are [height, width, channels], Keras's default and the only layout. */
 export function checkDataFormat(owner: string, value: unknown): void {
   if (value !== undefined && value !== 'channelsLast' && value !== 'channels_last') {
-    throw new RangeError(`${owner}: only dataFormat 'channelsLast' is supported (inputs are [height, width, channels]), got ${JSON.stringify(value)}`);
+    throw new RangeError(
+      `${owner}: only dataFormat 'channelsLast' is supported (inputs are [height, width, channels]), got ${JSON.stringify(value)}`,
+    );
   }
 }
 

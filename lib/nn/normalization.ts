@@ -37,7 +37,8 @@ export class BatchNormalization extends Layer {
   constructor(args: BatchNormalizationArgs = {}) {
     super(args);
     const owner = 'BatchNormalization';
-    if (args.axis !== undefined && args.axis !== -1) throw new RangeError(`${owner}: only axis -1 (the channels) is supported, got ${args.axis}`);
+    if (args.axis !== undefined && args.axis !== -1)
+      throw new RangeError(`${owner}: only axis -1 (the channels) is supported, got ${args.axis}`);
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;
     if (!(this.momentum >= 0 && this.momentum <= 1)) throw new RangeError(`${owner}: momentum must be in [0, 1], got ${args.momentum}`);
@@ -51,7 +52,6 @@ export class BatchNormalization extends Layer {
       movingVariance: checkInitializer(owner, 'movingVarianceInitializer', args.movingVarianceInitializer ?? 'ones'),
     };
   }
-
 
   computeOutputShape(inputShape: Shape): Shape {
     if (inputShape.length !== 1 && inputShape.length !== 3) {

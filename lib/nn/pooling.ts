@@ -3,7 +3,18 @@
 import { ones } from '../create.js';
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, type CallContext, checkDataFormat, checkPadding, convOutputLength, expectRank, size2, type LayerArgs, type Padding, type Shape } from './layer.js';
+import {
+  Layer,
+  type CallContext,
+  checkDataFormat,
+  checkPadding,
+  convOutputLength,
+  expectRank,
+  size2,
+  type LayerArgs,
+  type Padding,
+  type Shape,
+} from './layer.js';
 
 /** Arguments of the 2-D pooling layers. */
 export interface Pooling2DArgs extends LayerArgs {
@@ -36,7 +47,9 @@ abstract class Pooling2D extends Layer {
     const [h, w, c] = inputShape;
     const out = [h, w].map((size, k) => convOutputLength(size, this.poolSize[k], this.strides[k], this.padding));
     if (out.some((n) => n < 1)) {
-      throw new RangeError(`${this.name}: the ${this.poolSize.join('x')} pool does not fit the input shape [${inputShape}] with padding '${this.padding}'`);
+      throw new RangeError(
+        `${this.name}: the ${this.poolSize.join('x')} pool does not fit the input shape [${inputShape}] with padding '${this.padding}'`,
+      );
     }
     return [out[0], out[1], c];
   }

@@ -15,7 +15,8 @@ export class Dropout extends Layer {
   constructor(args: DropoutArgs) {
     super(args);
     const rate = (args as JsInput<DropoutArgs>)?.rate;
-    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new RangeError(`Dropout: rate must be in [0, 1), got ${JSON.stringify(rate)}`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1))
+      throw new RangeError(`Dropout: rate must be in [0, 1), got ${JSON.stringify(rate)}`);
     this.rate = rate;
   }
   computeOutputShape(inputShape: Shape): Shape {

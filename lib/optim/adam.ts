@@ -20,7 +20,11 @@ export interface AdamOptions {
 // Keras's defaults; AdamW's weight decay is PyTorch's.
 const ADAM_DEFAULTS = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, amsgrad: false };
 
-function split(a: Tensor[] | AdamOptions | undefined, b: AdamOptions | undefined, weightDecay: number): [Tensor[] | undefined, AdamOptions] {
+function split(
+  a: Tensor[] | AdamOptions | undefined,
+  b: AdamOptions | undefined,
+  weightDecay: number,
+): [Tensor[] | undefined, AdamOptions] {
   const [params, options] = Array.isArray(a) ? [a, b] : [undefined, a];
   return [params, { ...ADAM_DEFAULTS, weightDecay, ...options }];
 }

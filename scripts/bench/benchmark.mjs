@@ -53,7 +53,10 @@ function fail(message) {
 function defaultPython() {
   const libtorch = readBuildStamp(join(here, '..', '..', 'build')) ?? locateLibtorch();
   const python = matchingPython(libtorch);
-  if (!python) fail(`no Python with PyTorch ${libtorch.version} (the libtorch torchlet is built against) was found; pass --python PATH, or --python none`);
+  if (!python)
+    fail(
+      `no Python with PyTorch ${libtorch.version} (the libtorch torchlet is built against) was found; pass --python PATH, or --python none`,
+    );
   return python;
 }
 
@@ -96,9 +99,12 @@ function parseOptions(argv) {
   const python = values.python === 'none' ? null : (values.python ?? defaultPython());
   const pythonTorch = pythonTorchVersion(python);
   const torch2 = pythonTorch !== null && Number(pythonTorch.split('.')[0]) >= 2;
-  const variants = (values['pytorch-variants'] ?? ['default', 'channels_last', ...(torch2 ? ['compile'] : []), ...(onCuda ? ['cuda_graph'] : [])].join(',')).split(',');
+  const variants = (
+    values['pytorch-variants'] ?? ['default', 'channels_last', ...(torch2 ? ['compile'] : []), ...(onCuda ? ['cuda_graph'] : [])].join(',')
+  ).split(',');
   const modes = (values.modes ?? (onCuda ? 'eager,graph,graph+bf16' : 'eager')).split(',');
-  for (const m of modes) if (!['eager', 'graph', 'bf16', 'graph+bf16'].includes(m)) fail(`unknown mode '${m}' (expected eager, graph, bf16 or graph+bf16)`);
+  for (const m of modes)
+    if (!['eager', 'graph', 'bf16', 'graph+bf16'].includes(m)) fail(`unknown mode '${m}' (expected eager, graph, bf16 or graph+bf16)`);
   for (const v of variants) if (!['default', 'channels_last', 'cuda_graph', 'compile'].includes(v)) fail(`unknown PyTorch variant '${v}'`);
   let device;
   try {
@@ -181,7 +187,14 @@ function summarise(result, batchSize) {
   const sorted = [...result.msPerStep].sort((a, b) => a - b);
   const mid = sorted.length / 2;
   const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { ...result, median, min: sorted[0], max: sorted[sorted.length - 1], imagesPerSecond: (1000 * batchSize) / median, epochSeconds: (50000 * median) / 1000 / batchSize };
+  return {
+    ...result,
+    median,
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+    imagesPerSecond: (1000 * batchSize) / median,
+    epochSeconds: (50000 * median) / 1000 / batchSize,
+  };
 }
 
 function environment(opts, pythonTorch) {
@@ -235,7 +248,9 @@ async function main() {
   const opts = parseOptions(process.argv.slice(2));
   const { pythonTorch } = opts;
   const env = environment(opts, pythonTorch);
-  process.stderr.write(`bench: ${env.cpu}, ${opts.threads} threads, device ${opts.device}, libtorch ${env.libtorch}${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}\n`);
+  process.stderr.write(
+    `bench: ${env.cpu}, ${opts.threads} threads, device ${opts.device}, libtorch ${env.libtorch}${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}\n`,
+  );
   const work = mkdtempSync(join(tmpdir(), 'torchlet-bench-'));
   const rows = [];
   try {
@@ -246,17 +261,59 @@ async function main() {
       const modelDir = join(work, name);
       await workload.model().save(modelDir);
       for (const batchSize of opts.batchSizes) {
-        const common = ['--batch-size', String(batchSize), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--threads', String(opts.threads), '--device', opts.device];
+        const common = [
+          '--batch-size',
+          String(batchSize),
+          '--steps',
+          String(opts.steps),
+          '--warmup',
+          String(opts.warmup),
+          '--threads',
+          String(opts.threads),
+          '--device',
+          opts.device,
+        ];
         const runners = opts.modes.map((mode) => {
           const flags = [...(mode.includes('graph') ? ['--cuda-graph'] : []), ...(mode.includes('bf16') ? ['--precision', 'bf16'] : [])];
-          return new Runner(mode === 'eager' ? 'torchlet' : `torchlet ${mode}`, process.execPath, [join(here, 'torchlet_bench.mjs'), '--model', modelDir, '--task', workload.task, ...flags, ...common]);
+          return new Runner(mode === 'eager' ? 'torchlet' : `torchlet ${mode}`, process.execPath, [
+            join(here, 'torchlet_bench.mjs'),
+            '--model',
+            modelDir,
+            '--task',
+            workload.task,
+            ...flags,
+            ...common,
+          ]);
         });
         if (opts.python) {
           for (const variant of opts.variants) {
-            runners.push(new Runner(`pytorch ${variant}`, opts.python, [join(here, 'pytorch_bench.py'), '--model', join(modelDir, 'model.json'), '--weights', join(modelDir, 'model.safetensors'), '--workload', workload.task, '--variant', variant, ...common]));
+            runners.push(
+              new Runner(`pytorch ${variant}`, opts.python, [
+                join(here, 'pytorch_bench.py'),
+                '--model',
+                join(modelDir, 'model.json'),
+                '--weights',
+                join(modelDir, 'model.safetensors'),
+                '--workload',
+                workload.task,
+                '--variant',
+                variant,
+                ...common,
+              ]),
+            );
           }
         }
-        if (opts.tfjs) runners.push(new Runner('tfjs (cpu)', process.execPath, [join(here, 'tfjs_bench.mjs'), '--model', join(modelDir, 'model.json'), '--task', workload.task, ...common]));
+        if (opts.tfjs)
+          runners.push(
+            new Runner('tfjs (cpu)', process.execPath, [
+              join(here, 'tfjs_bench.mjs'),
+              '--model',
+              join(modelDir, 'model.json'),
+              '--task',
+              workload.task,
+              ...common,
+            ]),
+          );
         // Warm-ups run one after another, so that they do not compete either.
         for (const runner of runners) await runner.ready();
         for (let r = 0; r < opts.repeats; r++) {
@@ -269,7 +326,9 @@ async function main() {
         for (const runner of runners) {
           const row = { workload: name, batchSize, runner: runner.name, ...summarise(await runner.finish(), batchSize) };
           group.push(row);
-          process.stderr.write(`bench: ${name} batch ${batchSize} ${runner.name}: ${row.error ? `failed (${row.error})` : `${row.imagesPerSecond.toFixed(0)} img/s`}\n`);
+          process.stderr.write(
+            `bench: ${name} batch ${batchSize} ${runner.name}: ${row.error ? `failed (${row.error})` : `${row.imagesPerSecond.toFixed(0)} img/s`}\n`,
+          );
         }
         const others = group.filter((r) => !r.runner.startsWith('torchlet') && !r.error);
         for (const ours of group.filter((r) => r.runner.startsWith('torchlet') && !r.error)) {
@@ -282,10 +341,24 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
   }
   // The seed CNN's physical floor on a modern GPU is about 0.02 s per 50,000-image epoch.
-  const seed = rows.filter((r) => r.workload === 'seed-cnn' && r.runner.startsWith('torchlet') && !r.error).sort((a, b) => a.epochSeconds - b.epochSeconds)[0];
-  const floor = seed ? `\nFastest seed-cnn epoch: ${seed.runner}, batch ${seed.batchSize}: ${seed.epochSeconds.toFixed(3)} s, ${(seed.epochSeconds / 0.02).toFixed(0)}× the ~0.02 s physical floor.` : '';
-  process.stdout.write(`${table(rows)}\n${floor}\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes of ${opts.steps} steps per runner, after ${opts.warmup} warm-up steps.\n`);
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ environment: env, options: opts, results: rows, seedCnnFloorRatio: seed ? seed.epochSeconds / 0.02 : null }, null, 2) + '\n');
+  const seed = rows
+    .filter((r) => r.workload === 'seed-cnn' && r.runner.startsWith('torchlet') && !r.error)
+    .sort((a, b) => a.epochSeconds - b.epochSeconds)[0];
+  const floor = seed
+    ? `\nFastest seed-cnn epoch: ${seed.runner}, batch ${seed.batchSize}: ${seed.epochSeconds.toFixed(3)} s, ${(seed.epochSeconds / 0.02).toFixed(0)}× the ~0.02 s physical floor.`
+    : '';
+  process.stdout.write(
+    `${table(rows)}\n${floor}\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes of ${opts.steps} steps per runner, after ${opts.warmup} warm-up steps.\n`,
+  );
+  if (opts.json)
+    writeFileSync(
+      opts.json,
+      JSON.stringify(
+        { environment: env, options: opts, results: rows, seedCnnFloorRatio: seed ? seed.epochSeconds / 0.02 : null },
+        null,
+        2,
+      ) + '\n',
+    );
 }
 
 await main();

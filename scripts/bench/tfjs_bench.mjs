@@ -42,7 +42,17 @@ saved.layers.forEach(({ className, config: c }, k) => {
   const input = k === 0 ? { inputShape: saved.inputShape } : {};
   const activation = c.activation === 'linear' ? undefined : c.activation;
   const make = {
-    Conv2D: () => tf.layers.conv2d({ ...input, filters: c.filters, kernelSize: c.kernelSize, strides: c.strides, padding: c.padding, dilationRate: c.dilationRate, activation, useBias: c.useBias }),
+    Conv2D: () =>
+      tf.layers.conv2d({
+        ...input,
+        filters: c.filters,
+        kernelSize: c.kernelSize,
+        strides: c.strides,
+        padding: c.padding,
+        dilationRate: c.dilationRate,
+        activation,
+        useBias: c.useBias,
+      }),
     MaxPooling2D: () => tf.layers.maxPooling2d({ ...input, poolSize: c.poolSize, strides: c.strides, padding: c.padding }),
     AveragePooling2D: () => tf.layers.averagePooling2d({ ...input, poolSize: c.poolSize, strides: c.strides, padding: c.padding }),
     GlobalAveragePooling2D: () => tf.layers.globalAveragePooling2d({ ...input }),
@@ -57,14 +67,21 @@ saved.layers.forEach(({ className, config: c }, k) => {
   const n = c.name;
   if (className === 'Conv2D') layer.setWeights([weight(`${n}/kernel`, [2, 3, 1, 0]), ...(c.useBias ? [weight(`${n}/bias`)] : [])]);
   if (className === 'Dense') layer.setWeights([weight(`${n}/kernel`, [1, 0]), ...(c.useBias ? [weight(`${n}/bias`)] : [])]);
-  if (className === 'BatchNormalization') layer.setWeights(['gamma', 'beta', 'moving_mean', 'moving_variance'].map((w) => weight(`${n}/${w}`)));
+  if (className === 'BatchNormalization')
+    layer.setWeights(['gamma', 'beta', 'moving_mean', 'moving_variance'].map((w) => weight(`${n}/${w}`)));
 });
 model.compile({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7), loss: 'sparseCategoricalCrossentropy' });
 const [h, w, c] = saved.inputShape;
 const images = tf.randomUniform([steps * batchSize, h, w, c], 0, 256, 'int32');
 const labels = tf.randomUniform([steps * batchSize], 0, 10, 'int32').cast('float32');
 const step = async (i) => {
-  const [x, y] = tf.tidy(() => [images.slice(i * batchSize, batchSize).cast('float32').div(255), labels.slice(i * batchSize, batchSize)]);
+  const [x, y] = tf.tidy(() => [
+    images
+      .slice(i * batchSize, batchSize)
+      .cast('float32')
+      .div(255),
+    labels.slice(i * batchSize, batchSize),
+  ]);
   if (a.task === 'train') await model.trainOnBatch(x, y);
   else tf.tidy(() => model.predict(x).dataSync());
   tf.dispose([x, y]);

@@ -22,7 +22,9 @@ describe('torchlet doctor', () => {
     expect(out).toMatch(new RegExp(`^libtorch:  ${describeLibtorch(found).replace(/[.()+]/g, '\\$&')}\n`));
     // A build for another libtorch than the one found now (LIBTORCH was set for the build) is pointed out.
     if (found.libDir !== built.libDir) expect(out).toContain('note:      the addon was built for another libtorch than the one found now');
-    expect(out).toContain(`addon:     source build ${join(root, 'build/Release/torchlet.node')}\n           for ${describeLibtorch(built)}`);
+    expect(out).toContain(
+      `addon:     source build ${join(root, 'build/Release/torchlet.node')}\n           for ${describeLibtorch(built)}`,
+    );
     expect(out).toContain(join(built.libDir, 'libtorch_cpu.so'));
     expect(out).toMatch(/^cuda: {6}(CUDA build|CPU-only build); \d+ GPU\(s\) visible/m);
     expect(out).toMatch(/^threads: {3}\d+ \(TORCHLET_NUM_THREADS sets them\)$/m);
@@ -57,6 +59,9 @@ describe('torchlet doctor', () => {
 
   it('--help documents it; a bad flag is a usage error', () => {
     expect(doctor(root, ['--help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: torchlet doctor [--json]') });
-    expect(doctor(root, ['--jsn'])).toMatchObject({ code: 2, err: expect.stringMatching(/^torchlet: Unknown option '--jsn'.*\(run torchlet doctor --help\)\n$/) });
+    expect(doctor(root, ['--jsn'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^torchlet: Unknown option '--jsn'.*\(run torchlet doctor --help\)\n$/),
+    });
   });
 });

@@ -88,7 +88,10 @@ describe('trainingCurvesSvg', () => {
   });
 
   it('labels the axes and lists train and validation in each legend', () => {
-    for (const [title, key] of [['Loss', 'loss'], ['Accuracy', 'accuracy']] as const) {
+    for (const [title, key] of [
+      ['Loss', 'loss'],
+      ['Accuracy', 'accuracy'],
+    ] as const) {
       const p = panel(svg, title);
       expect([...p.matchAll(/<text class="axis-label"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual(['epoch', key]);
       expect([...p.matchAll(/<g class="legend-entry" data-series="([^"]*)"/g)].map((m) => m[1])).toEqual([key, `val_${key}`]);
@@ -173,7 +176,11 @@ describe('trainingCurvesSvg edge cases', () => {
   });
 
   it("says 'no data' in a panel whose series are missing, empty or all non-finite", () => {
-    const histories: Array<Record<string, number[]>> = [{ loss: [1, 0.5] }, { loss: [1, 0.5], accuracy: [] }, { loss: [1, 0.5], accuracy: [NaN, NaN] }];
+    const histories: Array<Record<string, number[]>> = [
+      { loss: [1, 0.5] },
+      { loss: [1, 0.5], accuracy: [] },
+      { loss: [1, 0.5], accuracy: [NaN, NaN] },
+    ];
     for (const h of histories) {
       const s = trainingCurvesSvg(h);
       expectWellFormedSvg(s);

@@ -27,7 +27,19 @@ describe('torchlet train-cifar10: the command line', () => {
   it('--help documents every option', async () => {
     const { code, out } = await run('train-cifar10', '--help');
     expect(code).toBe(0);
-    for (const option of ['--epochs', '--batch-size', '--lr', '--device', '--data-dir', '--download', '--synthetic', '--limit', '--augment', '--seed', '--out']) {
+    for (const option of [
+      '--epochs',
+      '--batch-size',
+      '--lr',
+      '--device',
+      '--data-dir',
+      '--download',
+      '--synthetic',
+      '--limit',
+      '--augment',
+      '--seed',
+      '--out',
+    ]) {
       expect(out).toContain(option);
     }
   });
@@ -68,7 +80,21 @@ describe('torchlet train-cifar10 --synthetic', () => {
   beforeAll(async () => {
     saved = process.env.TORCHLET_HOME;
     process.env.TORCHLET_HOME = home;
-    result = await run('train-cifar10', '--synthetic', '--limit', '640', '--epochs', '2', '--batch-size', '64', '--augment', '--verbose', '2', '--out', outDir);
+    result = await run(
+      'train-cifar10',
+      '--synthetic',
+      '--limit',
+      '640',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '64',
+      '--augment',
+      '--verbose',
+      '2',
+      '--out',
+      outDir,
+    );
   });
   afterAll(() => {
     if (saved === undefined) delete process.env.TORCHLET_HOME;
@@ -87,7 +113,8 @@ describe('torchlet train-cifar10 --synthetic', () => {
   });
 
   it('writes the model, history.json and the training-curve chart to --out', () => {
-    for (const file of ['model.json', 'model.safetensors', 'history.json', 'training-curves.svg']) expect(existsSync(join(outDir, file))).toBe(true);
+    for (const file of ['model.json', 'model.safetensors', 'history.json', 'training-curves.svg'])
+      expect(existsSync(join(outDir, file))).toBe(true);
     const history = JSON.parse(readFileSync(join(outDir, 'history.json'), 'utf8'));
     expect(history.loss).toHaveLength(2);
     expect(history.val_accuracy).toHaveLength(2);

@@ -11,7 +11,9 @@ const NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', '
 function record(label: number): Buffer {
   const r = Buffer.alloc(3073);
   r[0] = label;
-  for (let ch = 0; ch < 3; ch++) for (let row = 0; row < 32; row++) for (let col = 0; col < 32; col++) r[1 + ch * 1024 + row * 32 + col] = (label + 7 * ch + row + col) % 256;
+  for (let ch = 0; ch < 3; ch++)
+    for (let row = 0; row < 32; row++)
+      for (let col = 0; col < 32; col++) r[1 + ch * 1024 + row * 32 + col] = (label + 7 * ch + row + col) % 256;
   return r;
 }
 
@@ -50,19 +52,25 @@ describe('CIFAR-10 loader', () => {
   it('names the file of a truncated batch', async () => {
     const dir = release();
     truncateSync(join(dir, 'data_batch_3.bin'), 3073 * 2 + 100);
-    await expect(cifar10.load({ dir })).rejects.toThrowError(/^CIFAR-10: .*data_batch_3\.bin is truncated or not a CIFAR-10 batch: 6246 bytes is not a whole number of 3073-byte records$/);
+    await expect(cifar10.load({ dir })).rejects.toThrowError(
+      /^CIFAR-10: .*data_batch_3\.bin is truncated or not a CIFAR-10 batch: 6246 bytes is not a whole number of 3073-byte records$/,
+    );
   });
 
   it('names the file, record and value of a bad label', async () => {
     const dir = release();
     writeFileSync(join(dir, 'data_batch_2.bin'), Buffer.concat([record(1), record(11), record(2)]));
-    await expect(cifar10.load({ dir })).rejects.toThrowError(/^CIFAR-10: .*data_batch_2\.bin has a bad label 11 in record 1 \(labels are 0\.\.9\)$/);
+    await expect(cifar10.load({ dir })).rejects.toThrowError(
+      /^CIFAR-10: .*data_batch_2\.bin has a bad label 11 in record 1 \(labels are 0\.\.9\)$/,
+    );
   });
 
   it('names missing files', async () => {
     const dir = release();
     rmSync(join(dir, 'test_batch.bin'));
-    await expect(cifar10.load({ dir })).rejects.toThrowError(/^CIFAR-10: missing file .*cifar-10-batches-bin\/test_batch\.bin\. Point dir at the cifar-10-batches-bin folder/);
+    await expect(cifar10.load({ dir })).rejects.toThrowError(
+      /^CIFAR-10: missing file .*cifar-10-batches-bin\/test_batch\.bin\. Point dir at the cifar-10-batches-bin folder/,
+    );
   });
 
   it('without a dir, points at download and the cache', async () => {
@@ -70,7 +78,9 @@ describe('CIFAR-10 loader', () => {
     const saved = process.env.TORCHLET_HOME;
     process.env.TORCHLET_HOME = home;
     try {
-      await expect(cifar10.load()).rejects.toThrowError(new RegExp(`missing files ${join(home, 'cifar-10-batches-bin')}/data_batch_1\\.bin.*Pass download: true \\(or --download\\)`));
+      await expect(cifar10.load()).rejects.toThrowError(
+        new RegExp(`missing files ${join(home, 'cifar-10-batches-bin')}/data_batch_1\\.bin.*Pass download: true \\(or --download\\)`),
+      );
     } finally {
       if (saved === undefined) delete process.env.TORCHLET_HOME;
       else process.env.TORCHLET_HOME = saved;

@@ -10,7 +10,11 @@ describe('TensorDataset', () => {
     expect(d.size).toBe(10);
     expect(d.inputShape).toEqual([2, 2, 3]);
     const batches = [...d.batches({ batchSize: 4, shuffle: false, device: 'cpu' })];
-    expect(batches.map((b) => b.y.toArray())).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(batches.map((b) => b.y.toArray())).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     const first = batches[0].x;
     expect(first.shape).toEqual([4, 3, 2, 2]);
     expect(first.isContiguous('channelsLast')).toBe(true);

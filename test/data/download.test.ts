@@ -56,7 +56,13 @@ function serveBytes(bytes: Buffer) {
 }
 
 function fakeProgress(isTTY: boolean) {
-  return { isTTY, text: '', write(text: string) { this.text += text; } };
+  return {
+    isTTY,
+    text: '',
+    write(text: string) {
+      this.text += text;
+    },
+  };
 }
 
 async function freshHome(): Promise<string> {
@@ -64,7 +70,10 @@ async function freshHome(): Promise<string> {
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(Error);
   return error as Error;
 }

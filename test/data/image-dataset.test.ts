@@ -71,9 +71,15 @@ describe('ImageDataset', () => {
   });
 
   it('validates its inputs', () => {
-    expect(() => new tl.ImageDataset(tl.zeros([2, 4, 4, 3]), tl.arange(2))).toThrowError(/images must be uint8 \[N, height, width, channels\], got float32/);
-    expect(() => new tl.ImageDataset(tl.zeros([2, 4, 4, 3], { dtype: 'uint8' }), tl.arange(3))).toThrowError(/expected 2 labels, got shape \[3\]/);
-    expect(() => new tl.ImageDataset(tl.zeros([2, 4, 4, 3], { dtype: 'uint8' }), tl.arange(2), { normalize: { mean: [0.5], std: [1] } })).toThrowError(/normalize must be 'scale' or \{ mean, std \} with 3 values each/);
+    expect(() => new tl.ImageDataset(tl.zeros([2, 4, 4, 3]), tl.arange(2))).toThrowError(
+      /images must be uint8 \[N, height, width, channels\], got float32/,
+    );
+    expect(() => new tl.ImageDataset(tl.zeros([2, 4, 4, 3], { dtype: 'uint8' }), tl.arange(3))).toThrowError(
+      /expected 2 labels, got shape \[3\]/,
+    );
+    expect(
+      () => new tl.ImageDataset(tl.zeros([2, 4, 4, 3], { dtype: 'uint8' }), tl.arange(2), { normalize: { mean: [0.5], std: [1] } }),
+    ).toThrowError(/normalize must be 'scale' or \{ mean, std \} with 3 values each/);
   });
 
   it('trains a model through fit', async () => {

@@ -9,7 +9,8 @@ const PIXELS = 3072;
 const TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
 const ALL_FILES = ['batches.meta.txt', ...TRAIN_FILES, 'test_batch.bin'];
 
-const readAll = async (dir: string) => Object.fromEntries(await Promise.all(ALL_FILES.map(async (f) => [f, await readFile(join(dir, f))] as const)));
+const readAll = async (dir: string) =>
+  Object.fromEntries(await Promise.all(ALL_FILES.map(async (f) => [f, await readFile(join(dir, f))] as const)));
 const trainBytes = async (dir: string) => Buffer.concat(await Promise.all(TRAIN_FILES.map((f) => readFile(join(dir, f)))));
 const labelsOf = (bytes: Buffer) => Array.from({ length: bytes.length / RECORD }, (_, i) => bytes[i * RECORD]);
 

@@ -5,7 +5,10 @@ import * as tl from '../../lib/index.js';
 /** A small compiled classifier: 4 features → 3 classes. */
 export function tinyClassifier(seed = 0): tl.Sequential {
   tl.manualSeed(seed);
-  const model = tl.sequential([tl.layers.dense({ units: 8, activation: 'relu', inputShape: [4] }), tl.layers.dense({ units: 3, activation: 'softmax' })]);
+  const model = tl.sequential([
+    tl.layers.dense({ units: 8, activation: 'relu', inputShape: [4] }),
+    tl.layers.dense({ units: 3, activation: 'softmax' }),
+  ]);
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   return model;
 }

@@ -71,7 +71,8 @@ export function expectClose(actual: tl.Tensor, expected: RefValue, tol: { atol?:
     const g = Number(got[i]);
     const w = Number(want[i]);
     const excess = Math.abs(g - w) - (atol + rtol * Math.abs(w));
-    if (Number.isNaN(g) !== Number.isNaN(w) || excess > worst.excess) worst = { index: i, excess: Number.isNaN(excess) ? Infinity : excess };
+    if (Number.isNaN(g) !== Number.isNaN(w) || excess > worst.excess)
+      worst = { index: i, excess: Number.isNaN(excess) ? Infinity : excess };
   }
   if (worst.index >= 0) {
     const i = worst.index;

@@ -39,7 +39,16 @@ describe('safetensors round trip', () => {
     // Beyond 2^53: only a BigInt64Array keeps these exact.
     ['int64', () => tl.tensor(new BigInt64Array([2n ** 62n + 1n, -(2n ** 63n), 7n])), 'int64', [3]],
     ['uint8', () => tl.tensor(new Uint8Array([0, 200, 255]), [3]), 'uint8', [3]],
-    ['bool', () => tl.tensor([[true, false], [false, true]]), 'bool', [2, 2]],
+    [
+      'bool',
+      () =>
+        tl.tensor([
+          [true, false],
+          [false, true],
+        ]),
+      'bool',
+      [2, 2],
+    ],
     ['0-dim', () => tl.tensor(new Float32Array([2.5]), []), 'float32', []],
     ['empty', () => tl.zeros([0, 3]), 'float32', [0, 3]],
     ['empty int64', () => tl.zeros([2, 0], { dtype: 'int64' }), 'int64', [2, 0]],
@@ -95,7 +104,9 @@ describe('safetensors round trip', () => {
       await tl.writeSafetensors(path, [['w'.repeat(n), t]], { n: String(n) });
       const { length, json } = headerOf(path);
       expect((8 + length) % 8).toBe(0);
-      expect(json.trimEnd()).toBe(JSON.stringify({ __metadata__: { n: String(n) }, ['w'.repeat(n)]: { dtype: 'F64', shape: [2], data_offsets: [0, 16] } }));
+      expect(json.trimEnd()).toBe(
+        JSON.stringify({ __metadata__: { n: String(n) }, ['w'.repeat(n)]: { dtype: 'F64', shape: [2], data_offsets: [0, 16] } }),
+      );
       expect(json.length - json.trimEnd().length).toBeLessThan(8);
       // The file is the header, then exactly the data.
       const file = readFileSync(path);
@@ -134,7 +145,10 @@ with open(sys.argv[1], 'wb') as f:
 # Values as strings, so that int64 beyond 2^53 survives JSON.
 print(json.dumps({n: [list(a.shape), [repr(float(v)) if a.dtype.kind == 'f' else str(int(v)) for v in a.flatten().tolist()]] for n, a in arrays.items()}))
 `;
-    const expected = JSON.parse(execFileSync(oraclePython(), ['-c', script, path], { encoding: 'utf8' })) as Record<string, [number[], string[]]>;
+    const expected = JSON.parse(execFileSync(oraclePython(), ['-c', script, path], { encoding: 'utf8' })) as Record<
+      string,
+      [number[], string[]]
+    >;
     const { tensors, metadata } = await tl.readSafetensors(path);
     expect(metadata).toEqual({ writer: 'numpy' });
     expect([...tensors.keys()].sort()).toEqual(Object.keys(expected).sort());
@@ -142,7 +156,10 @@ print(json.dumps({n: [list(a.shape), [repr(float(v)) if a.dtype.kind == 'f' else
       const t = storedToTensor(tensors.get(name)!);
       expect(t.shape, name).toEqual(shape);
       const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
-      expect(elements(t).map((v) => (isFloat ? v : String(v))), name).toEqual(values.map((v) => (isFloat ? Number(v) : v)));
+      expect(
+        elements(t).map((v) => (isFloat ? v : String(v))),
+        name,
+      ).toEqual(values.map((v) => (isFloat ? Number(v) : v)));
     }
   });
 });
@@ -160,9 +177,12 @@ describe('safetensors writes atomically', () => {
     const path = join(dir, 'w.safetensors');
     await tl.writeSafetensors(path, [['x', tl.ones([3])]]);
     const before = readFileSync(path);
-    await expect(tl.writeSafetensors(path, [['x', tl.ones([5])], ['h', tl.zeros([2], { dtype: 'float16' })]])).rejects.toThrowError(
-      /^safetensors: cannot write .*w\.safetensors: 'h' has dtype float16, which is not supported$/,
-    );
+    await expect(
+      tl.writeSafetensors(path, [
+        ['x', tl.ones([5])],
+        ['h', tl.zeros([2], { dtype: 'float16' })],
+      ]),
+    ).rejects.toThrowError(/^safetensors: cannot write .*w\.safetensors: 'h' has dtype float16, which is not supported$/);
     expect(readFileSync(path)).toEqual(before);
     expect(readdirSync(dir)).toEqual(['w.safetensors']);
   });
@@ -187,16 +207,29 @@ describe('safetensors writes atomically', () => {
 
   it('refuses repeated or reserved names and non-string metadata', async () => {
     const path = join(dir, 'w.safetensors');
-    await expect(tl.writeSafetensors(path, [['x', tl.ones([1])], ['x', tl.ones([2])]])).rejects.toThrowError(RangeError);
-    await expect(tl.writeSafetensors(path, [['x', tl.ones([1])], ['x', tl.ones([2])]])).rejects.toThrowError(/'x' is reserved or repeated/);
-    await expect(tl.writeSafetensors(path, [['__metadata__', tl.ones([1])]])).rejects.toThrowError(/'__metadata__' is reserved or repeated/);
+    await expect(
+      tl.writeSafetensors(path, [
+        ['x', tl.ones([1])],
+        ['x', tl.ones([2])],
+      ]),
+    ).rejects.toThrowError(RangeError);
+    await expect(
+      tl.writeSafetensors(path, [
+        ['x', tl.ones([1])],
+        ['x', tl.ones([2])],
+      ]),
+    ).rejects.toThrowError(/'x' is reserved or repeated/);
+    await expect(tl.writeSafetensors(path, [['__metadata__', tl.ones([1])]])).rejects.toThrowError(
+      /'__metadata__' is reserved or repeated/,
+    );
     await expect(tl.writeSafetensors(path, [], { n: 3 } as never)).rejects.toThrowError(/metadata 'n' must be a string, got number/);
     expect(readdirSync(dir)).toEqual([]);
   });
 });
 
 describe('safetensors read errors name the file and what is wrong', () => {
-  const invalid = (path: string, what: string): RegExp => new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a valid safetensors file: ${what}`);
+  const invalid = (path: string, what: string): RegExp =>
+    new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a valid safetensors file: ${what}`);
   const f32 = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
 
   it('a missing file', async () => {
@@ -215,7 +248,9 @@ describe('safetensors read errors name the file and what is wrong', () => {
     const file = Buffer.alloc(30);
     file.writeBigUInt64LE(100n);
     writeFileSync(path, file);
-    await expect(tl.readSafetensors(path)).rejects.toThrowError(invalid(path, 'truncated: the header needs 100 bytes, the file has 22 after the length'));
+    await expect(tl.readSafetensors(path)).rejects.toThrowError(
+      invalid(path, 'truncated: the header needs 100 bytes, the file has 22 after the length'),
+    );
   });
 
   it('a header that is not JSON, or not an object', async () => {
@@ -231,7 +266,9 @@ describe('safetensors read errors name the file and what is wrong', () => {
   it('a tensor whose byte range does not match its shape', async () => {
     const path = join(dir, 'range.safetensors');
     writeRaw(path, { x: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] } }, f32.subarray(0, 12));
-    await expect(tl.readSafetensors(path)).rejects.toThrowError(invalid(path, "'x' has byte range \\[0, 12\\] \\(12 bytes\\), which does not hold shape \\[2,2\\] of F32 \\(16 bytes\\)"));
+    await expect(tl.readSafetensors(path)).rejects.toThrowError(
+      invalid(path, "'x' has byte range \\[0, 12\\] \\(12 bytes\\), which does not hold shape \\[2,2\\] of F32 \\(16 bytes\\)"),
+    );
   });
 
   it('malformed shapes and byte ranges', async () => {
@@ -254,7 +291,9 @@ describe('safetensors read errors name the file and what is wrong', () => {
     const path = join(dir, 'tiling.safetensors');
     const x = (begin: number) => ({ dtype: 'F32', shape: [2], data_offsets: [begin, begin + 8] });
     writeRaw(path, { a: x(0), b: x(4) }, f32);
-    await expect(tl.readSafetensors(path)).rejects.toThrowError(invalid(path, "'b' starts at data byte 4, expected 8 \\(the byte ranges overlap or leave a gap\\)"));
+    await expect(tl.readSafetensors(path)).rejects.toThrowError(
+      invalid(path, "'b' starts at data byte 4, expected 8 \\(the byte ranges overlap or leave a gap\\)"),
+    );
     writeRaw(path, { a: x(8) }, f32);
     await expect(tl.readSafetensors(path)).rejects.toThrowError(invalid(path, "'a' starts at data byte 8, expected 0"));
     writeRaw(path, { a: x(0) }, f32);
@@ -263,15 +302,22 @@ describe('safetensors read errors name the file and what is wrong', () => {
 
   it('a file truncated inside the data', async () => {
     const path = join(dir, 'cut.safetensors');
-    await tl.writeSafetensors(path, [['first', tl.ones([4])], ['second', tl.ones([4])]]);
+    await tl.writeSafetensors(path, [
+      ['first', tl.ones([4])],
+      ['second', tl.ones([4])],
+    ]);
     truncateSync(path, readFileSync(path).length - 3);
-    await expect(tl.readSafetensors(path)).rejects.toThrowError(invalid(path, "truncated: 'second' ends at data byte 32, the file has 29 bytes of data"));
+    await expect(tl.readSafetensors(path)).rejects.toThrowError(
+      invalid(path, "truncated: 'second' ends at data byte 32, the file has 29 bytes of data"),
+    );
   });
 
   it('an unsupported dtype, including names that only Object.prototype knows', async () => {
     const path = join(dir, 'f16.safetensors');
     writeRaw(path, { h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, f32.subarray(0, 4));
-    await expect(tl.readSafetensors(path)).rejects.toThrowError(invalid(path, `'h' has unsupported dtype "F16" \\(supported: F32, F64, I8, I16, I32, I64, U8, BOOL\\)`));
+    await expect(tl.readSafetensors(path)).rejects.toThrowError(
+      invalid(path, `'h' has unsupported dtype "F16" \\(supported: F32, F64, I8, I16, I32, I64, U8, BOOL\\)`),
+    );
     writeRaw(path, { h: { dtype: 'toString', shape: [1], data_offsets: [0, 4] } }, f32.subarray(0, 4));
     await expect(tl.readSafetensors(path)).rejects.toThrowError(invalid(path, `'h' has unsupported dtype "toString"`));
   });

@@ -51,7 +51,14 @@ function scripted(name: string, values: number[]): tl.CallbackHooks {
 describe('the callback hooks', () => {
   it('run in Keras order for a plain object, with `this` bound to it', async () => {
     const events: string[] = [];
-    const hooks = { ...recorder(events), self: null as unknown, onTrainBegin(this: { self: unknown }) { events.push('trainBegin'); this.self = this; } };
+    const hooks = {
+      ...recorder(events),
+      self: null as unknown,
+      onTrainBegin(this: { self: unknown }) {
+        events.push('trainBegin');
+        this.self = this;
+      },
+    };
     await tinyClassifier().fit(x, y, { epochs: 2, batchSize: 20, verbose: 0, callbacks: [hooks] });
     expect(events).toEqual(kerasOrder([0, 1], 4));
     expect(hooks.self).toBe(hooks);
@@ -96,7 +103,8 @@ describe('the callback hooks', () => {
           events.push(`slow epochEnd ${epoch}`);
         },
         onEpochBegin: (epoch) => void events.push(`epochBegin ${epoch}`),
-        onTrainEnd: () => ({ then: (resolve: () => void) => setTimeout(() => ((thenableDone = true), resolve()), 20) }) as unknown as Promise<void>,
+        onTrainEnd: () =>
+          ({ then: (resolve: () => void) => setTimeout(() => ((thenableDone = true), resolve()), 20) }) as unknown as Promise<void>,
       },
       { onEpochEnd: (epoch) => void events.push(`next epochEnd ${epoch}`) },
     ];
@@ -106,7 +114,9 @@ describe('the callback hooks', () => {
   });
 
   it('rejects a callback that is not an object', async () => {
-    await expect(tinyClassifier().fit(x, y, { verbose: 0, callbacks: [null as unknown as tl.CallbackHooks] })).rejects.toThrowError(/^fit: each callback must be an object with hooks such as onEpochEnd, got null$/);
+    await expect(tinyClassifier().fit(x, y, { verbose: 0, callbacks: [null as unknown as tl.CallbackHooks] })).rejects.toThrowError(
+      /^fit: each callback must be an object with hooks such as onEpochEnd, got null$/,
+    );
   });
 });
 
@@ -199,7 +209,12 @@ describe('EarlyStopping', () => {
     const model = tinyClassifier();
     const stopper = new tl.EarlyStopping({ monitor: 'loss', mode: 'max', patience: 1 });
     const losses: number[] = [];
-    const history = await model.fit(x, y, { epochs: 20, batchSize: 16, verbose: 0, callbacks: [stopper, { onEpochEnd: (_e, logs) => void losses.push(logs!.loss) }] });
+    const history = await model.fit(x, y, {
+      epochs: 20,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [stopper, { onEpochEnd: (_e, logs) => void losses.push(logs!.loss) }],
+    });
     expect(history.epoch.length).toBeLessThan(20);
     expect(stopper.stoppedEpoch).toBe(history.epoch.at(-1));
     // It stopped on an epoch whose loss did not rise above the best (the highest) so far.
@@ -251,7 +266,11 @@ describe('EarlyStopping', () => {
     const model = tinyClassifier();
     const snapshots: number[][][] = [];
     const stopper = new tl.EarlyStopping({ monitor: 'score', mode: 'max', patience: 2, restoreBestWeights: true });
-    const callbacks: tl.CallbackHooks[] = [scripted('score', [0.1, 0.5, 0.3, 0.2, 0.9]), { onEpochEnd: () => void snapshots.push(weightsOf(model)) }, stopper];
+    const callbacks: tl.CallbackHooks[] = [
+      scripted('score', [0.1, 0.5, 0.3, 0.2, 0.9]),
+      { onEpochEnd: () => void snapshots.push(weightsOf(model)) },
+      stopper,
+    ];
     const history = await model.fit(x, y, { epochs: 5, batchSize: 16, verbose: 0, callbacks });
     expect(history.epoch).toEqual([0, 1, 2, 3]);
     expect(stopper.stoppedEpoch).toBe(3);
@@ -264,7 +283,11 @@ describe('EarlyStopping', () => {
   it('leaves the last weights without restoreBestWeights', async () => {
     const model = tinyClassifier();
     const snapshots: number[][][] = [];
-    const callbacks: tl.CallbackHooks[] = [scripted('score', [0.1, 0.5, 0.3, 0.2]), { onEpochEnd: () => void snapshots.push(weightsOf(model)) }, new tl.EarlyStopping({ monitor: 'score', mode: 'max', patience: 2 })];
+    const callbacks: tl.CallbackHooks[] = [
+      scripted('score', [0.1, 0.5, 0.3, 0.2]),
+      { onEpochEnd: () => void snapshots.push(weightsOf(model)) },
+      new tl.EarlyStopping({ monitor: 'score', mode: 'max', patience: 2 }),
+    ];
     await model.fit(x, y, { epochs: 5, batchSize: 16, verbose: 0, callbacks });
     expect(snapshots).toHaveLength(4);
     expect(weightsOf(model)).toEqual(snapshots[3]);
@@ -277,16 +300,24 @@ describe('EarlyStopping', () => {
     expect(history.epoch).toEqual([0, 1, 2, 3]);
     expect(stopper.stoppedEpoch).toBe(0);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0][0]).toMatch(/^EarlyStopping: 'val_loss' is not in the logs \(available: loss, accuracy\); not stopping on it$/);
+    expect(warn.mock.calls[0][0]).toMatch(
+      /^EarlyStopping: 'val_loss' is not in the logs \(available: loss, accuracy\); not stopping on it$/,
+    );
   });
 
   it('rejects bad arguments', () => {
     expect(() => new tl.EarlyStopping({ patience: -1 })).toThrowError(RangeError);
     expect(() => new tl.EarlyStopping({ patience: 1.5 })).toThrowError(/^EarlyStopping: patience must be a non-negative integer, got 1.5$/);
-    expect(() => new tl.EarlyStopping({ mode: 'up' as tl.MonitorMode })).toThrowError(/^EarlyStopping: mode must be 'auto', 'min' or 'max', got "up"$/);
+    expect(() => new tl.EarlyStopping({ mode: 'up' as tl.MonitorMode })).toThrowError(
+      /^EarlyStopping: mode must be 'auto', 'min' or 'max', got "up"$/,
+    );
     expect(() => new tl.EarlyStopping({ minDelta: NaN })).toThrowError(/^EarlyStopping: minDelta must be a finite number, got NaN$/);
-    expect(() => new tl.EarlyStopping({ startFromEpoch: -2 })).toThrowError(/^EarlyStopping: startFromEpoch must be a non-negative integer, got -2$/);
-    expect(() => new tl.EarlyStopping({ baseline: '0.5' as unknown as number })).toThrowError(/^EarlyStopping: baseline must be a number or null, got "0.5"$/);
+    expect(() => new tl.EarlyStopping({ startFromEpoch: -2 })).toThrowError(
+      /^EarlyStopping: startFromEpoch must be a non-negative integer, got -2$/,
+    );
+    expect(() => new tl.EarlyStopping({ baseline: '0.5' as unknown as number })).toThrowError(
+      /^EarlyStopping: baseline must be a number or null, got "0.5"$/,
+    );
     expect(() => new tl.EarlyStopping({ monitor: '' })).toThrowError(TypeError);
   });
 });
@@ -300,7 +331,8 @@ describe('ModelCheckpoint', () => {
     const checkpoint = new tl.ModelCheckpoint({ filepath: join(root, 'full', 'ckpt-{epoch:02d}') });
     await model.fit(x, y, { epochs: 3, batchSize: 32, verbose: 0, callbacks: [checkpoint] });
     expect(readdirSync(join(root, 'full')).sort()).toEqual(['ckpt-01', 'ckpt-02', 'ckpt-03']);
-    for (const dir of ['ckpt-01', 'ckpt-02', 'ckpt-03']) expect(readdirSync(join(root, 'full', dir)).sort()).toEqual(['model.json', 'model.safetensors']);
+    for (const dir of ['ckpt-01', 'ckpt-02', 'ckpt-03'])
+      expect(readdirSync(join(root, 'full', dir)).sort()).toEqual(['model.json', 'model.safetensors']);
     expect(checkpoint.saved).toEqual(['01', '02', '03'].map((e) => join(root, 'full', `ckpt-${e}`)));
     const last = await tl.loadModel(join(root, 'full', 'ckpt-03'));
     expect(weightsOf(last)).toEqual(weightsOf(model));
@@ -308,7 +340,10 @@ describe('ModelCheckpoint', () => {
 
   it('saves only the weights, to safetensors files named after the logs', async () => {
     const model = tinyClassifier();
-    const checkpoint = new tl.ModelCheckpoint({ filepath: join(root, 'weights', 'w-{epoch:02d}-{loss:.3f}.safetensors'), saveWeightsOnly: true });
+    const checkpoint = new tl.ModelCheckpoint({
+      filepath: join(root, 'weights', 'w-{epoch:02d}-{loss:.3f}.safetensors'),
+      saveWeightsOnly: true,
+    });
     const history = await model.fit(x, y, { epochs: 2, batchSize: 32, verbose: 0, callbacks: [checkpoint] });
     const names = history.history.loss.map((loss, e) => `w-0${e + 1}-${loss.toFixed(3)}.safetensors`);
     expect(readdirSync(join(root, 'weights')).sort()).toEqual(names);
@@ -320,13 +355,28 @@ describe('ModelCheckpoint', () => {
   it('with saveBestOnly, saves only when the monitor improves', async () => {
     const path = join(root, 'best', 'b-{epoch}.safetensors');
     const lower = new tl.ModelCheckpoint({ filepath: path, monitor: 'score', saveBestOnly: true, saveWeightsOnly: true });
-    await tinyClassifier().fit(x, y, { epochs: 5, batchSize: 32, verbose: 0, callbacks: [scripted('score', [0.5, 0.4, 0.6, 0.3, 0.3]), lower] });
+    await tinyClassifier().fit(x, y, {
+      epochs: 5,
+      batchSize: 32,
+      verbose: 0,
+      callbacks: [scripted('score', [0.5, 0.4, 0.6, 0.3, 0.3]), lower],
+    });
     expect(lower.saved).toEqual([1, 2, 4].map((e) => join(root, 'best', `b-${e}.safetensors`)));
     expect(lower.best).toBe(0.3);
     expect(existsSync(join(root, 'best', 'b-3.safetensors'))).toBe(false);
 
-    const higher = new tl.ModelCheckpoint({ filepath: join(root, 'best-acc', 'b-{epoch}.safetensors'), monitor: 'val_accuracy', saveBestOnly: true, saveWeightsOnly: true });
-    await tinyClassifier().fit(x, y, { epochs: 4, batchSize: 32, verbose: 0, callbacks: [scripted('val_accuracy', [NaN, 0.5, 0.4, 0.6]), higher] });
+    const higher = new tl.ModelCheckpoint({
+      filepath: join(root, 'best-acc', 'b-{epoch}.safetensors'),
+      monitor: 'val_accuracy',
+      saveBestOnly: true,
+      saveWeightsOnly: true,
+    });
+    await tinyClassifier().fit(x, y, {
+      epochs: 4,
+      batchSize: 32,
+      verbose: 0,
+      callbacks: [scripted('val_accuracy', [NaN, 0.5, 0.4, 0.6]), higher],
+    });
     expect(higher.saved).toEqual([2, 4].map((e) => join(root, 'best-acc', `b-${e}.safetensors`)));
   });
 
@@ -336,14 +386,20 @@ describe('ModelCheckpoint', () => {
       /^ModelCheckpoint: filepath names 'val_loss', which is not in the logs \(available: epoch, loss, accuracy\)$/,
     );
     const byMonitor = new tl.ModelCheckpoint({ filepath: join(root, 'missing', 'm'), saveBestOnly: true });
-    await expect(tinyClassifier().fit(x, y, { epochs: 1, verbose: 0, callbacks: [byMonitor] })).rejects.toThrowError(/^ModelCheckpoint: 'val_loss' is not in the logs \(available: loss, accuracy\)$/);
+    await expect(tinyClassifier().fit(x, y, { epochs: 1, verbose: 0, callbacks: [byMonitor] })).rejects.toThrowError(
+      /^ModelCheckpoint: 'val_loss' is not in the logs \(available: loss, accuracy\)$/,
+    );
     expect(existsSync(join(root, 'missing'))).toBe(false);
   });
 
   it('rejects bad arguments when made', () => {
     expect(() => new tl.ModelCheckpoint({ filepath: '' })).toThrowError(/^ModelCheckpoint: filepath must be a non-empty string$/);
-    expect(() => new tl.ModelCheckpoint({ filepath: 'a', mode: 'best' as tl.MonitorMode })).toThrowError(/^ModelCheckpoint: mode must be 'auto', 'min' or 'max', got "best"$/);
-    expect(() => new tl.ModelCheckpoint({ filepath: 'ckpt-{epoch:x}' })).toThrowError(/^ModelCheckpoint: unsupported placeholder \{epoch:x\} in filepath/);
+    expect(() => new tl.ModelCheckpoint({ filepath: 'a', mode: 'best' as tl.MonitorMode })).toThrowError(
+      /^ModelCheckpoint: mode must be 'auto', 'min' or 'max', got "best"$/,
+    );
+    expect(() => new tl.ModelCheckpoint({ filepath: 'ckpt-{epoch:x}' })).toThrowError(
+      /^ModelCheckpoint: unsupported placeholder \{epoch:x\} in filepath/,
+    );
     expect(() => new tl.ModelCheckpoint({ filepath: 'ckpt-{val_loss:.2}' })).toThrowError(RangeError);
   });
 });
@@ -359,11 +415,15 @@ describe('formatPath', () => {
     expect(formatPath('{val_loss:.2f}', { val_loss: 3 })).toBe('3.00');
     expect(formatPath('{x:06.2f}', { x: -1.5 })).toBe('-01.50');
     expect(formatPath('{loss:f}', { loss: 0.5 })).toBe('0.500000');
-    expect(formatPath('d/{epoch:02d}-{val_loss:.3f}-{accuracy:.2f}', { epoch: 5, val_loss: 0.12345, accuracy: 0.875 })).toBe('d/05-0.123-0.88');
+    expect(formatPath('d/{epoch:02d}-{val_loss:.3f}-{accuracy:.2f}', { epoch: 5, val_loss: 0.12345, accuracy: 0.875 })).toBe(
+      'd/05-0.123-0.88',
+    );
   });
 
   it('names the missing key and the available ones', () => {
-    expect(() => formatPath('{epoch}-{val_loss:.2f}', { epoch: 1, loss: 0.5 })).toThrowError(/^ModelCheckpoint: filepath names 'val_loss', which is not in the logs \(available: epoch, loss\)$/);
+    expect(() => formatPath('{epoch}-{val_loss:.2f}', { epoch: 1, loss: 0.5 })).toThrowError(
+      /^ModelCheckpoint: filepath names 'val_loss', which is not in the logs \(available: epoch, loss\)$/,
+    );
   });
 });
 

@@ -9,7 +9,16 @@ import { useOneThread } from '../helpers/models.js';
 import { expectClose, loadReference, refTensor, type RefValue } from '../helpers/reference.js';
 
 const { layers } = tl;
-type Case = { init: RefValue[]; x: RefValue; y: RefValue; xv: RefValue; yv: RefValue; history: Record<string, number[]>; final: RefValue[]; predictions: RefValue };
+type Case = {
+  init: RefValue[];
+  x: RefValue;
+  y: RefValue;
+  xv: RefValue;
+  yv: RefValue;
+  history: Record<string, number[]>;
+  final: RefValue[];
+  predictions: RefValue;
+};
 const ref = loadReference('keras_fit') as unknown as Record<string, Case>;
 
 const models: Record<string, () => { model: tl.Sequential; optimizer: tl.optim.Optimizer }> = {

@@ -32,13 +32,21 @@ async function train(options: { cudaGraph: boolean; lrSchedule?: boolean; precis
     cudnnBenchmark: false,
   });
   const schedule = { onEpochBegin: (epoch: number) => void (epoch === 2 && (model.optimizer!.learningRate = 0.01)) };
-  const history = await model.fit(x, y, { epochs: 4, batchSize: 16, shuffle: false, verbose: 0, callbacks: options.lrSchedule ? [schedule] : [] });
+  const history = await model.fit(x, y, {
+    epochs: 4,
+    batchSize: 16,
+    shuffle: false,
+    verbose: 0,
+    callbacks: options.lrSchedule ? [schedule] : [],
+  });
   return { history: history.history, weights: model.getWeights().map((w) => w.data()) };
 }
 
 function expectSameTraining(a: Awaited<ReturnType<typeof train>>, b: Awaited<ReturnType<typeof train>>): void {
   for (const key of ['loss', 'accuracy']) a.history[key].forEach((v, k) => expect(v).toBeCloseTo(b.history[key][k], 4));
-  a.weights.forEach((w, k) => w.forEach((v, i) => expect(Math.abs(v - b.weights[k][i])).toBeLessThan(1e-3 + 1e-3 * Math.abs(b.weights[k][i]))));
+  a.weights.forEach((w, k) =>
+    w.forEach((v, i) => expect(Math.abs(v - b.weights[k][i])).toBeLessThan(1e-3 + 1e-3 * Math.abs(b.weights[k][i]))),
+  );
 }
 
 describe.skipIf(!cuda)('training with a CUDA graph', () => {

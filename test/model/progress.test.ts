@@ -39,7 +39,9 @@ describe('formatDuration', () => {
 
 describe('formatLogs', () => {
   it('sorts the keys and writes 4 decimals', () => {
-    expect(formatLogs({ val_loss: 0.25, loss: 1.23456, accuracy: 0.5, val_accuracy: 1 })).toBe(' - accuracy: 0.5000 - loss: 1.2346 - val_accuracy: 1.0000 - val_loss: 0.2500');
+    expect(formatLogs({ val_loss: 0.25, loss: 1.23456, accuracy: 0.5, val_accuracy: 1 })).toBe(
+      ' - accuracy: 0.5000 - loss: 1.2346 - val_accuracy: 1.0000 - val_loss: 0.2500',
+    );
     expect(formatLogs({})).toBe('');
   });
 
@@ -144,9 +146,14 @@ describe('the progress of fit', () => {
       expect(Number(perStep)).toBeGreaterThanOrEqual(400);
     }
     // Each epoch ends with a full green bar, its time and its logs, over the redrawn line.
-    const final = new RegExp(String.raw`\r8/8 \x1b\[32m━{20}\x1b\[0m\x1b\[2m\x1b\[0m \d+s ${PER_STEP} - accuracy: (${VALUE}) - loss: (${VALUE})\x1b\[K\n`, 'g');
+    const final = new RegExp(
+      String.raw`\r8/8 \x1b\[32m━{20}\x1b\[0m\x1b\[2m\x1b\[0m \d+s ${PER_STEP} - accuracy: (${VALUE}) - loss: (${VALUE})\x1b\[K\n`,
+      'g',
+    );
     const finals = [...out.text.matchAll(final)];
-    expect(finals.map((m) => [m[1], m[2]])).toEqual([0, 1].map((e) => [history.history.accuracy[e].toFixed(4), history.history.loss[e].toFixed(4)]));
+    expect(finals.map((m) => [m[1], m[2]])).toEqual(
+      [0, 1].map((e) => [history.history.accuracy[e].toFixed(4), history.history.loss[e].toFixed(4)]),
+    );
     expect(out.text.indexOf(redraw)).toBeLessThan(finals[0].index);
     expect(out.text.startsWith('Epoch 1/2\n')).toBe(true);
   });
@@ -158,7 +165,9 @@ describe('the progress of evaluate', () => {
     const out = capture(false);
     const logs = await model.evaluate(x, y, { batchSize: 32, verbose: 1, output: out });
     expect(out.text.split('\n')).toHaveLength(2);
-    expect(out.text).toMatch(new RegExp(String.raw`^2/2 .*\d+s.* - accuracy: ${logs.accuracy.toFixed(4)} - loss: ${logs.loss.toFixed(4)}\n$`));
+    expect(out.text).toMatch(
+      new RegExp(String.raw`^2/2 .*\d+s.* - accuracy: ${logs.accuracy.toFixed(4)} - loss: ${logs.loss.toFixed(4)}\n$`),
+    );
   });
 
   it('at verbose 0 (the default) writes nothing', async () => {

@@ -54,7 +54,13 @@ describe('saving and loading a trained model', () => {
     const saved = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     expect(saved.format).toBe('torchlet.Sequential');
     expect(saved.inputShape).toEqual([8, 8, 3]);
-    expect(saved.layers.map((l: { className: string }) => l.className)).toEqual(['Conv2D', 'BatchNormalization', 'MaxPooling2D', 'Flatten', 'Dense']);
+    expect(saved.layers.map((l: { className: string }) => l.className)).toEqual([
+      'Conv2D',
+      'BatchNormalization',
+      'MaxPooling2D',
+      'Flatten',
+      'Dense',
+    ]);
     expect(saved.compile).toEqual({
       optimizer: { name: 'Adam', config: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, amsgrad: false } },
       loss: 'sparseCategoricalCrossentropy',
@@ -149,7 +155,9 @@ describe('clear errors when loading', () => {
     const attempt = other.loadWeights(dir);
     await expect(attempt).rejects.toThrowError(/^loadWeights: .*model\.safetensors does not match the model 'sequential': /);
     await expect(other.loadWeights(dir)).rejects.toThrowError(/'dense\/kernel' has shape \[4,64\] in the file, \[4,256\] in the model/);
-    await expect(other.loadWeights(dir)).rejects.toThrowError(/missing 'extra\/kernel' \(shape \[2,4\] in the model\); missing 'extra\/bias' \(shape \[2\] in the model\)/);
+    await expect(other.loadWeights(dir)).rejects.toThrowError(
+      /missing 'extra\/kernel' \(shape \[2,4\] in the model\); missing 'extra\/bias' \(shape \[2\] in the model\)/,
+    );
     await expect(other.loadWeights(dir)).rejects.toThrowError(
       /the file has weights the model lacks: 'batch_normalization\/gamma', 'batch_normalization\/beta', 'batch_normalization\/moving_mean', 'batch_normalization\/moving_variance'$/,
     );
@@ -160,13 +168,17 @@ describe('clear errors when loading', () => {
     await smallModel().save(broken);
     const file = join(broken, 'model.safetensors');
     truncateSync(file, readFileSync(file).length - 10);
-    await expect(tl.loadModel(broken)).rejects.toThrowError(/model\.safetensors: not a valid safetensors file: truncated: 'dense\/bias' ends at/);
+    await expect(tl.loadModel(broken)).rejects.toThrowError(
+      /model\.safetensors: not a valid safetensors file: truncated: 'dense\/bias' ends at/,
+    );
     await expect(smallModel().loadWeights(file)).rejects.toThrowError(/truncated/);
   });
 
   it('a folder without model.json', async () => {
     const empty = tempDir();
-    await expect(tl.loadModel(empty)).rejects.toThrowError(new RegExp(`^loadModel: cannot read ${join(empty, 'model.json')} \\(ENOENT\\)$`));
+    await expect(tl.loadModel(empty)).rejects.toThrowError(
+      new RegExp(`^loadModel: cannot read ${join(empty, 'model.json')} \\(ENOENT\\)$`),
+    );
   });
 
   it('a model.json that is not JSON, or of another format', async () => {
@@ -174,7 +186,9 @@ describe('clear errors when loading', () => {
     writeFileSync(join(other, 'model.json'), '{ not json');
     await expect(tl.loadModel(other)).rejects.toThrowError(/^loadModel: .*model\.json is not JSON$/);
     writeFileSync(join(other, 'model.json'), JSON.stringify({ class_name: 'Sequential', config: { layers: [] }, keras_version: '3.0' }));
-    await expect(tl.loadModel(other)).rejects.toThrowError(/^loadModel: .*model\.json is not a torchlet model \(format 'undefined', version undefined\)$/);
+    await expect(tl.loadModel(other)).rejects.toThrowError(
+      /^loadModel: .*model\.json is not a torchlet model \(format 'undefined', version undefined\)$/,
+    );
     writeFileSync(join(other, 'model.json'), JSON.stringify({ format: 'torchlet.Sequential', version: 2, layers: [] }));
     await expect(tl.loadModel(other)).rejects.toThrowError(/is not a torchlet model \(format 'torchlet.Sequential', version 2\)$/);
   });
@@ -188,7 +202,9 @@ describe('clear errors when loading', () => {
       writeFileSync(join(broken, 'model.json'), JSON.stringify(copy));
     };
     write((l) => ((l[1] as { className: string }).className = 'Conv3D'));
-    await expect(tl.loadModel(broken)).rejects.toThrowError(/^loadModel: .*model\.json: layer 1 has unknown class "Conv3D" \(known: Conv2D, MaxPooling2D, /);
+    await expect(tl.loadModel(broken)).rejects.toThrowError(
+      /^loadModel: .*model\.json: layer 1 has unknown class "Conv3D" \(known: Conv2D, MaxPooling2D, /,
+    );
     // Names that only Object.prototype knows are unknown classes too.
     write((l) => ((l[1] as { className: string }).className = 'constructor'));
     await expect(tl.loadModel(broken)).rejects.toThrowError(/layer 1 has unknown class "constructor"/);
@@ -196,7 +212,9 @@ describe('clear errors when loading', () => {
     await expect(tl.loadModel(broken)).rejects.toThrowError(/layer 2 has unknown class undefined/);
     write((l) => ((l[4] as { config: { units: number } }).config.units = -1));
     await expect(tl.loadModel(broken)).rejects.toThrowError(RangeError);
-    await expect(tl.loadModel(broken)).rejects.toThrowError(/^loadModel: .*model\.json: layer 4 \(Dense\): Dense: units must be a positive integer, got -1$/);
+    await expect(tl.loadModel(broken)).rejects.toThrowError(
+      /^loadModel: .*model\.json: layer 4 \(Dense\): Dense: units must be a positive integer, got -1$/,
+    );
   });
 });
 

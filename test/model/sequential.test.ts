@@ -6,9 +6,17 @@ const { layers } = tl;
 
 describe('Sequential structure', () => {
   it('names layers as Keras does, uniquely', () => {
-    const m = tl.sequential([layers.dense({ units: 2, inputShape: [3] }), layers.reLU(), layers.dense({ units: 2 }), layers.batchNormalization(), layers.dense({ units: 1, name: 'out' })]);
+    const m = tl.sequential([
+      layers.dense({ units: 2, inputShape: [3] }),
+      layers.reLU(),
+      layers.dense({ units: 2 }),
+      layers.batchNormalization(),
+      layers.dense({ units: 1, name: 'out' }),
+    ]);
     expect(m.layers.map((l) => l.name)).toEqual(['dense', 're_lu', 'dense_1', 'batch_normalization', 'out']);
-    expect(() => m.add(layers.dense({ units: 1, name: 'out' }))).toThrowError(/^Sequential.add: the model already has a layer named 'out'$/);
+    expect(() => m.add(layers.dense({ units: 1, name: 'out' }))).toThrowError(
+      /^Sequential.add: the model already has a layer named 'out'$/,
+    );
     expect(() => m.add(layers.dense({ units: 1, inputShape: [2] }))).toThrowError(/only the first layer takes an inputShape/);
     expect(() => m.add({} as tl.Layer)).toThrowError(TypeError);
   });
@@ -49,7 +57,10 @@ describe('Sequential structure', () => {
   });
 
   it('reports shape errors naming both shapes', () => {
-    const m = tl.sequential([layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [4, 4, 3] }), layers.conv2d({ filters: 2, kernelSize: 3 })]);
+    const m = tl.sequential([
+      layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [4, 4, 3] }),
+      layers.conv2d({ filters: 2, kernelSize: 3 }),
+    ]);
     expect(() => m.build()).toThrowError(/^conv2d_1: the 3x3 kernel does not fit the input shape \[2,2,2\] with padding 'valid'$/);
   });
 
@@ -59,7 +70,9 @@ describe('Sequential structure', () => {
     m.setWeights([tl.ones([2, 3]), tl.full([2], 5)]);
     expect(Array.from(m.getWeights()[1].data())).toEqual([5, 5]);
     expect(before[1].data()).toEqual(new Float32Array([0, 0]));
-    expect(() => m.setWeights([tl.ones([3, 2]), tl.ones([2])])).toThrowError(/^setWeights: 'dense\/kernel' has shape \[2,3\], got \[3,2\]$/);
+    expect(() => m.setWeights([tl.ones([3, 2]), tl.ones([2])])).toThrowError(
+      /^setWeights: 'dense\/kernel' has shape \[2,3\], got \[3,2\]$/,
+    );
     expect(() => m.setWeights([tl.ones([3, 2])])).toThrowError(/the model has 2 weights, got 1/);
   });
 
@@ -67,7 +80,8 @@ describe('Sequential structure', () => {
     const m = tl.sequential([layers.dense({ units: 2, inputShape: [3] })]).to('cpu');
     expect(m.device).toBe('cpu');
     expect(m.trainableWeights.every((w) => w.device === 'cpu' && w.requiresGrad && w.isLeaf)).toBe(true);
-    if (!tl.cuda.isAvailable()) expect(() => m.to('cuda')).toThrowError(/^sequential.to: device 'cuda' requested but CUDA is not available/);
+    if (!tl.cuda.isAvailable())
+      expect(() => m.to('cuda')).toThrowError(/^sequential.to: device 'cuda' requested but CUDA is not available/);
   });
 });
 
@@ -75,7 +89,14 @@ describe('compile', () => {
   const model = () => tl.sequential([layers.dense({ units: 3, activation: 'softmax', inputShape: [4] })]);
 
   it('accepts optimizer and loss names in both spellings, and Optimizer instances', () => {
-    for (const loss of ['sparseCategoricalCrossentropy', 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'binaryCrossentropy', 'mean_squared_error', 'mse'] as tl.LossName[]) {
+    for (const loss of [
+      'sparseCategoricalCrossentropy',
+      'sparse_categorical_crossentropy',
+      'categorical_crossentropy',
+      'binaryCrossentropy',
+      'mean_squared_error',
+      'mse',
+    ] as tl.LossName[]) {
       const m = model();
       m.compile({ optimizer: 'adam', loss });
       expect(m.compiled).toBe(true);
@@ -90,9 +111,15 @@ describe('compile', () => {
   });
 
   it('rejects unknown optimizer, loss and metric names', () => {
-    expect(() => model().compile({ optimizer: 'rmsprop' as 'adam', loss: 'mse' })).toThrowError(/^compile: unknown optimizer "rmsprop" \(expected 'adam', 'adamw', 'sgd' or an Optimizer\)$/);
-    expect(() => model().compile({ optimizer: 'adam', loss: 'hinge' as 'mse' })).toThrowError(/^compile: unknown loss "hinge" \(expected one of sparseCategoricalCrossentropy/);
-    expect(() => model().compile({ optimizer: 'adam', loss: 'mse', metrics: ['auc' as 'accuracy'] })).toThrowError(/compile: unknown metric "auc"/);
+    expect(() => model().compile({ optimizer: 'rmsprop' as 'adam', loss: 'mse' })).toThrowError(
+      /^compile: unknown optimizer "rmsprop" \(expected 'adam', 'adamw', 'sgd' or an Optimizer\)$/,
+    );
+    expect(() => model().compile({ optimizer: 'adam', loss: 'hinge' as 'mse' })).toThrowError(
+      /^compile: unknown loss "hinge" \(expected one of sparseCategoricalCrossentropy/,
+    );
+    expect(() => model().compile({ optimizer: 'adam', loss: 'mse', metrics: ['auc' as 'accuracy'] })).toThrowError(
+      /compile: unknown metric "auc"/,
+    );
     expect(() => model().compile({ optimizer: 42 as unknown as 'adam', loss: 'mse' })).toThrowError(TypeError);
   });
 });

@@ -40,7 +40,10 @@ describe.each(DEVICES)("mixedPrecision 'bf16' on %s", (device) => {
     expect(model.trainableWeights.every((w) => w.dtype === 'float32')).toBe(true);
     const probs = await model.predict(x.narrow(0, 0, 8));
     expect(probs.dtype).toBe('float32');
-    probs.sum(1).data().forEach((s) => expect(s).toBeCloseTo(1, 2));
+    probs
+      .sum(1)
+      .data()
+      .forEach((s) => expect(s).toBeCloseTo(1, 2));
   });
 
   it('predicts what float32 predicts, to bfloat16 precision', async () => {
@@ -60,8 +63,12 @@ describe('compile options for speed', () => {
   const model = () => tl.sequential([tl.layers.dense({ units: 3, activation: 'softmax', inputShape: [4] })]);
 
   it('reject bad values', () => {
-    expect(() => model().compile({ optimizer: 'adam', loss: 'mse', mixedPrecision: 'fp16' as 'bf16' })).toThrowError(/^compile: mixedPrecision must be 'bf16' or null, got "fp16"$/);
-    expect(() => model().compile({ optimizer: 'adam', loss: 'mse', cudaGraph: 'yes' as unknown as boolean })).toThrowError(/^compile: cudaGraph must be a boolean, got string$/);
+    expect(() => model().compile({ optimizer: 'adam', loss: 'mse', mixedPrecision: 'fp16' as 'bf16' })).toThrowError(
+      /^compile: mixedPrecision must be 'bf16' or null, got "fp16"$/,
+    );
+    expect(() => model().compile({ optimizer: 'adam', loss: 'mse', cudaGraph: 'yes' as unknown as boolean })).toThrowError(
+      /^compile: cudaGraph must be a boolean, got string$/,
+    );
   });
 
   it.skipIf(tl.cuda.isAvailable())('cudaGraph is ignored on the CPU: training is exactly eager training', async () => {

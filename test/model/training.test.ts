@@ -39,14 +39,21 @@ describe('the reference model on a small synthetic set', () => {
     const a = await model.predict(test.x, { batchSize: 7 });
     const b = await model.predict(test.x, { batchSize: 200 });
     expect(a.shape).toEqual([200, 10]);
-    a.sum(1).data().forEach((s) => expect(s).toBeCloseTo(1, 5));
+    a.sum(1)
+      .data()
+      .forEach((s) => expect(s).toBeCloseTo(1, 5));
     a.data().forEach((v, i) => expect(v).toBeCloseTo(b.data()[i], 5));
   });
 });
 
 describe('fit', () => {
   const x = tl.randn([96, 4]);
-  const y = x.narrow(1, 0, 1).squeeze(1).gt(0).to('int64').add(x.narrow(1, 1, 1).squeeze(1).gt(0).to('int64'));
+  const y = x
+    .narrow(1, 0, 1)
+    .squeeze(1)
+    .gt(0)
+    .to('int64')
+    .add(x.narrow(1, 1, 1).squeeze(1).gt(0).to('int64'));
 
   it('takes validationSplit from the last examples', async () => {
     tl.manualSeed(3);
@@ -57,7 +64,12 @@ describe('fit', () => {
     const b = smallModel();
     b.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     b.setWeights(weights);
-    const h2 = await b.fit(x.narrow(0, 0, 72), y.narrow(0, 0, 72), { epochs: 1, validationData: [x.narrow(0, 72, 24), y.narrow(0, 72, 24)], shuffle: false, verbose: 0 });
+    const h2 = await b.fit(x.narrow(0, 0, 72), y.narrow(0, 0, 72), {
+      epochs: 1,
+      validationData: [x.narrow(0, 72, 24), y.narrow(0, 72, 24)],
+      shuffle: false,
+      verbose: 0,
+    });
     expect(h1.history).toEqual(h2.history);
   });
 
@@ -73,7 +85,13 @@ describe('fit', () => {
   });
 
   it('learns with categorical, binary and mean-squared-error losses', async () => {
-    const oneHot = tl.tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1]]).indexSelect(0, y);
+    const oneHot = tl
+      .tensor([
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ])
+      .indexSelect(0, y);
     const cases: [tl.Sequential, tl.LossName, tl.Tensor][] = [
       [smallModel('softmax'), 'categoricalCrossentropy', oneHot],
       [smallModel('sigmoid', 1), 'binary_crossentropy', y.gt(0).to('float32').unsqueeze(1)],
@@ -147,18 +165,28 @@ describe('fit errors', () => {
 
   it('a wrong input shape names both shapes', async () => {
     await expect(compiled().fit(tl.randn([10, 5]), y)).rejects.toThrowError(/^fit: expected input of shape \[None, 4\], got \[None, 5\]$/);
-    await expect(compiled().predict(tl.randn([2, 2, 2]))).rejects.toThrowError(/predict: expected input of shape \[None, 4\], got \[None, 2,2\]/);
+    await expect(compiled().predict(tl.randn([2, 2, 2]))).rejects.toThrowError(
+      /predict: expected input of shape \[None, 4\], got \[None, 2,2\]/,
+    );
   });
 
   it('labels of the wrong length, type or range', async () => {
-    await expect(compiled().fit(x, tl.randint(0, 3, [9]))).rejects.toThrowError(/^fit: y has 9 entries but x has 10 examples \(x: \[10,4\], y: \[9\]\)$/);
-    await expect(compiled().fit(x, tl.randint(3, 4, [10]))).rejects.toThrowError(/^labels must be in \[0, 3\) for a model with 3 outputs, got label 3$/);
+    await expect(compiled().fit(x, tl.randint(0, 3, [9]))).rejects.toThrowError(
+      /^fit: y has 9 entries but x has 10 examples \(x: \[10,4\], y: \[9\]\)$/,
+    );
+    await expect(compiled().fit(x, tl.randint(3, 4, [10]))).rejects.toThrowError(
+      /^labels must be in \[0, 3\) for a model with 3 outputs, got label 3$/,
+    );
     await expect(compiled().fit(x, tl.rand([10]))).rejects.toThrowError(/sparse categorical labels must be integers, got float32/);
-    await expect(compiled().fit(x, undefined as unknown as tl.Tensor)).rejects.toThrowError(/fit: y must be a Tensor of labels or targets, got undefined/);
+    await expect(compiled().fit(x, undefined as unknown as tl.Tensor)).rejects.toThrowError(
+      /fit: y must be a Tensor of labels or targets, got undefined/,
+    );
   });
 
   it('bad options', async () => {
-    await expect(compiled().fit(x, y, { epoch: 3 } as tl.FitOptions)).rejects.toThrowError(/^fit: unknown option 'epoch' \(expected epochs, batchSize/);
+    await expect(compiled().fit(x, y, { epoch: 3 } as tl.FitOptions)).rejects.toThrowError(
+      /^fit: unknown option 'epoch' \(expected epochs, batchSize/,
+    );
     await expect(compiled().fit(x, y, { epochs: 0 })).rejects.toThrowError(/fit: epochs must be a positive integer, got 0/);
     await expect(compiled().fit(x, y, { batchSize: 2.5 })).rejects.toThrowError(/fit: batchSize must be a positive integer/);
     await expect(compiled().fit(x, y, { validationSplit: 1 })).rejects.toThrowError(/fit: validationSplit must be in \(0, 1\)/);

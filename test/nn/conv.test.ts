@@ -22,13 +22,27 @@ describe('Conv2D', () => {
 
   it('validates its arguments when constructed', () => {
     expect(() => layers.conv2d({ filters: 0, kernelSize: 3 })).toThrowError(/^Conv2D: filters must be a positive integer, got 0$/);
-    expect(() => layers.conv2d({ filters: 2, kernelSize: [3] as unknown as number })).toThrowError(/Conv2D: kernelSize must be a positive integer or a pair of them, got \[3\]/);
-    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, padding: 'full' as 'same' })).toThrowError(/Conv2D: padding must be 'valid' or 'same', got "full"/);
-    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu6' as 'relu' })).toThrowError(/^Conv2D: unknown activation "relu6" \(expected one of linear, relu/);
-    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, kernelInitializer: 'orthogonal' as 'zeros' })).toThrowError(/unknown kernelInitializer "orthogonal"/);
-    expect(() => layers.conv2d({ filters: 6, kernelSize: 3, groups: 4 })).toThrowError(/groups must be a positive integer dividing filters \(6\)/);
-    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, dataFormat: 'channels_first' as 'channelsLast' })).toThrowError(/only dataFormat 'channelsLast'/);
-    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [32, -1, 3] })).toThrowError(/inputShape must be an array of positive integers/);
+    expect(() => layers.conv2d({ filters: 2, kernelSize: [3] as unknown as number })).toThrowError(
+      /Conv2D: kernelSize must be a positive integer or a pair of them, got \[3\]/,
+    );
+    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, padding: 'full' as 'same' })).toThrowError(
+      /Conv2D: padding must be 'valid' or 'same', got "full"/,
+    );
+    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu6' as 'relu' })).toThrowError(
+      /^Conv2D: unknown activation "relu6" \(expected one of linear, relu/,
+    );
+    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, kernelInitializer: 'orthogonal' as 'zeros' })).toThrowError(
+      /unknown kernelInitializer "orthogonal"/,
+    );
+    expect(() => layers.conv2d({ filters: 6, kernelSize: 3, groups: 4 })).toThrowError(
+      /groups must be a positive integer dividing filters \(6\)/,
+    );
+    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, dataFormat: 'channels_first' as 'channelsLast' })).toThrowError(
+      /only dataFormat 'channelsLast'/,
+    );
+    expect(() => layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [32, -1, 3] })).toThrowError(
+      /inputShape must be an array of positive integers/,
+    );
   });
 
   it('computes Keras output shapes', () => {
@@ -38,8 +52,12 @@ describe('Conv2D', () => {
     expect(layers.conv2d({ filters: 8, kernelSize: [2, 3], strides: [2, 1] }).computeOutputShape([9, 8, 3])).toEqual([4, 6, 8]);
     expect(layers.conv2d({ filters: 8, kernelSize: 3, dilationRate: 2 }).computeOutputShape([9, 9, 3])).toEqual([5, 5, 8]);
     const named = layers.conv2d({ filters: 8, kernelSize: 5, name: 'c' });
-    expect(() => named.computeOutputShape([3, 3, 1])).toThrowError(/^c: the 5x5 kernel does not fit the input shape \[3,3,1\] with padding 'valid'$/);
-    expect(() => named.computeOutputShape([3, 3])).toThrowError(/c: expects images \[height, width, channels\] \(rank 3 per example\), got input shape \[3,3\]/);
+    expect(() => named.computeOutputShape([3, 3, 1])).toThrowError(
+      /^c: the 5x5 kernel does not fit the input shape \[3,3,1\] with padding 'valid'$/,
+    );
+    expect(() => named.computeOutputShape([3, 3])).toThrowError(
+      /c: expects images \[height, width, channels\] \(rank 3 per example\), got input shape \[3,3\]/,
+    );
   });
 
   it('builds a channels-last [filters, in, kh, kw] kernel with glorot-uniform values and a zero bias', () => {

@@ -7,7 +7,13 @@ describe('Dense', () => {
   it('validates its arguments and has Keras defaults', () => {
     expect(() => layers.dense({ units: 1.5 })).toThrowError(/^Dense: units must be a positive integer, got 1.5$/);
     expect(() => layers.dense({ units: 2, activation: 'sofmax' as 'softmax' })).toThrowError(/Dense: unknown activation "sofmax"/);
-    expect(layers.dense({ units: 3 }).getConfig()).toMatchObject({ units: 3, activation: 'linear', useBias: true, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' });
+    expect(layers.dense({ units: 3 }).getConfig()).toMatchObject({
+      units: 3,
+      activation: 'linear',
+      useBias: true,
+      kernelInitializer: 'glorotUniform',
+      biasInitializer: 'zeros',
+    });
   });
 
   it('maps the last axis: [..., in] → [..., units], kernel stored [units, in]', () => {

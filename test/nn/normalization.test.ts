@@ -20,11 +20,18 @@ describe('BatchNormalization', () => {
   it('normalises with batch statistics while training and updates the moving ones with Keras momentum', () => {
     const bn = layers.batchNormalization();
     bn.build([3], 'cpu');
-    const x = tl.tensor([[1, 2, 3], [3, 6, 9]]);
+    const x = tl.tensor([
+      [1, 2, 3],
+      [3, 6, 9],
+    ]);
     const y = bn.call(x, { training: true });
     // Each column has mean m and biased std s: outputs are ±s / sqrt(s² + 1e-3).
     const s = [1, 2, 3];
-    expect(y.toArray()).toEqual([s.map((v) => Math.fround(-v / Math.sqrt(v * v + 1e-3))), s.map((v) => Math.fround(v / Math.sqrt(v * v + 1e-3)))].map((r) => r.map((v) => expect.closeTo(v, 5))));
+    expect(y.toArray()).toEqual(
+      [s.map((v) => Math.fround(-v / Math.sqrt(v * v + 1e-3))), s.map((v) => Math.fround(v / Math.sqrt(v * v + 1e-3)))].map((r) =>
+        r.map((v) => expect.closeTo(v, 5)),
+      ),
+    );
     const [, , mean, variance] = bn.weights.map((w) => w.tensor);
     // moving = 0.99 * moving + 0.01 * batch (unbiased variance, as PyTorch): mean 2,4,6; variance 2,8,18
     [2, 4, 6].forEach((m, k) => expect(mean.data()[k]).toBeCloseTo(0.01 * m, 6));
@@ -41,7 +48,9 @@ describe('BatchNormalization', () => {
   it('rejects unsupported axes and inputs', () => {
     expect(() => layers.batchNormalization({ axis: 1 })).toThrowError(/only axis -1/);
     expect(() => layers.batchNormalization({ momentum: 2 })).toThrowError(/momentum must be in \[0, 1\]/);
-    expect(() => layers.batchNormalization({ name: 'bn' }).computeOutputShape([3, 4])).toThrowError(/^bn: expects \[features\] or \[height, width, channels\] inputs, got input shape \[3,4\]$/);
+    expect(() => layers.batchNormalization({ name: 'bn' }).computeOutputShape([3, 4])).toThrowError(
+      /^bn: expects \[features\] or \[height, width, channels\] inputs, got input shape \[3,4\]$/,
+    );
   });
 });
 

@@ -16,12 +16,18 @@ describe('pooling layers', () => {
     expect(layers.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }).computeOutputShape([5, 4, 2])).toEqual([5, 4, 2]);
     expect(layers.globalAveragePooling2d().computeOutputShape([5, 4, 2])).toEqual([2]);
     expect(layers.globalAveragePooling2d({ keepdims: true }).computeOutputShape([5, 4, 2])).toEqual([1, 1, 2]);
-    expect(() => layers.maxPooling2d({ poolSize: 4, name: 'p' }).computeOutputShape([3, 8, 1])).toThrowError(/^p: the 4x4 pool does not fit the input shape \[3,8,1\] with padding 'valid'$/);
+    expect(() => layers.maxPooling2d({ poolSize: 4, name: 'p' }).computeOutputShape([3, 8, 1])).toThrowError(
+      /^p: the 4x4 pool does not fit the input shape \[3,8,1\] with padding 'valid'$/,
+    );
   });
 
   it('validate their arguments', () => {
-    expect(() => layers.maxPooling2d({ poolSize: 0 })).toThrowError(/MaxPooling2D: poolSize must be a positive integer or a pair of them, got 0/);
-    expect(() => layers.averagePooling2d({ padding: 'full' as 'same' })).toThrowError(/AveragePooling2D: padding must be 'valid' or 'same'/);
+    expect(() => layers.maxPooling2d({ poolSize: 0 })).toThrowError(
+      /MaxPooling2D: poolSize must be a positive integer or a pair of them, got 0/,
+    );
+    expect(() => layers.averagePooling2d({ padding: 'full' as 'same' })).toThrowError(
+      /AveragePooling2D: padding must be 'valid' or 'same'/,
+    );
   });
 
   it("'same' max pooling never picks the padding", () => {

@@ -3,7 +3,11 @@ import * as tl from '../../lib/index.js';
 import { expectClose, loadReference, refTensor, type RefValue } from '../helpers/reference.js';
 
 const { optim } = tl;
-const ref = loadReference('optim') as { init: RefValue[]; grads: (RefValue | null)[][]; configs: Record<string, { options: Record<string, number | boolean>; after: RefValue[][] }> };
+const ref = loadReference('optim') as {
+  init: RefValue[];
+  grads: (RefValue | null)[][];
+  configs: Record<string, { options: Record<string, number | boolean>; after: RefValue[][] }>;
+};
 
 function makeOptimizer(name: string, params: tl.Tensor[], options: Record<string, number | boolean>): tl.optim.Optimizer {
   if (name.startsWith('adamw')) return new optim.AdamW(params, options);
@@ -30,7 +34,14 @@ describe('Optimizer', () => {
   const params = () => [tl.randn([4, 3], { requiresGrad: true }), tl.randn([3], { requiresGrad: true })];
 
   it('has Keras defaults', () => {
-    expect(new optim.Adam(params()).options).toEqual({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, amsgrad: false });
+    expect(new optim.Adam(params()).options).toEqual({
+      learningRate: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-7,
+      weightDecay: 0,
+      amsgrad: false,
+    });
     expect(new optim.Adam().learningRate).toBe(1e-3);
     expect(new optim.AdamW(params()).options.weightDecay).toBe(1e-2);
     expect(new optim.SGD(params()).options).toEqual({ learningRate: 0.01, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 });
