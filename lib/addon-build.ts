@@ -20,6 +20,8 @@ export interface BuildOptions {
   prebuild?: boolean;
   /** Extra CMake definitions, as NAME=VALUE (default none). */
   defines?: string[];
+  /** Only configure (for tools that read compile_commands.json); default false. */
+  configureOnly?: boolean;
   /** Where progress lines go (default console.log). */
   log?: (line: string) => void;
   /** The environment (default process.env). */
@@ -49,7 +51,7 @@ export function readBuildStamp(outDir: string): Libtorch | null {
   return libtorch;
 }
 
-/** Configures (when needed) and compiles the addon; returns the path of torchlet.node. */
+/** Configures (when needed) and compiles the addon; returns the path of torchlet.node (or of the build folder, with configureOnly). */
 export function buildAddon(options: BuildOptions): string {
   const { libtorch, prebuild = false, defines = [], env = process.env } = options;
   const log = options.log ?? ((line: string) => console.log(line));
@@ -79,6 +81,7 @@ export function buildAddon(options: BuildOptions): string {
     mkdirSync(outDir, { recursive: true });
     writeFileAtomicSync(stampPath, stamp);
   }
+  if (options.configureOnly) return outDir;
   if (!cmakeJs('build', outDir, [], env)) {
     throw new AddonBuildError(
       `torchlet: compiling the addon against ${describeLibtorch(libtorch)} failed (the compiler's messages are above)`,

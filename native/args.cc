@@ -65,7 +65,7 @@ c10::optional<at::Tensor> Args::optionalTensor(size_t i, const char* name) {
 std::vector<at::Tensor> Args::tensors(size_t i, const char* name) {
   Napi::Value v = info_[i];
   if (!v.IsArray()) typeError(name, "an array of Tensors", v);
-  Napi::Array array = v.As<Napi::Array>();
+  auto array = v.As<Napi::Array>();
   std::vector<at::Tensor> out;
   out.reserve(array.Length());
   for (uint32_t k = 0; k < array.Length(); ++k) {
@@ -125,7 +125,7 @@ std::vector<int64_t> Args::ints(size_t i, const char* name) const {
   Napi::Value v = info_[i];
   if (v.IsNumber()) return {integer(i, name)};
   if (!v.IsArray()) typeError(name, "an integer or an array of integers", v);
-  Napi::Array array = v.As<Napi::Array>();
+  auto array = v.As<Napi::Array>();
   std::vector<int64_t> out;
   out.reserve(array.Length());
   for (uint32_t k = 0; k < array.Length(); ++k) {

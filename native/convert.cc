@@ -2,6 +2,7 @@
 
 #include <torch/cuda.h>
 
+#include <array>
 #include <cstring>
 #include <utility>
 
@@ -15,10 +16,18 @@ struct DtypeName {
   at::ScalarType type;
 };
 
-constexpr DtypeName kDtypes[] = {
-    {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf}, {"bfloat16", at::kBFloat16}, {"int8", at::kChar},
-    {"int16", at::kShort},   {"int32", at::kInt},      {"int64", at::kLong},   {"uint8", at::kByte},        {"bool", at::kBool},
-};
+constexpr std::array<DtypeName, 10> kDtypes{{
+    {"float32", at::kFloat},
+    {"float64", at::kDouble},
+    {"float16", at::kHalf},
+    {"bfloat16", at::kBFloat16},
+    {"int8", at::kChar},
+    {"int16", at::kShort},
+    {"int32", at::kInt},
+    {"int64", at::kLong},
+    {"uint8", at::kByte},
+    {"bool", at::kBool},
+}};
 
 c10::optional<at::ScalarType> typedArrayDtype(napi_typedarray_type type) {
   switch (type) {
@@ -74,7 +83,8 @@ at::Device parseDevice(const std::string& name) {
     index = std::stoll(digits);
   }
   // torch::cuda::device_count() is the same call in libtorch 1.x and 2.x (the hooks' names changed).
-  int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  // NOLINTNEXTLINE(bugprone-signed-char-misuse): DeviceIndex is a small count held in an int8_t, not a character.
+  int64_t count = torch::cuda::device_count();
   if (count == 0) {
 #ifdef TORCHLET_CUDA
     throw OpError("device '" + name + "' requested but CUDA is not available: no CUDA GPU is visible");
@@ -123,7 +133,7 @@ Napi::Value toTypedArray(Napi::Env env, const at::Tensor& tensor) {
   size_t bytes = t.nbytes();
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
   if (bytes > 0) std::memcpy(buffer.Data(), t.data_ptr(), bytes);
-  size_t n = static_cast<size_t>(t.numel());
+  auto n = static_cast<size_t>(t.numel());
   switch (t.scalar_type()) {
     case at::kFloat:
       return Napi::Float32Array::New(env, n, buffer, 0);

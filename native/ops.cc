@@ -62,7 +62,8 @@ at::Tensor classTargets(const at::Tensor& input, const at::Tensor& target, bool 
   int64_t classes = input.size(-1);
   if (checkRange && labels.numel() > 0) {
     auto [lo, hi] = at::aminmax(labels);
-    int64_t low = lo.item<int64_t>(), high = hi.item<int64_t>();
+    auto low = lo.item<int64_t>();
+    auto high = hi.item<int64_t>();
     if (low < 0 || high >= classes) {
       throw ArgRangeError("label " + std::to_string(low < 0 ? low : high) + " is out of range for " + std::to_string(classes) + " classes");
     }

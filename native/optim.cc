@@ -38,7 +38,7 @@ void OptimizerHandle::registerClass(Napi::Env env, Napi::Object exports) {
 
 OptimizerHandle* OptimizerHandle::unwrap(const Napi::Value& value) {
   if (!value.IsObject()) return nullptr;
-  Napi::Object object = value.As<Napi::Object>();
+  auto object = value.As<Napi::Object>();
   if (!object.InstanceOf(instanceData(value.Env()).optimizerClass.Value())) return nullptr;
   return Unwrap(object);
 }
@@ -189,7 +189,7 @@ void OptimizerHandle::adamStep(Batch& b) {
   at::_foreach_addcmul_(v, grads, grads, 1 - o.beta2);
   std::vector<double> stepSize, bc2Sqrt;
   for (size_t k : b.index) {
-    double t = static_cast<double>(steps_[k]);
+    auto t = static_cast<double>(steps_[k]);
     stepSize.push_back(-o.lr / (1 - std::pow(o.beta1, t)));
     bc2Sqrt.push_back(std::sqrt(1 - std::pow(o.beta2, t)));
   }
@@ -256,6 +256,7 @@ Napi::Object OptimizerHandle::exportState(const Args& a) const {
   Napi::Object buffers = Napi::Object::New(env);
   auto put = [&](const char* name, const std::vector<at::Tensor>& list) {
     std::vector<at::Tensor> copies;
+    copies.reserve(list.size());
     for (const at::Tensor& t : list) copies.push_back(t.defined() ? t.detach().clone() : at::Tensor());
     buffers.Set(name, a.wrap(copies));
   };
@@ -273,12 +274,12 @@ Napi::Object OptimizerHandle::exportState(const Args& a) const {
 // importState(self, { steps: number[], buffers: { name: (Tensor | null)[] } })
 void OptimizerHandle::importState(Args& a) {
   if (!a[1].IsObject()) throw ArgTypeError("argument 'state' must be an object");
-  Napi::Object state = a[1].As<Napi::Object>();
+  auto state = a[1].As<Napi::Object>();
   Napi::Value stepsValue = state.Get("steps");
   Napi::Value buffersValue = state.Get("buffers");
   if (!stepsValue.IsArray() || !buffersValue.IsObject())
     throw ArgTypeError("'state' must have 'steps' (an array) and 'buffers' (an object)");
-  Napi::Array steps = stepsValue.As<Napi::Array>();
+  auto steps = stepsValue.As<Napi::Array>();
   if (steps.Length() != params_.size()) {
     throw ArgRangeError("state has " + std::to_string(steps.Length()) + " step counts for " + std::to_string(params_.size()) +
                         " parameters");
@@ -289,7 +290,7 @@ void OptimizerHandle::importState(Args& a) {
     if (!s.IsNumber() || s.As<Napi::Number>().DoubleValue() < 0) throw ArgRangeError("state.steps must hold non-negative integers");
     newSteps.push_back(s.As<Napi::Number>().Int64Value());
   }
-  Napi::Object buffers = buffersValue.As<Napi::Object>();
+  auto buffers = buffersValue.As<Napi::Object>();
   auto take = [&](const char* name) {
     Napi::Value list = buffers.Get(name);
     std::vector<at::Tensor> out(params_.size());
@@ -297,7 +298,7 @@ void OptimizerHandle::importState(Args& a) {
     if (!list.IsArray() || list.As<Napi::Array>().Length() != params_.size()) {
       throw ArgRangeError(std::string("state.buffers.") + name + " must be an array of " + std::to_string(params_.size()) + " entries");
     }
-    Napi::Array array = list.As<Napi::Array>();
+    auto array = list.As<Napi::Array>();
     for (uint32_t k = 0; k < array.Length(); ++k) {
       Napi::Value v = array.Get(k);
       if (v.IsNull() || v.IsUndefined()) continue;

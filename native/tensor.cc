@@ -75,7 +75,7 @@ Napi::Object TensorHandle::wrap(Napi::Env env, at::Tensor tensor) {
 
 TensorHandle* TensorHandle::unwrap(const Napi::Value& value) {
   if (!value.IsObject()) return nullptr;
-  Napi::Object object = value.As<Napi::Object>();
+  auto object = value.As<Napi::Object>();
   if (!object.InstanceOf(handleClass(value.Env()).Value())) return nullptr;
   return Unwrap(object);
 }
