@@ -30,7 +30,9 @@ function tidy(file) {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('close', (code) => resolve({ file, code, out }));
-    child.on('error', (error) => resolve({ file, code: 1, out: `clang-tidy could not run: ${error.message} (apt-get install clang-tidy)` }));
+    child.on('error', (error) =>
+      resolve({ file, code: 1, out: `clang-tidy could not run: ${error.message} (apt-get install clang-tidy)` }),
+    );
   });
 }
 
@@ -44,6 +46,12 @@ await Promise.all(
 );
 const failed = results.filter((r) => r.code !== 0);
 // clang-tidy prints "N warnings generated" for the headers it suppressed; keep only real findings.
-for (const r of failed) process.stdout.write(r.out.split('\n').filter((l) => !/^\d+ warnings? (and \d+ errors? )?generated\.$/.test(l)).join('\n'));
+for (const r of failed)
+  process.stdout.write(
+    r.out
+      .split('\n')
+      .filter((l) => !/^\d+ warnings? (and \d+ errors? )?generated\.$/.test(l))
+      .join('\n'),
+  );
 console.log(`clang-tidy: ${files.length} files, ${failed.length} with findings, ${((Date.now() - started) / 1000).toFixed(0)} s`);
 process.exit(failed.length > 0 ? 1 : 0);
