@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBuildStamp } from './addon-build.js';
 import {
@@ -79,8 +79,23 @@ function loadPrebuild(): { addon: unknown; loaded: LoadedAddon } {
   return { addon: requireHere(prebuild), loaded: { kind: 'prebuild', path: prebuild, libtorch } };
 }
 
-/** Loads the addon, or throws a {@link NativeLoadError} that says how to fix what failed. */
+/**
+ * Loads the addon, or throws a {@link NativeLoadError} that says how to fix what failed.
+ * $TORCHLET_ADDON names another build of it to load instead (the sanitizer build, say).
+ */
 export function loadAddon(): { addon: unknown; loaded: LoadedAddon } {
+  const chosen = process.env.TORCHLET_ADDON;
+  if (chosen) {
+    const path = resolve(chosen);
+    try {
+      return { addon: requireHere(path), loaded: { kind: 'source build', path, libtorch: readBuildStamp(dirname(dirname(path))) } };
+    } catch (cause) {
+      throw new NativeLoadError(
+        `torchlet: TORCHLET_ADDON=${chosen} could not be loaded: ${String((cause as Error | undefined)?.message ?? cause)}`,
+        { cause },
+      );
+    }
+  }
   const source = sourceBuild();
   if (!source && availablePrebuilds(packageRoot).length === 0) {
     throw new NativeLoadError(

@@ -40,6 +40,14 @@ constexpr int64_t kMaxElements = int64_t(1) << 50;
 
 }  // namespace
 
+int64_t saturatingProduct(at::IntArrayRef sizes) {
+  int64_t product = 1;
+  for (int64_t size : sizes) {
+    if (__builtin_mul_overflow(product, size, &product)) return std::numeric_limits<int64_t>::max();
+  }
+  return product;
+}
+
 bool Args::has(size_t i) const {
   if (i >= info_.Length()) return false;
   Napi::Value v = info_[i];
@@ -62,14 +70,18 @@ c10::optional<at::Tensor> Args::optionalTensor(size_t i, const char* name) {
   return unwrapTensor(info_[i], name);
 }
 
-std::vector<at::Tensor> Args::tensors(size_t i, const char* name) {
+std::vector<at::Tensor> Args::tensors(size_t i, const char* name, std::vector<Napi::Object>* objects) {
   Napi::Value v = info_[i];
   if (!v.IsArray()) typeError(name, "an array of Tensors", v);
   auto array = v.As<Napi::Array>();
+  // The length is read once: an element's getter can run JS that changes the array.
+  const uint32_t length = array.Length();
   std::vector<at::Tensor> out;
-  out.reserve(array.Length());
-  for (uint32_t k = 0; k < array.Length(); ++k) {
-    out.push_back(unwrapTensor(array.Get(k), std::string(name) + "[" + std::to_string(k) + "]"));
+  out.reserve(length);
+  for (uint32_t k = 0; k < length; ++k) {
+    Napi::Value element = array.Get(k);
+    out.push_back(unwrapTensor(element, std::string(name) + "[" + std::to_string(k) + "]"));
+    if (objects != nullptr) objects->push_back(element.As<Napi::Object>());
   }
   return out;
 }
@@ -126,9 +138,10 @@ std::vector<int64_t> Args::ints(size_t i, const char* name) const {
   if (v.IsNumber()) return {integer(i, name)};
   if (!v.IsArray()) typeError(name, "an integer or an array of integers", v);
   auto array = v.As<Napi::Array>();
+  const uint32_t length = array.Length();  // read once, as in tensors()
   std::vector<int64_t> out;
-  out.reserve(array.Length());
-  for (uint32_t k = 0; k < array.Length(); ++k) {
+  out.reserve(length);
+  for (uint32_t k = 0; k < length; ++k) {
     Napi::Value e = array.Get(k);
     if (!e.IsNumber()) typeError(std::string(name) + "[" + std::to_string(k) + "]", "an integer", e);
     double d = e.As<Napi::Number>().DoubleValue();

@@ -13,6 +13,9 @@
 
 namespace torchlet {
 
+// The product of `sizes`, or INT64_MAX when it overflows (a zero-element tensor may have huge dims).
+int64_t saturatingProduct(at::IntArrayRef sizes);
+
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* op) : info_(info), op_(op) {}
@@ -25,7 +28,8 @@ class Args {
 
   at::Tensor tensor(size_t i, const char* name);
   c10::optional<at::Tensor> optionalTensor(size_t i, const char* name);
-  std::vector<at::Tensor> tensors(size_t i, const char* name);
+  // An array of tensors; `objects`, when given, receives the JS handles that were read.
+  std::vector<at::Tensor> tensors(size_t i, const char* name, std::vector<Napi::Object>* objects = nullptr);
   double number(size_t i, const char* name) const;
   int64_t integer(size_t i, const char* name) const;
   int64_t integer(size_t i, const char* name, int64_t fallback) const;

@@ -120,7 +120,8 @@ at::Tensor fromTypedArray(const Napi::TypedArray& array, const std::vector<int64
   bool asBool = dtype == at::kBool && *source == at::kByte;
   at::Tensor out = at::empty(shape, at::TensorOptions().dtype(*source));
   const auto* bytes = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-  std::memcpy(out.data_ptr(), bytes, array.ByteLength());
+  // An empty array's buffer and an empty tensor's data may both be null, which memcpy must never see.
+  if (array.ByteLength() > 0) std::memcpy(out.data_ptr(), bytes, array.ByteLength());
   if (asBool) return out.ne(0);
   return dtype && *dtype != *source ? out.to(*dtype) : out;
 }

@@ -22,7 +22,7 @@ namespace {
 // warm-up steps run on the same side stream, as torch.cuda.graph does.
 class GraphHandle : public Napi::ObjectWrap<GraphHandle> {
  public:
-  explicit GraphHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GraphHandle>(info) {}
+  explicit GraphHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GraphHandle>(info) { requireFactory(info, "cudaGraph()"); }
 
   void init(at::Device device) {
     device_ = device;
@@ -94,11 +94,9 @@ class GraphHandle : public Napi::ObjectWrap<GraphHandle> {
 };
 
 GraphHandle* self(const Args& a) {
-  Napi::Value v = a[0];
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(instanceData(a.env()).graphClass.Value())) {
-    throw ArgTypeError("argument 'self' must be a CUDA graph");
-  }
-  return GraphHandle::Unwrap(v.As<Napi::Object>());
+  auto* graph = unwrapInstance<GraphHandle>(a[0], instanceData(a.env()).graphClass);
+  if (graph == nullptr) throw ArgTypeError("argument 'self' must be a CUDA graph");
+  return graph;
 }
 #endif
 
@@ -111,7 +109,7 @@ void registerGraph(Napi::Env env, Napi::Object exports) {
     at::Device device = parseDevice(a.string(0, "device"));
     if (!device.is_cuda()) throw ArgRangeError("CUDA graphs need a CUDA device, got '" + deviceName(device) + "'");
     if (!device.has_index()) device.set_index(0);
-    Napi::Object object = instanceData(a.env()).graphClass.New({});
+    Napi::Object object = instanceData(a.env()).graphClass.New({factoryToken(a.env())});
     GraphHandle::Unwrap(object)->init(device);
     return object;
   });

@@ -3,6 +3,7 @@
 #include <ATen/core/Reduction.h>
 
 #include <array>
+#include <limits>
 
 #include "args.h"
 #include "convert.h"
@@ -119,7 +120,10 @@ void registerOps(Napi::Env env, Napi::Object exports) {
     Pair stride = pair(a, 3, "stride", 1);
     Pair dilation = pair(a, 5, "dilation", 1);
     int64_t groups = a.integer(6, "groups", 1);
-    if (groups < 1) throw ArgRangeError("'groups' must be >= 1, got " + std::to_string(groups));
+    // libtorch 1.13 keeps groups in an int: 2**32 would become 0 there, and divide by it.
+    if (groups < 1 || groups > std::numeric_limits<int32_t>::max()) {
+      throw ArgRangeError("'groups' must be between 1 and 2147483647, got " + std::to_string(groups));
+    }
     Pair size = spatial(input, "conv2d");
     if (weight.dim() != 4) throw ArgRangeError("expects a 4-D [out, in / groups, kH, kW] weight, got " + formatShape(weight.sizes()));
     Pair padding{0, 0};
@@ -233,7 +237,11 @@ void registerOps(Napi::Env env, Napi::Object exports) {
                             formatShape((*t)->sizes()));
       }
     }
-    if (training && input.numel() / input.size(1) < 2) {
+    // Values per channel: every dim but the channels' (a product, so that zero channels divide nothing).
+    std::vector<int64_t> others(input.sizes().begin(), input.sizes().end());
+    others.erase(others.begin() + 1);
+    int64_t perChannel = saturatingProduct(others);
+    if (training && perChannel < 2) {
       throw ArgRangeError("training needs more than one value per channel, got input " + formatShape(input.sizes()));
     }
     return a.wrap(at::batch_norm(input, weight, bias, mean, var, training, momentum, eps, /*cudnn_enabled=*/true));

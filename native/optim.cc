@@ -37,13 +37,12 @@ void OptimizerHandle::registerClass(Napi::Env env, Napi::Object exports) {
 }
 
 OptimizerHandle* OptimizerHandle::unwrap(const Napi::Value& value) {
-  if (!value.IsObject()) return nullptr;
-  auto object = value.As<Napi::Object>();
-  if (!object.InstanceOf(instanceData(value.Env()).optimizerClass.Value())) return nullptr;
-  return Unwrap(object);
+  return unwrapInstance<OptimizerHandle>(value, instanceData(value.Env()).optimizerClass);
 }
 
-OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {}
+OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {
+  requireFactory(info, "optimizer()");
+}
 
 // optimizer(kind, params, options)
 void OptimizerHandle::init(Args& a) {
@@ -57,7 +56,8 @@ void OptimizerHandle::init(Args& a) {
   else
     throw ArgRangeError("unknown optimizer '" + kind + "' (expected 'adam', 'adamw' or 'sgd')");
   if (kind_ == Kind::AdamW) o_.weightDecay = 1e-2;  // PyTorch's AdamW default
-  params_ = a.tensors(1, "params");
+  std::vector<Napi::Object> objects;
+  params_ = a.tensors(1, "params", &objects);
   if (params_.empty()) throw ArgRangeError("needs at least one parameter");
   std::unordered_set<const void*> seen;
   for (size_t k = 0; k < params_.size(); ++k) {
@@ -69,7 +69,7 @@ void OptimizerHandle::init(Args& a) {
     if (p.device() != params_[0].device()) {
       throw ArgRangeError(which + " is on another device than parameter 0 (" + deviceName(params_[0].device()) + ")");
     }
-    handles_.push_back(Napi::Persistent(a[1].As<Napi::Array>().Get(static_cast<uint32_t>(k)).As<Napi::Object>()));
+    handles_.push_back(Napi::Persistent(objects[k]));
   }
   configure(a, 2);
   steps_.assign(params_.size(), 0);
@@ -279,16 +279,19 @@ void OptimizerHandle::importState(Args& a) {
   Napi::Value buffersValue = state.Get("buffers");
   if (!stepsValue.IsArray() || !buffersValue.IsObject())
     throw ArgTypeError("'state' must have 'steps' (an array) and 'buffers' (an object)");
+  // Each array is read once, its length first: a getter can run JS that changes it while it is read.
   auto steps = stepsValue.As<Napi::Array>();
-  if (steps.Length() != params_.size()) {
-    throw ArgRangeError("state has " + std::to_string(steps.Length()) + " step counts for " + std::to_string(params_.size()) +
-                        " parameters");
+  const uint32_t count = steps.Length();
+  if (count != params_.size()) {
+    throw ArgRangeError("state has " + std::to_string(count) + " step counts for " + std::to_string(params_.size()) + " parameters");
   }
   std::vector<int64_t> newSteps;
-  for (uint32_t k = 0; k < steps.Length(); ++k) {
+  newSteps.reserve(count);
+  for (uint32_t k = 0; k < count; ++k) {
     Napi::Value s = steps.Get(k);
-    if (!s.IsNumber() || s.As<Napi::Number>().DoubleValue() < 0) throw ArgRangeError("state.steps must hold non-negative integers");
-    newSteps.push_back(s.As<Napi::Number>().Int64Value());
+    double d = s.IsNumber() ? s.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 9007199254740991.0 && std::trunc(d) == d)) throw ArgRangeError("state.steps must hold non-negative integers");
+    newSteps.push_back(static_cast<int64_t>(d));
   }
   auto buffers = buffersValue.As<Napi::Object>();
   auto take = [&](const char* name) {
@@ -299,8 +302,8 @@ void OptimizerHandle::importState(Args& a) {
       throw ArgRangeError(std::string("state.buffers.") + name + " must be an array of " + std::to_string(params_.size()) + " entries");
     }
     auto array = list.As<Napi::Array>();
-    for (uint32_t k = 0; k < array.Length(); ++k) {
-      Napi::Value v = array.Get(k);
+    for (size_t k = 0; k < out.size(); ++k) {
+      Napi::Value v = array.Get(static_cast<uint32_t>(k));
       if (v.IsNull() || v.IsUndefined()) continue;
       TensorHandle* h = TensorHandle::unwrap(v);
       if (h == nullptr || h->disposed())
@@ -334,7 +337,7 @@ void registerOptim(Napi::Env env, Napi::Object exports) {
     return h;
   };
   bind(exports, "optimizer", [](Args& a) {
-    Napi::Object object = instanceData(a.env()).optimizerClass.New({});
+    Napi::Object object = instanceData(a.env()).optimizerClass.New({factoryToken(a.env())});
     OptimizerHandle::Unwrap(object)->init(a);
     return object;
   });

@@ -1,5 +1,7 @@
 #include "shape.h"
 
+#include <limits>
+
 #include "args.h"
 #include "convert.h"
 #include "errors.h"
@@ -16,8 +18,8 @@ std::vector<int64_t> targetShape(const Args& a, size_t i, const at::Tensor& self
       inferred = static_cast<int64_t>(k);
     } else if (shape[k] < 0) {
       throw ArgRangeError("invalid target shape " + formatShape(shape) + ": sizes must be >= 0, with at most one -1");
-    } else {
-      known *= shape[k];
+    } else if (__builtin_mul_overflow(known, shape[k], &known)) {
+      known = std::numeric_limits<int64_t>::max();  // [2**40, 2**40] must not wrap around to a size that fits
     }
   }
   bool fits = inferred >= 0 ? (known != 0 && self.numel() % known == 0) : known == self.numel();

@@ -68,19 +68,16 @@ void TensorHandle::registerClass(Napi::Env env, Napi::Object exports) {
 }
 
 Napi::Object TensorHandle::wrap(Napi::Env env, at::Tensor tensor) {
-  Napi::Object object = handleClass(env).New({});
+  Napi::Object object = handleClass(env).New({factoryToken(env)});
   Unwrap(object)->adopt(std::move(tensor));
   return object;
 }
 
-TensorHandle* TensorHandle::unwrap(const Napi::Value& value) {
-  if (!value.IsObject()) return nullptr;
-  auto object = value.As<Napi::Object>();
-  if (!object.InstanceOf(handleClass(value.Env()).Value())) return nullptr;
-  return Unwrap(object);
-}
+TensorHandle* TensorHandle::unwrap(const Napi::Value& value) { return unwrapInstance<TensorHandle>(value, handleClass(value.Env())); }
 
-TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {}
+TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {
+  requireFactory(info, "a tensor operation");
+}
 
 TensorHandle::~TensorHandle() { dispose(); }
 
