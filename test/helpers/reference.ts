@@ -55,6 +55,16 @@ export function refTensor(ref: RefValue, options: tl.TensorOptions = {}): tl.Ten
 }
 
 /**
+ * How far `got` is outside the tolerance around `want`: <= 0 when close. NaN matches only NaN and
+ * an infinity only itself (Inf - Inf is NaN, which no comparison would ever count as a miss).
+ */
+export function closeness(got: number, want: number, atol: number, rtol: number): number {
+  if (Number.isNaN(want) || Number.isNaN(got)) return Number.isNaN(want) && Number.isNaN(got) ? 0 : Infinity;
+  if (!Number.isFinite(want) || !Number.isFinite(got)) return got === want ? 0 : Infinity;
+  return Math.abs(got - want) - (atol + rtol * Math.abs(want));
+}
+
+/**
  * Asserts that `actual` has the reference's shape and dtype, and that every element is within
  * atol + rtol * |expected| (defaults 1e-5 and 1e-5; exact for integer and bool tensors).
  */
@@ -68,11 +78,8 @@ export function expectClose(actual: tl.Tensor, expected: RefValue, tol: { atol?:
   const rtol = tol.rtol ?? 1e-5;
   let worst = { index: -1, excess: 0 };
   for (let i = 0; i < want.length; i++) {
-    const g = Number(got[i]);
-    const w = Number(want[i]);
-    const excess = Math.abs(g - w) - (atol + rtol * Math.abs(w));
-    if (Number.isNaN(g) !== Number.isNaN(w) || excess > worst.excess)
-      worst = { index: i, excess: Number.isNaN(excess) ? Infinity : excess };
+    const excess = closeness(Number(got[i]), Number(want[i]), atol, rtol);
+    if (excess > worst.excess) worst = { index: i, excess };
   }
   if (worst.index >= 0) {
     const i = worst.index;
