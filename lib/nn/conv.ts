@@ -7,6 +7,7 @@ import {
   Layer,
   checkDataFormat,
   checkPadding,
+  describeValue,
   positiveInteger,
   convOutputLength,
   expectRank,
@@ -68,7 +69,7 @@ export class Conv2D extends Layer {
     this.groups = args.groups ?? 1;
     if (!Number.isInteger(this.groups) || this.groups < 1 || this.filters % this.groups !== 0) {
       throw new RangeError(
-        `${owner}: groups must be a positive integer dividing filters (${this.filters}), got ${JSON.stringify(args.groups)}`,
+        `${owner}: groups must be a positive integer dividing filters (${this.filters}), got ${describeValue(args.groups)}`,
       );
     }
     this.activation = checkActivation(owner, args.activation);

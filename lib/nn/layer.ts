@@ -140,10 +140,15 @@ export abstract class Layer {
   }
 }
 
+/** A value for a message: numbers as JS writes them (NaN, not JSON's null), the rest as JSON. */
+export function describeValue(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
 /** Checks a count argument (filters, units): a positive integer. */
 export function positiveInteger(owner: string, what: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
-    throw new RangeError(`${owner}: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
+    throw new RangeError(`${owner}: ${what} must be a positive integer, got ${describeValue(value)}`);
   return value;
 }
 

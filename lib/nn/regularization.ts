@@ -1,7 +1,7 @@
 // Dropout.
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import { Layer, describeValue, type CallContext, type LayerArgs, type Shape } from './layer.js';
 import type { JsInput } from '../js-input.js';
 
 /** Arguments of {@link Dropout}: the fraction of inputs to drop while training, in [0, 1). */
@@ -16,7 +16,7 @@ export class Dropout extends Layer {
     super(args);
     const rate = (args as JsInput<DropoutArgs>)?.rate;
     if (typeof rate !== 'number' || !(rate >= 0 && rate < 1))
-      throw new RangeError(`Dropout: rate must be in [0, 1), got ${JSON.stringify(rate)}`);
+      throw new RangeError(`Dropout: rate must be in [0, 1), got ${describeValue(rate)}`);
     this.rate = rate;
   }
   computeOutputShape(inputShape: Shape): Shape {
