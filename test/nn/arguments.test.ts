@@ -92,7 +92,7 @@ describe('shape and count arguments', () => {
   });
 
   it("dataFormat may be given as Keras's channels-last, in either spelling, and nothing else", () => {
-    expect(() => layers.conv2d({ filters: 1, kernelSize: 1, dataFormat: 'channels_last' as 'channelsLast' })).not.toThrow();
+    expect(() => layers.conv2d({ filters: 1, kernelSize: 1, dataFormat: 'channels_last' })).not.toThrow();
     expect(() => layers.maxPooling2d({ dataFormat: 'channelsLast' })).not.toThrow();
     expect(() => layers.maxPooling2d({ dataFormat: 'channels_last' as 'channelsLast' })).not.toThrow();
     expect(() => layers.maxPooling2d({ dataFormat: 'channelsFirst' as 'channelsLast' })).toThrowError(
