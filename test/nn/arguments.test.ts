@@ -22,7 +22,7 @@ describe('layer names and the base config', () => {
   });
 
   it('the config has the name and trainability, and the input shape only when one was given', () => {
-    expect(layers.flatten({ name: 'f' }).getConfig()).toEqual({ name: 'f', trainable: true });
+    expect(layers.flatten({ name: 'f' }).getConfig()).toStrictEqual({ name: 'f', trainable: true });
     expect(layers.flatten({ name: 'f', inputShape: [2, 3] }).getConfig()).toEqual({ name: 'f', trainable: true, inputShape: [2, 3] });
   });
 
@@ -36,6 +36,12 @@ describe('layer names and the base config', () => {
     dense.dispose();
     expect(dense.built).toBe(false);
     expect(dense.weights).toEqual([]);
+  });
+
+  it('a layer called before it is built says so', () => {
+    expect(() => layers.dense({ units: 1, name: 'early' }).call(tl.ones([1, 2]), { training: false })).toThrowError(
+      "early: has no weight 'kernel' (is it built?)",
+    );
   });
 
   it('moveTo keeps weights on their device and their requiresGrad', () => {
@@ -214,6 +220,9 @@ describe('initializer and activation names', () => {
     expect(layers.dense({ units: 1, activation: null as unknown as 'relu' }).activation).toBe('linear');
     expect(() => new tl.Activation(undefined as never)).not.toThrow();
     expect(new tl.Activation(undefined as never).activation).toBe('linear');
+    expect(() => layers.activation({ activation: 'bogus' as 'relu' })).toThrowError(/^Activation: unknown activation "bogus"/);
+    expect(layers.relu()).toBeInstanceOf(tl.ReLU);
+    expect(layers.reLU()).toBeInstanceOf(tl.ReLU);
   });
 });
 
@@ -252,6 +261,8 @@ describe('Activation, ReLU and Dropout', () => {
     expect(layers.dropout({ rate: 0.5 }).call(x, { training: false })).toBe(x);
     for (const rate of [1, -0.1, NaN]) expect(() => layers.dropout({ rate })).toThrowError(`Dropout: rate must be in [0, 1), got ${rate}`);
     expect(() => new tl.Dropout(undefined as never)).toThrowError('Dropout: rate must be in [0, 1), got undefined');
+    // A numeric string compares like a number, but is not one.
+    expect(() => layers.dropout({ rate: '0.5' as unknown as number })).toThrowError('Dropout: rate must be in [0, 1), got "0.5"');
   });
 });
 
@@ -271,6 +282,17 @@ describe("pooling with 'same' padding", () => {
     expect(Array.from(y.data())).toEqual(Array(4).fill(-5));
   });
 
+  it('pooling takes image inputs only', () => {
+    expect(() => layers.maxPooling2d({ name: 'mp' }).computeOutputShape([4, 4])).toThrowError(
+      'mp: expects images [height, width, channels] (rank 3 per example), got input shape [4,4]',
+    );
+  });
+
+  it('Flatten keeps the order of inputs that are not images', () => {
+    const x = tl.arange(0, 24).reshape([2, 3, 4]);
+    expect(layers.flatten().call(x, { training: false }).data()).toEqual(x.reshape([2, 12]).data());
+  });
+
   it('global average pooling keeps its dims when asked, in its config too', () => {
     const pool = layers.globalAveragePooling2d({ keepdims: true, name: 'gap' });
     expect(pool.getConfig()).toEqual({ name: 'gap', trainable: true, keepdims: true });
@@ -280,7 +302,8 @@ describe("pooling with 'same' padding", () => {
 });
 
 describe('optimizers', () => {
-  it('are named as in Keras, and list the parameters they were bound to', () => {
+  it('are named as in Keras, and list the parameters they were bound to (none before)', () => {
+    expect(new tl.optim.SGD().parameters).toEqual([]);
     expect(new tl.optim.AdamW().name).toBe('AdamW');
     expect(new tl.optim.Adam().name).toBe('Adam');
     const p = tl.randn([2]).setRequiresGrad();
