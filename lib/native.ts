@@ -54,8 +54,8 @@ export interface NativeAddon {
   abs: (h: Handle) => Handle;
   erfinv: (h: Handle) => Handle;
   add: (h: Handle, other: Operand, alpha?: number) => Handle;
-  addInPlace: (h: Handle, other: Operand, alpha?: number) => void;
-  fillInPlace: (h: Handle, value: number | boolean) => void;
+  add_: (h: Handle, other: Operand, alpha?: number) => void;
+  fill_: (h: Handle, value: number | boolean) => void;
   sub: (h: Handle, other: Operand, alpha?: number) => Handle;
   mul: (h: Handle, other: Operand) => Handle;
   div: (h: Handle, other: Operand) => Handle;

@@ -44,7 +44,7 @@ void registerArith(Napi::Env env, Napi::Object exports) {
     return binary(a, [&](const at::Tensor& s, const auto& o) { return at::sub(s, o, alpha); });
   });
   // In place, for accumulators and static buffers: self += alpha * other; self = value.
-  bind(exports, "addInPlace", [](Args& a) {
+  bind(exports, "add_", [](Args& a) {
     at::Tensor self = a.tensor(0, "self");
     at::Scalar alpha = a.has(2) ? a.scalar(2, "alpha") : at::Scalar(1);
     if (a[1].IsNumber() || a[1].IsBoolean())
@@ -53,7 +53,7 @@ void registerArith(Napi::Env env, Napi::Object exports) {
       self.add_(a.tensor(1, "other"), alpha);
     return a.undefined();
   });
-  bind(exports, "fillInPlace", [](Args& a) {
+  bind(exports, "fill_", [](Args& a) {
     a.tensor(0, "self").fill_(a.scalar(1, "value"));
     return a.undefined();
   });

@@ -42,6 +42,15 @@ void registerAutograd(Napi::Env env, Napi::Object exports) {
     if (grad && !grad->sizes().equals(self.sizes())) {
       throw ArgRangeError("grad of shape " + formatShape(grad->sizes()) + " does not match the tensor's " + formatShape(self.sizes()));
     }
+    // As PyTorch's .grad setter: a gradient of another dtype or device would be used by the
+    // optimizer as is (an int grad, or a float64 one that trips an internal assert).
+    if (grad && grad->scalar_type() != self.scalar_type()) {
+      throw ArgTypeError(std::string("grad of dtype ") + dtypeName(grad->scalar_type()) + " does not match the tensor's " +
+                         dtypeName(self.scalar_type()));
+    }
+    if (grad && grad->device() != self.device()) {
+      throw ArgTypeError("grad on " + grad->device().str() + " does not match the tensor's device " + self.device().str());
+    }
     self.mutable_grad() = grad ? grad->detach() : at::Tensor();
     return a.undefined();
   });

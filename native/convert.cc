@@ -119,7 +119,11 @@ at::Tensor fromTypedArray(const Napi::TypedArray& array, const std::vector<int64
   // Reading a Uint8Array as bool must not keep bytes other than 0 and 1 inside a bool tensor.
   bool asBool = dtype == at::kBool && *source == at::kByte;
   at::Tensor out = at::empty(shape, at::TensorOptions().dtype(*source));
-  const auto* bytes = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  // The element pointer from napi_get_typedarray_info (already offset): unlike ArrayBuffer().Data(),
+  // it also works for a view of a SharedArrayBuffer.
+  void* data = nullptr;
+  NAPI_THROW_IF_FAILED(array.Env(), napi_get_typedarray_info(array.Env(), array, nullptr, nullptr, &data, nullptr, nullptr), at::Tensor());
+  const auto* bytes = static_cast<const uint8_t*>(data);
   // An empty array's buffer and an empty tensor's data may both be null, which memcpy must never see.
   if (array.ByteLength() > 0) std::memcpy(out.data_ptr(), bytes, array.ByteLength());
   if (asBool) return out.ne(0);

@@ -22,7 +22,9 @@ namespace {
 // warm-up steps run on the same side stream, as torch.cuda.graph does.
 class GraphHandle : public Napi::ObjectWrap<GraphHandle> {
  public:
-  explicit GraphHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GraphHandle>(info) { requireFactory(info, "cudaGraph()"); }
+  explicit GraphHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GraphHandle>(info) {
+    requireFactory(info, "GraphHandle", "cudaGraph()");
+  }
 
   void init(at::Device device) {
     device_ = device;

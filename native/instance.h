@@ -21,10 +21,9 @@ inline int kFactoryToken = 0;  // only its address matters
 
 inline Napi::Value factoryToken(Napi::Env env) { return Napi::External<int>::New(env, &kFactoryToken); }
 
-inline void requireFactory(const Napi::CallbackInfo& info, const char* factory) {
+inline void requireFactory(const Napi::CallbackInfo& info, const char* cls, const char* factory) {
   if (info.Length() != 1 || !info[0].IsExternal() || info[0].As<Napi::External<int>>().Data() != &kFactoryToken) {
-    throw Napi::TypeError::New(info.Env(),
-                               std::string("this handle class cannot be constructed from JS; ") + factory + " makes its objects");
+    throw Napi::TypeError::New(info.Env(), std::string(cls) + ": cannot be constructed from JS; " + factory + " makes its objects");
   }
 }
 

@@ -41,7 +41,7 @@ OptimizerHandle* OptimizerHandle::unwrap(const Napi::Value& value) {
 }
 
 OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {
-  requireFactory(info, "optimizer()");
+  requireFactory(info, "OptimizerHandle", "optimizer()");
 }
 
 // optimizer(kind, params, options)

@@ -76,7 +76,7 @@ Napi::Object TensorHandle::wrap(Napi::Env env, at::Tensor tensor) {
 TensorHandle* TensorHandle::unwrap(const Napi::Value& value) { return unwrapInstance<TensorHandle>(value, handleClass(value.Env())); }
 
 TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {
-  requireFactory(info, "a tensor operation");
+  requireFactory(info, "TensorHandle", "a tensor operation");
 }
 
 TensorHandle::~TensorHandle() { dispose(); }

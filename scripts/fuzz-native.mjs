@@ -9,6 +9,7 @@
 // machine, not the addon (the addon's own size limits are tested in test/create.test.ts).
 import { openSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { seededRandom } from './seeded-random.mjs';
 import { native } from '../dist/native.js';
 
 const { values: opts } = parseArgs({
@@ -16,17 +17,7 @@ const { values: opts } = parseArgs({
 });
 const log = opts.log ? openSync(opts.log, 'w') : null;
 
-// mulberry32: a small seeded generator, so that a failing run can be replayed.
-let state = Number(opts.seed) >>> 0;
-function random() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const pick = (list) => list[Math.floor(random() * list.length)];
-const chance = (p) => random() < p;
+const { random, pick, chance } = seededRandom(Number(opts.seed));
 
 // Everything a JS caller could pass, from plausible to hostile.
 const SMALL = [0, 1, 2, 3, 4, -1, -2, 5, 8];
@@ -307,7 +298,7 @@ const BASES = {
   max: () => [nchw(), pick([[1], null]), chance(0.5)],
   argmax: () => [rows(), pick([0, 1, null]), chance(0.5)],
   add: () => [rows(), pick([rows, () => 2])(), 1],
-  addInPlace: () => [rows(), rows(), 1],
+  add_: () => [rows(), rows(), 1],
   clamp: () => [rows(), -1, 1],
   where: () => [native.gt(f32([4, 3]), 0), rows(), 0],
   matmul: () => [f32([4, 3]), f32([3, 2])],
