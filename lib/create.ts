@@ -1,6 +1,7 @@
 // Tensor factories: from JS data, constants, ranges and random draws.
 import { native } from './native.js';
 import { run, type Device, type Dtype, type NestedArray, type Tensor } from './tensor.js';
+import { describeValue, readOptions } from './arguments.js';
 
 /**
  * Where and how to create a tensor: dtype (default float32, int64 for integer ranges and
@@ -12,8 +13,19 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
-function withGrad(tensor: Tensor, options: TensorOptions | undefined): Tensor {
-  if (options?.requiresGrad) tensor.setRequiresGrad(true);
+const OPTION_KEYS = ['dtype', 'device', 'requiresGrad'] as const;
+
+// The options of a factory, read once and checked (dtype and device are the addon's to check).
+function factoryOptions(api: string, options: unknown, extra: readonly 'shape'[] = []): TensorOptions & { shape?: number[] } {
+  const o = readOptions<TensorOptions & { shape: number[] }>(api, options, [...OPTION_KEYS, ...extra]);
+  if (o.requiresGrad !== undefined && typeof o.requiresGrad !== 'boolean') {
+    throw new TypeError(`${api}: requiresGrad must be a boolean, got ${describeValue(o.requiresGrad)}`);
+  }
+  return o;
+}
+
+function withGrad(tensor: Tensor, options: TensorOptions): Tensor {
+  if (options.requiresGrad) tensor.setRequiresGrad(true);
   return tensor;
 }
 
@@ -38,7 +50,11 @@ export function tensor(
   shapeOrOptions?: number[] | (TensorOptions & { shape?: number[] }),
   options: TensorOptions = {},
 ): Tensor {
-  const opts = Array.isArray(shapeOrOptions) ? { ...options, shape: shapeOrOptions } : { ...options, ...shapeOrOptions };
+  const opts = Array.isArray(shapeOrOptions)
+    ? { ...factoryOptions('tensor', options), shape: shapeOrOptions }
+    : { ...factoryOptions('tensor', options), ...factoryOptions('tensor', shapeOrOptions, ['shape']) };
+  if (opts.shape !== undefined && !Array.isArray(opts.shape))
+    throw new TypeError(`tensor: shape must be an array, got ${describeValue(opts.shape)}`);
   if (ArrayBuffer.isView(data)) {
     const array = data;
     return withGrad(run(native.tensor, array, opts.shape ?? [array.length], opts.dtype, opts.device), opts);
@@ -87,17 +103,20 @@ function flatten(data: NestedArray): { values: (number | boolean)[]; shape: numb
 
 /** A tensor of zeros (default dtype float32). */
 export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
-  return withGrad(run(native.zeros, shape, options.dtype, options.device), options);
+  const o = factoryOptions('zeros', options);
+  return withGrad(run(native.zeros, shape, o.dtype, o.device), o);
 }
 
 /** A tensor of ones (default dtype float32). */
 export function ones(shape: number[], options: TensorOptions = {}): Tensor {
-  return withGrad(run(native.ones, shape, options.dtype, options.device), options);
+  const o = factoryOptions('ones', options);
+  return withGrad(run(native.ones, shape, o.dtype, o.device), o);
 }
 
 /** A tensor filled with `value` (default dtype float32). */
 export function full(shape: number[], value: number | boolean, options: TensorOptions = {}): Tensor {
-  return withGrad(run(native.full, shape, value, options.dtype, options.device), options);
+  const o = factoryOptions('full', options);
+  return withGrad(run(native.full, shape, value, o.dtype, o.device), o);
 }
 
 /**
@@ -107,28 +126,36 @@ export function full(shape: number[], value: number | boolean, options: TensorOp
 export function arange(end: number, options?: TensorOptions): Tensor;
 export function arange(start: number, end: number, step?: number, options?: TensorOptions): Tensor;
 export function arange(a: number, b?: number | TensorOptions, c?: number, d: TensorOptions = {}): Tensor {
-  if (typeof b !== 'number') return run(native.arange, 0, a, 1, b?.dtype, b?.device);
-  return run(native.arange, a, b, c ?? 1, d.dtype, d.device);
+  if (typeof b !== 'number') {
+    const o = factoryOptions('arange', b);
+    return run(native.arange, 0, a, 1, o.dtype, o.device);
+  }
+  const o = factoryOptions('arange', d);
+  return run(native.arange, a, b, c ?? 1, o.dtype, o.device);
 }
 
 /** Uniform random values in [0, 1) (default dtype float32). */
 export function rand(shape: number[], options: TensorOptions = {}): Tensor {
-  return withGrad(run(native.rand, shape, options.dtype, options.device), options);
+  const o = factoryOptions('rand', options);
+  return withGrad(run(native.rand, shape, o.dtype, o.device), o);
 }
 
 /** Standard normal random values (default dtype float32). */
 export function randn(shape: number[], options: TensorOptions = {}): Tensor {
-  return withGrad(run(native.randn, shape, options.dtype, options.device), options);
+  const o = factoryOptions('randn', options);
+  return withGrad(run(native.randn, shape, o.dtype, o.device), o);
 }
 
 /** Random integers in [low, high) (default dtype int64). */
 export function randint(low: number, high: number, shape: number[], options: TensorOptions = {}): Tensor {
-  return run(native.randint, low, high, shape, options.dtype, options.device);
+  const o = factoryOptions('randint', options);
+  return run(native.randint, low, high, shape, o.dtype, o.device);
 }
 
 /** A random permutation of 0..n-1 (default dtype int64). */
 export function randperm(n: number, options: TensorOptions = {}): Tensor {
-  return run(native.randperm, n, options.dtype, options.device);
+  const o = factoryOptions('randperm', options);
+  return run(native.randperm, n, o.dtype, o.device);
 }
 
 /** Seeds every random generator (CPU and CUDA), as torch.manual_seed: the same seed gives PyTorch's draws. */

@@ -30,12 +30,12 @@ export const cuda = {
  * A device string in the form tensors report ('cuda' becomes 'cuda:0'). Throws a clear error,
  * prefixed with `owner`, for an unknown or unavailable device.
  */
-export function normalizeDevice(device: Device, owner = 'device'): Device {
+export function normalizeDevice(device: Device, owner = 'normalizeDevice'): Device {
   try {
     return native.checkDevice(device) as Device;
   } catch (error) {
     const e = error as Error;
-    e.message = e.message.replace(/^checkDevice:/, `${owner}:`);
+    e.message = e.message.replace(/^checkDevice:/, `${typeof owner === 'string' && owner !== '' ? owner : 'normalizeDevice'}:`);
     throw e;
   }
 }

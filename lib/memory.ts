@@ -2,7 +2,8 @@
 // memory() report. GC finalizers free forgotten tensors too, but only eventually.
 import { native } from './native.js';
 import { Scope, currentContext, runInContext } from './scope.js';
-import { Tensor } from './tensor.js';
+import { Tensor, isTensor } from './tensor.js';
+import { describeValue, expectFunction } from './arguments.js';
 
 /**
  * Runs `fn` and frees every tensor created inside it, except those it returns (a tensor, or
@@ -11,6 +12,7 @@ import { Tensor } from './tensor.js';
  * meanwhile are not touched. If `fn` throws, everything it created is freed.
  */
 export function tidy<T>(fn: () => T): T {
+  expectFunction('tidy', 'fn', fn);
   const outer = currentContext();
   const scope = new Scope(outer.scope);
   const finish = (result: unknown): void => {
@@ -48,6 +50,7 @@ export function tidy<T>(fn: () => T): T {
 
 /** Exempts `tensor` from every enclosing tidy(), so that it outlives them; returns it. */
 export function keep<T extends Tensor>(tensor: T): T {
+  if (!isTensor(tensor)) throw new TypeError(`keep: expected a Tensor, got ${describeValue(tensor)}`);
   for (let scope = currentContext().scope; scope; scope = scope.parent) scope.owned.delete(tensor);
   return tensor;
 }

@@ -1,8 +1,13 @@
 // Functional neural-network ops over the addon: convolution, pooling, dense, activations, dropout,
 // batch norm and losses. Every op has a gradient through libtorch's autograd. Images are NCHW
 // here (PyTorch's convention); the Keras layers take NHWC and permute once at model entry.
+import { readOptions } from './arguments.js';
 import { native } from './native.js';
-import { handleOf, run, type Tensor } from './tensor.js';
+import { expectTensor, handleOf, run, type Tensor } from './tensor.js';
+
+// An optional tensor argument: absent (undefined or null) or a tensor; anything else, a fake
+// tensor included, goes to the addon, which names it in its error.
+const optional = (t: unknown) => (t === undefined || t === null ? null : handleOf(t));
 
 /** One size for both spatial dims, or [height, width]. */
 export type Size2 = number | [number, number];
@@ -28,8 +33,13 @@ export interface Conv2dOptions {
 
 /** 2-D convolution of an [N, C, H, W] input with an [out, C / groups, kH, kW] weight and an optional [out] bias. */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
-  const { stride = 1, padding = 'valid', dilation = 1, groups = 1 } = options;
-  return run(native.conv2d, handleOf(input), handleOf(weight), bias ? handleOf(bias) : null, stride, padding, dilation, groups);
+  const {
+    stride = 1,
+    padding = 'valid',
+    dilation = 1,
+    groups = 1,
+  } = readOptions<Conv2dOptions>('conv2d', options, ['stride', 'padding', 'dilation', 'groups']);
+  return run(native.conv2d, handleOf(input), handleOf(weight), optional(bias), stride, padding, dilation, groups);
 }
 
 /** Options of the 2-D pooling ops. */
@@ -44,20 +54,19 @@ export interface Pool2dOptions {
 
 /** Max pooling over `kernelSize` windows of an [N, C, H, W] input. */
 export function maxPool2d(input: Tensor, kernelSize: Size2, options: Pool2dOptions = {}): Tensor {
-  return run(native.maxPool2d, handleOf(input), kernelSize, options.stride, options.padding ?? 0, options.ceilMode ?? false);
+  const o = readOptions<Pool2dOptions>('maxPool2d', options, ['stride', 'padding', 'ceilMode']);
+  return run(native.maxPool2d, handleOf(input), kernelSize, o.stride, o.padding ?? 0, o.ceilMode ?? false);
 }
 
 /** Average pooling over `kernelSize` windows; `countIncludePad` (default true) counts padding zeros in the average. */
 export function avgPool2d(input: Tensor, kernelSize: Size2, options: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
-  return run(
-    native.avgPool2d,
-    handleOf(input),
-    kernelSize,
-    options.stride,
-    options.padding ?? 0,
-    options.ceilMode ?? false,
-    options.countIncludePad ?? true,
-  );
+  const o = readOptions<Pool2dOptions & { countIncludePad: boolean }>('avgPool2d', options, [
+    'stride',
+    'padding',
+    'ceilMode',
+    'countIncludePad',
+  ]);
+  return run(native.avgPool2d, handleOf(input), kernelSize, o.stride, o.padding ?? 0, o.ceilMode ?? false, o.countIncludePad ?? true);
 }
 
 /** Average pooling to a fixed output size. */
@@ -67,6 +76,10 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Size2): Tensor {
 
 /** The mean over the spatial dims: [N, C, H, W] → [N, C]. */
 export function globalAvgPool2d(input: Tensor): Tensor {
+  expectTensor('globalAvgPool2d', 'input', input);
+  if (input.rank !== 4) throw new RangeError(`globalAvgPool2d: expects a 4-D [N, C, H, W] input, got shape [${input.shape}]`);
+  if (!['float32', 'float64', 'float16', 'bfloat16'].includes(input.dtype))
+    throw new TypeError(`globalAvgPool2d: expects a floating-point input (a mean of integers has no integer dtype), got ${input.dtype}`);
   return input.mean([-2, -1]);
 }
 
@@ -77,7 +90,8 @@ export function globalAvgPool2d(input: Tensor): Tensor {
  * same value up to float rounding). Dense layers use 'auto'.
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, options: { kernel?: 'blas' | 'auto' } = {}): Tensor {
-  return run(native.linear, handleOf(input), handleOf(weight), bias ? handleOf(bias) : null, options.kernel ?? 'blas');
+  const o = readOptions<{ kernel: 'blas' | 'auto' }>('linear', options, ['kernel']);
+  return run(native.linear, handleOf(input), handleOf(weight), optional(bias), o.kernel ?? 'blas');
 }
 
 export function relu(input: Tensor): Tensor {
@@ -119,7 +133,7 @@ export function logSoftmax(input: Tensor, dim = -1): Tensor {
 }
 /** Flattens all dims after the first: [N, ...] → [N, features]. */
 export function flatten(input: Tensor): Tensor {
-  return input.flatten(1);
+  return run(native.flatten, handleOf(input), 1, -1);
 }
 
 /** Zeroes each element with probability `rate` and scales the rest by 1 / (1 - rate), when `training`; else the identity. */
@@ -145,15 +159,22 @@ export interface BatchNormOptions {
 
 /** Batch normalisation over dim 1 of an [N, C] (1d) or [N, C, H, W] (2d) input. */
 export function batchNorm(input: Tensor, options: BatchNormOptions = {}): Tensor {
-  const h = (t?: Tensor | null) => (t ? handleOf(t) : null);
-  const o = options;
+  const o = readOptions<BatchNormOptions>('batchNorm', options, [
+    'runningMean',
+    'runningVar',
+    'weight',
+    'bias',
+    'training',
+    'momentum',
+    'eps',
+  ]);
   return run(
     native.batchNorm,
     handleOf(input),
-    h(o.runningMean),
-    h(o.runningVar),
-    h(o.weight),
-    h(o.bias),
+    optional(o.runningMean),
+    optional(o.runningVar),
+    optional(o.weight),
+    optional(o.bias),
     o.training ?? false,
     o.momentum ?? 0.1,
     o.eps ?? 1e-5,
@@ -177,32 +198,34 @@ export interface ClassLossOptions {
  * logits' shape), as log_softmax + nll. `labelSmoothing` (default 0) mixes in the uniform distribution.
  */
 export function crossEntropy(logits: Tensor, labels: Tensor, options: ClassLossOptions & { labelSmoothing?: number } = {}): Tensor {
-  return run(
-    native.crossEntropy,
-    handleOf(logits),
-    handleOf(labels),
-    options.reduction ?? 'mean',
-    options.labelSmoothing ?? 0,
-    options.checkLabels ?? true,
-  );
+  const o = readOptions<ClassLossOptions & { labelSmoothing: number }>('crossEntropy', options, [
+    'reduction',
+    'checkLabels',
+    'labelSmoothing',
+  ]);
+  return run(native.crossEntropy, handleOf(logits), handleOf(labels), o.reduction ?? 'mean', o.labelSmoothing ?? 0, o.checkLabels ?? true);
 }
 
 /** Negative log-likelihood of [N, classes] log-probabilities against integer class labels [N]. */
 export function nll(logProbs: Tensor, labels: Tensor, options: ClassLossOptions = {}): Tensor {
-  return run(native.nll, handleOf(logProbs), handleOf(labels), options.reduction ?? 'mean', options.checkLabels ?? true);
+  const o = readOptions<ClassLossOptions>('nll', options, ['reduction', 'checkLabels']);
+  return run(native.nll, handleOf(logProbs), handleOf(labels), o.reduction ?? 'mean', o.checkLabels ?? true);
 }
 
 /** Binary cross-entropy of probabilities in [0, 1] against targets of the same shape. */
 export function binaryCrossEntropy(probs: Tensor, targets: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  return run(native.binaryCrossEntropy, handleOf(probs), handleOf(targets), options.reduction ?? 'mean');
+  const o = readOptions<{ reduction: Reduction }>('binaryCrossEntropy', options, ['reduction']);
+  return run(native.binaryCrossEntropy, handleOf(probs), handleOf(targets), o.reduction ?? 'mean');
 }
 
 /** Binary cross-entropy of logits (sigmoid applied inside, stably) against targets of the same shape. */
 export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  return run(native.binaryCrossEntropyWithLogits, handleOf(logits), handleOf(targets), options.reduction ?? 'mean');
+  const o = readOptions<{ reduction: Reduction }>('binaryCrossEntropyWithLogits', options, ['reduction']);
+  return run(native.binaryCrossEntropyWithLogits, handleOf(logits), handleOf(targets), o.reduction ?? 'mean');
 }
 
 /** Mean squared error between tensors of the same shape (no silent broadcasting). */
 export function mse(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  return run(native.mse, handleOf(input), handleOf(target), options.reduction ?? 'mean');
+  const o = readOptions<{ reduction: Reduction }>('mse', options, ['reduction']);
+  return run(native.mse, handleOf(input), handleOf(target), o.reduction ?? 'mean');
 }

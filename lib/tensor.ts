@@ -3,7 +3,7 @@
 import { formatTensor } from './format.js';
 import { native, type DtypeName, type Handle } from './native.js';
 import { syncGradMode, track } from './scope.js';
-import type { JsInput } from './js-input.js';
+import { describeValue, optionalBoolean, readOptions } from './arguments.js';
 
 /** A tensor element type. */
 export type Dtype = DtypeName;
@@ -49,13 +49,38 @@ export function run<A extends unknown[]>(op: (...args: A) => Handle, ...args: A)
   return wrap(op(...args));
 }
 
-/** The native handle of a Tensor argument; anything else passes through for the addon to reject by name. */
+/**
+ * The native handle of a Tensor argument; anything else passes through for the addon to reject by
+ * name, including an object that only inherits Tensor's prototype and so has no handle.
+ */
 export function handleOf(value: unknown): Handle {
-  return (value instanceof Tensor ? value.handle : value) as Handle;
+  return (value instanceof Tensor && Object.hasOwn(value, 'handle') ? value.handle : value) as Handle;
 }
 
 function operand(value: Operand): Handle | number | boolean {
-  return value instanceof Tensor ? value.handle : value;
+  return handleOf(value);
+}
+
+// t.to(device) for the method `api` (cpu, cuda), whose name its errors carry.
+function movedTo(t: Tensor, api: string, device: Device): Tensor {
+  try {
+    return t.to(device);
+  } catch (error) {
+    if (error instanceof Error) error.message = error.message.replace(/^to:/, `${api}:`);
+    throw error;
+  }
+}
+
+/** True for a Tensor made by torchlet (disposed or not), false for anything else, fakes included. */
+export function isTensor(value: unknown): value is Tensor {
+  return value instanceof Tensor && Object.hasOwn(value, 'handle');
+}
+
+/** `value` when it is a live Tensor; else a TypeError (or, for a disposed one, an Error) naming `api` and `name`. */
+export function expectTensor(api: string, name: string, value: unknown): Tensor {
+  if (!isTensor(value)) throw new TypeError(`${api}: ${name} must be a Tensor, got ${describeValue(value)}`);
+  if (value.isDisposed) throw new Error(`${api}: ${name} is a disposed tensor (freed by dispose() or by the tidy() that created it)`);
+  return value;
 }
 
 /**
@@ -148,26 +173,29 @@ export class Tensor {
     if (typeof target === 'string') {
       return DTYPES.includes(target) ? run(native.to, this.handle, null, target) : run(native.to, this.handle, target, null);
     }
-    // From JS, anything: the native side checks the device and dtype.
-    const given = target as JsInput<{ device: Device; dtype: Dtype }>;
-    return run(native.to, this.handle, given?.device as Device | undefined, given?.dtype as Dtype | undefined);
+    // From JS, anything: the keys are checked here, the device and dtype natively.
+    const given = readOptions<{ device: Device; dtype: Dtype }>('to', target, ['device', 'dtype'], 'the target');
+    return run(native.to, this.handle, given.device, given.dtype);
   }
   /** A copy on the CPU. */
   cpu(): Tensor {
-    return this.to('cpu');
+    return movedTo(this, 'cpu', 'cpu');
   }
   /** A copy on CUDA device `index` (default: the current one). Throws a clear error without CUDA. */
   cuda(index?: number): Tensor {
-    return this.to(index === undefined ? 'cuda' : `cuda:${index}`);
+    const given: unknown = index; // from JS, anything
+    if (given !== undefined && (typeof given !== 'number' || !Number.isSafeInteger(given) || given < 0))
+      throw new TypeError(`cuda: index must be a non-negative integer, got ${describeValue(given)}`);
+    return movedTo(this, 'cuda', index === undefined ? 'cuda' : `cuda:${index}`);
   }
   /** In place: this += alpha * other (alpha default 1). Returns this. */
   add_(other: Operand, alpha?: number): this {
-    native.addInPlace(this.handle, operand(other), alpha);
+    native.add_(this.handle, operand(other), alpha);
     return this;
   }
   /** In place: sets every element to `value`. Returns this. */
   fill_(value: number | boolean): this {
-    native.fillInPlace(this.handle, value);
+    native.fill_(this.handle, value);
     return this;
   }
   /** A copy with its own storage. */
@@ -397,12 +425,16 @@ export class Tensor {
    * it to their `.grad`. A non-scalar tensor needs `gradient` (the upstream gradient, same shape).
    * `retainGraph` (default false) keeps the graph for another backward().
    */
-  backward(gradient?: Tensor | null, options: { retainGraph?: boolean } = {}): void {
-    native.backward(this.handle, gradient ? handleOf(gradient) : null, options.retainGraph ?? false);
+  backward(gradient?: Tensor | null, options?: { retainGraph?: boolean }): void {
+    const { retainGraph } = readOptions<{ retainGraph: boolean }>('backward', options, ['retainGraph']);
+    const upstream = gradient === undefined || gradient === null ? null : handleOf(gradient);
+    native.backward(this.handle, upstream, optionalBoolean('backward', 'retainGraph', retainGraph, false));
   }
 
   /** A preview of the values with shape, dtype and device, like PyTorch's. */
   toString(): string {
+    // An object made from the prototype alone has no data; saying so beats a throw from String(x).
+    if (!isTensor(this)) return 'Tensor(no data: not made by torchlet)';
     return formatTensor(this);
   }
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -222,7 +222,7 @@ describe('Tensor errors', () => {
   });
 
   it.skipIf(tl.cuda.isAvailable())('asking for CUDA without it gives a clear Error', () => {
-    expect(() => x.cuda()).toThrowError(/to: device 'cuda' requested but CUDA is not available/);
+    expect(() => x.cuda()).toThrowError(/^cuda: device 'cuda' requested but CUDA is not available/);
     expect(() => tl.zeros([2], { device: 'cuda:1' })).toThrowError(/CUDA is not available/);
   });
 

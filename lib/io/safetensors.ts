@@ -3,7 +3,8 @@
 // little-endian data. Writes are atomic: a temporary file, then a rename.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
-import type { Dtype, Tensor } from '../tensor.js';
+import { expectTensor, type Dtype, type Tensor } from '../tensor.js';
+import { describeValue, expectString } from '../arguments.js';
 
 const TO_FORMAT: Partial<Record<Dtype, string>> = {
   float32: 'F32',
@@ -39,20 +40,42 @@ export interface StoredTensor {
  * Writes `tensors` (name → tensor, in order) and string `metadata` (default none) to `path`,
  * atomically: readers see the old file or the complete new one, never a part.
  */
-export async function writeSafetensors(path: string, tensors: [string, Tensor][], metadata: Record<string, string> = {}): Promise<void> {
+export function writeSafetensors(path: string, tensors: [string, Tensor][], metadata: Record<string, string> = {}): Promise<void> {
+  return writeSafetensorsFor('writeSafetensors', path, tensors, metadata);
+}
+
+/** @internal {@link writeSafetensors} for the API `api` (such as saveWeights), which its errors name. */
+export async function writeSafetensorsFor(
+  api: string,
+  path: string,
+  tensors: [string, Tensor][],
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  expectString(api, 'path', path);
+  const givenMetadata: unknown = metadata; // from JS, anything
+  if (typeof givenMetadata !== 'object' || givenMetadata === null || Array.isArray(givenMetadata))
+    throw new TypeError(`${api}: metadata must be an object of strings, got ${describeValue(givenMetadata)}`);
   for (const [key, value] of Object.entries(metadata)) {
     if (typeof value !== 'string')
-      throw new TypeError(`safetensors: cannot write ${path}: metadata '${key}' must be a string, got ${typeof value}`);
+      throw new TypeError(`${api}: cannot write ${path}: metadata '${key}' must be a string, got ${typeof value}`);
   }
-  const header: Record<string, unknown> = { __metadata__: metadata };
+  if (!Array.isArray(tensors))
+    throw new TypeError(`${api}: tensors must be an array of [name, tensor] pairs, got ${describeValue(tensors)}`);
+  // Read once and checked before anything is written.
+  const pairs = [...(tensors as unknown[])].map((pair, k): [string, Tensor] => {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string')
+      throw new TypeError(`${api}: tensors[${k}] must be a [name, tensor] pair, got ${describeValue(pair)}`);
+    return [pair[0], expectTensor(api, `tensors[${k}][1]`, pair[1])];
+  });
+  const header: Record<string, unknown> = { __metadata__: { ...metadata } };
   const chunks: Uint8Array[] = [];
   let offset = 0;
-  for (const [name, tensor] of tensors) {
+  for (const [name, tensor] of pairs) {
     // A repeated name would keep one header entry but both data chunks: a corrupt file.
     if (name === '__metadata__' || Object.hasOwn(header, name))
-      throw new RangeError(`safetensors: cannot write ${path}: the tensor name '${name}' is reserved or repeated`);
+      throw new RangeError(`${api}: cannot write ${path}: the tensor name '${name}' is reserved or repeated`);
     const format = TO_FORMAT[tensor.dtype];
-    if (!format) throw new TypeError(`safetensors: cannot write ${path}: '${name}' has dtype ${tensor.dtype}, which is not supported`);
+    if (!format) throw new TypeError(`${api}: cannot write ${path}: '${name}' has dtype ${tensor.dtype}, which is not supported`);
     const data = tensor.data<Dtype>();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     header[name] = { dtype: format, shape: tensor.shape, data_offsets: [offset, offset + bytes.length] };
@@ -64,7 +87,9 @@ export async function writeSafetensors(path: string, tensors: [string, Tensor][]
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  await writeFileAtomic(path, [head, json, ...chunks]);
+  await writeFileAtomic(path, [head, json, ...chunks]).catch((error: unknown) => {
+    throw new Error(`${api}: cannot write ${path} (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  });
 }
 
 interface HeaderEntry {
@@ -76,12 +101,21 @@ interface HeaderEntry {
 }
 
 /** Reads a safetensors file; every inconsistency is an error naming the file and what is wrong. */
-export async function readSafetensors(path: string): Promise<{ tensors: Map<string, StoredTensor>; metadata: Record<string, string> }> {
+export function readSafetensors(path: string): Promise<{ tensors: Map<string, StoredTensor>; metadata: Record<string, string> }> {
+  return readSafetensorsFor('readSafetensors', path);
+}
+
+/** @internal {@link readSafetensors} for the API `api` (such as loadWeights), which its errors name. */
+export async function readSafetensorsFor(
+  api: string,
+  path: string,
+): Promise<{ tensors: Map<string, StoredTensor>; metadata: Record<string, string> }> {
+  expectString(api, 'path', path);
   const buffer = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`${path}: cannot read (${error.code ?? error.message})`);
+    throw new Error(`${api}: ${path}: cannot read (${error.code ?? error.message})`);
   });
   const fail = (what: string): never => {
-    throw new Error(`${path}: not a valid safetensors file: ${what}`);
+    throw new Error(`${api}: ${path}: not a valid safetensors file: ${what}`);
   };
   if (buffer.length < 8) fail(`only ${buffer.length} bytes, fewer than the 8-byte header length`);
   const headerLength = Number(buffer.readBigUInt64LE(0));

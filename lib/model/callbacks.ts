@@ -1,9 +1,9 @@
 // Training callbacks: the Callback base, History, EarlyStopping and ModelCheckpoint.
-import { mkdir } from 'node:fs/promises';
+import { makeDirectory } from '../io/make-directory.js';
 import { dirname } from 'node:path';
 import type { Tensor } from '../tensor.js';
 import type { Sequential } from './sequential.js';
-import type { JsInput } from '../js-input.js';
+import { describeValue, optionalBoolean, readOptions, suggestion } from '../arguments.js';
 
 /** Metric values by name ('loss', 'accuracy', 'val_loss', ...). Batch logs read the device only when a value is accessed. */
 export type Logs = Record<string, number>;
@@ -40,6 +40,36 @@ export class Callback {
 
 type Hook = keyof CallbackHooks;
 
+const HOOKS: readonly Hook[] = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
+
+/**
+ * fit's `callbacks` option, checked: an array of callbacks or one callback (a plain object, as
+ * tfjs-layers accepts it). A plain object may keep state under any key, but a key that looks like
+ * a hook ('on...', 'on_...') must be one, so that a misspelled hook is an error, not ignored.
+ */
+export function readCallbacks(value: unknown): (CallbackHooks | Callback)[] {
+  if (value === undefined) return [];
+  const list: unknown[] = Array.isArray(value) ? [...(value as unknown[])] : [value];
+  list.forEach((c, k) => {
+    const what = Array.isArray(value) ? `callbacks[${k}]` : 'callbacks';
+    if (typeof c !== 'object' || c === null)
+      throw new TypeError(`fit: ${what} must be an object with hooks such as onEpochEnd, or an array of them; got ${describeValue(c)}`);
+    const proto: unknown = Object.getPrototypeOf(c);
+    if (proto === Object.prototype || proto === null) {
+      for (const key of Object.keys(c)) {
+        if (/^on[A-Z_]/.test(key) && !(HOOKS as readonly string[]).includes(key))
+          throw new RangeError(`fit: ${what} has an unknown hook '${key}'${suggestion(key, HOOKS)}`);
+      }
+    }
+    for (const hook of HOOKS) {
+      const fn: unknown = (c as Record<Hook, unknown>)[hook];
+      if (fn !== undefined && typeof fn !== 'function')
+        throw new TypeError(`fit: ${what}.${hook} must be a function, got ${describeValue(fn)}`);
+    }
+  });
+  return list as (CallbackHooks | Callback)[];
+}
+
 /** Runs a list of callbacks (Callback instances or plain objects with hooks) in order. */
 export class CallbackList {
   constructor(
@@ -47,9 +77,7 @@ export class CallbackList {
     model: Sequential,
     params: TrainParams,
   ) {
-    for (const c of callbacks as readonly unknown[]) {
-      if (typeof c !== 'object' || c === null)
-        throw new TypeError(`fit: each callback must be an object with hooks such as onEpochEnd, got ${c === null ? 'null' : typeof c}`);
+    for (const c of callbacks) {
       if (c instanceof Callback) {
         c.setModel(model);
         c.setParams(params);
@@ -102,19 +130,15 @@ function worst(max: boolean): number {
 }
 
 // An argument as the user wrote it: NaN stays NaN, strings keep their quotes.
-function show(value: unknown): string {
-  return typeof value === 'number' ? String(value) : JSON.stringify(value);
-}
-
 function checkMonitor(owner: string, monitor: unknown): string {
   if (typeof monitor !== 'string' || monitor === '')
-    throw new TypeError(`${owner}: monitor must be a non-empty string, got ${show(monitor)}`);
+    throw new TypeError(`${owner}: monitor must be a non-empty string, got ${describeValue(monitor)}`);
   return monitor;
 }
 
 function checkMode(owner: string, mode: unknown): MonitorMode {
   if (mode !== 'auto' && mode !== 'min' && mode !== 'max')
-    throw new RangeError(`${owner}: mode must be 'auto', 'min' or 'max', got ${show(mode)}`);
+    throw new RangeError(`${owner}: mode must be 'auto', 'min' or 'max', got ${describeValue(mode)}`);
   return mode;
 }
 
@@ -155,25 +179,34 @@ export class EarlyStopping extends Callback {
   private bestWeights: Tensor[] | null = null;
   private warned = false;
 
-  constructor(args: EarlyStoppingArgs = {}) {
+  constructor(input: EarlyStoppingArgs = {}) {
     super();
+    const args = readOptions<EarlyStoppingArgs>('EarlyStopping', input, [
+      'monitor',
+      'minDelta',
+      'patience',
+      'mode',
+      'baseline',
+      'restoreBestWeights',
+      'startFromEpoch',
+    ]);
     this.monitor = checkMonitor('EarlyStopping', args.monitor ?? 'val_loss');
     this.patience = args.patience ?? 0;
     if (!Number.isInteger(this.patience) || this.patience < 0)
-      throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${show(args.patience)}`);
+      throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${describeValue(args.patience)}`);
     const minDelta = args.minDelta ?? 0;
     if (typeof minDelta !== 'number' || !Number.isFinite(minDelta))
-      throw new RangeError(`EarlyStopping: minDelta must be a finite number, got ${show(args.minDelta)}`);
+      throw new RangeError(`EarlyStopping: minDelta must be a finite number, got ${describeValue(args.minDelta)}`);
     this.baseline = args.baseline ?? null;
     if (this.baseline !== null && (typeof this.baseline !== 'number' || Number.isNaN(this.baseline)))
-      throw new RangeError(`EarlyStopping: baseline must be a number or null, got ${show(args.baseline)}`);
+      throw new RangeError(`EarlyStopping: baseline must be a number or null, got ${describeValue(args.baseline)}`);
     this.startFromEpoch = args.startFromEpoch ?? 0;
     if (!Number.isInteger(this.startFromEpoch) || this.startFromEpoch < 0)
-      throw new RangeError(`EarlyStopping: startFromEpoch must be a non-negative integer, got ${show(args.startFromEpoch)}`);
+      throw new RangeError(`EarlyStopping: startFromEpoch must be a non-negative integer, got ${describeValue(args.startFromEpoch)}`);
     this.max = maximizes(this.monitor, checkMode('EarlyStopping', args.mode ?? 'auto'));
     this.better = improves(this.max, Math.abs(minDelta));
     this.best = worst(this.max);
-    this.restoreBestWeights = args.restoreBestWeights ?? false;
+    this.restoreBestWeights = optionalBoolean('EarlyStopping', 'restoreBestWeights', args.restoreBestWeights, false);
   }
 
   onTrainBegin(): void {
@@ -259,14 +292,22 @@ export class ModelCheckpoint extends Callback {
   best: number;
   private readonly better: (current: number, best: number) => boolean;
 
-  constructor(args: ModelCheckpointArgs) {
+  constructor(input: ModelCheckpointArgs) {
     super();
-    const { filepath } = (args as JsInput<ModelCheckpointArgs>) ?? {};
-    if (typeof filepath !== 'string' || filepath === '') throw new TypeError('ModelCheckpoint: filepath must be a non-empty string');
+    const args = readOptions<ModelCheckpointArgs>('ModelCheckpoint', input, [
+      'filepath',
+      'monitor',
+      'saveBestOnly',
+      'saveWeightsOnly',
+      'mode',
+    ]);
+    const filepath: unknown = args.filepath;
+    if (typeof filepath !== 'string' || filepath === '')
+      throw new TypeError(`ModelCheckpoint: filepath must be a non-empty string, got ${describeValue(filepath)}`);
     this.filepath = filepath;
     this.monitor = checkMonitor('ModelCheckpoint', args.monitor ?? 'val_loss');
-    this.saveBestOnly = args.saveBestOnly ?? false;
-    this.saveWeightsOnly = args.saveWeightsOnly ?? false;
+    this.saveBestOnly = optionalBoolean('ModelCheckpoint', 'saveBestOnly', args.saveBestOnly, false);
+    this.saveWeightsOnly = optionalBoolean('ModelCheckpoint', 'saveWeightsOnly', args.saveWeightsOnly, false);
     const max = maximizes(this.monitor, checkMode('ModelCheckpoint', args.mode ?? 'auto'));
     this.better = improves(max, 0);
     this.best = worst(max);
@@ -285,7 +326,7 @@ export class ModelCheckpoint extends Callback {
     const path = formatPath(this.filepath, { epoch: epoch + 1, ...logs });
     if (this.saveWeightsOnly) {
       // As Keras, create the folders a formatted path names.
-      await mkdir(dirname(path), { recursive: true });
+      await makeDirectory(dirname(path), 'ModelCheckpoint');
       await this.model.saveWeights(path);
     } else {
       await this.model.save(path);

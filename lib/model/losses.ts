@@ -1,6 +1,7 @@
 // Loss and accuracy by Keras name. A softmax (or sigmoid) last layer followed by a cross-entropy
 // loss is computed from the layer's pre-activation output, as log_softmax + nll (or BCE with
 // logits), which is stable where log(softmax(x)) is not.
+import { describeValue, optionalBoolean, readOptions } from '../arguments.js';
 import { camelCase } from '../nn/initializers.js';
 import * as ops from '../ops.js';
 import { tidy } from '../memory.js';
@@ -41,12 +42,15 @@ const LOSSES = ['sparseCategoricalCrossentropy', 'categoricalCrossentropy', 'bin
 
 /** Resolves a loss for a model whose last activation is `lastActivation`. */
 export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss {
-  const { name: given, fromLogits = false } =
-    typeof spec === 'object' && spec !== null ? (spec as { name: unknown; fromLogits?: boolean }) : { name: spec };
+  const { name: given, fromLogits: logitsOption } =
+    typeof spec === 'object' && spec !== null
+      ? readOptions<{ name: unknown; fromLogits: unknown }>('compile', spec, ['name', 'fromLogits'], 'loss')
+      : { name: spec, fromLogits: undefined };
+  const fromLogits = optionalBoolean('compile', 'loss.fromLogits', logitsOption, false);
   const name = given === 'mse' ? 'meanSquaredError' : typeof given === 'string' ? camelCase(given) : '';
   if (!LOSSES.includes(name)) {
     throw new RangeError(
-      `compile: unknown loss ${JSON.stringify(given)} (expected one of ${LOSSES.join(', ')}, in camelCase or snake_case)`,
+      `compile: unknown loss ${describeValue(given)} (expected one of ${LOSSES.join(', ')}, in camelCase or snake_case)`,
     );
   }
   switch (name) {

@@ -1,10 +1,11 @@
 // Saving and loading: the architecture as JSON (model.json) and the weights as safetensors
 // (model.safetensors), both written atomically (a temporary file, then a rename).
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { makeDirectory } from '../io/make-directory.js';
 import { dirname, join } from 'node:path';
 import { tensor } from '../create.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { readSafetensors, writeSafetensors, type StoredTensor } from '../io/safetensors.js';
+import { readSafetensorsFor, writeSafetensorsFor, type StoredTensor } from '../io/safetensors.js';
 import { LAYER_CLASSES } from '../nn/index.js';
 import type { Layer } from '../nn/layer.js';
 import type { Tensor } from '../tensor.js';
@@ -12,6 +13,7 @@ import type { OptimizerOptions } from '../native.js';
 import type { LossSpec } from './losses.js';
 import { makeOptimizer, Sequential, type MetricName } from './sequential.js';
 import type { JsInput } from '../js-input.js';
+import { describeValue, expectString, ownEntry } from '../arguments.js';
 
 const FORMAT = 'torchlet.Sequential';
 const ARCHITECTURE = 'model.json';
@@ -36,6 +38,8 @@ interface SavedModel {
 
 /** See {@link Sequential.save}. */
 export async function saveModel(model: Sequential, dir: string): Promise<void> {
+  expectPath('save', 'dir', dir);
+  model.requireLive('save');
   if (!model.built) model.build();
   const compiled = model.compiled ? model.requireCompiled('save') : null;
   const saved: SavedModel = {
@@ -52,15 +56,26 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
       mixedPrecision: compiled.mixedPrecision,
     },
   };
-  await mkdir(dir, { recursive: true });
-  await saveWeightsOf(model, join(dir, WEIGHTS));
-  await writeFileAtomic(join(dir, ARCHITECTURE), [JSON.stringify(saved, null, 2) + '\n']);
+  await makeDirectory(dir, 'save');
+  await saveWeightsOf(model, join(dir, WEIGHTS), 'save');
+  await writeFileAtomic(join(dir, ARCHITECTURE), [JSON.stringify(saved, null, 2) + '\n']).catch((error: unknown) => {
+    throw new Error(`save: cannot write ${join(dir, ARCHITECTURE)} (${error instanceof Error ? error.message : String(error)})`, {
+      cause: error,
+    });
+  });
+}
+
+// A path argument: a non-empty string without NUL (which fs would reject with a message naming nothing of ours).
+function expectPath(api: string, name: string, value: unknown): void {
+  if (expectString(api, name, value) === '' || (value as string).includes('\0'))
+    throw new TypeError(`${api}: ${name} must be a non-empty path, got ${JSON.stringify(value)}`);
 }
 
 /** See {@link Sequential.saveWeights}. */
-export async function saveWeightsOf(model: Sequential, path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeSafetensors(path, model.namedWeights(), { format: 'torchlet', model: model.name });
+export async function saveWeightsOf(model: Sequential, path: string, api = 'saveWeights'): Promise<void> {
+  expectPath(api, 'path', path);
+  await makeDirectory(dirname(path), api);
+  await writeSafetensorsFor(api, path, model.namedWeights(), { format: 'torchlet', model: model.name });
 }
 
 const ARRAYS = {
@@ -83,8 +98,9 @@ export function storedToTensor(stored: StoredTensor): Tensor {
 
 /** See {@link Sequential.loadWeights}. */
 export async function loadWeightsInto(model: Sequential, path: string): Promise<void> {
+  expectPath('loadWeights', 'path', path);
   const file = (await stat(path).catch(() => null))?.isDirectory() ? join(path, WEIGHTS) : path;
-  const { tensors } = await readSafetensors(file);
+  const { tensors } = await readSafetensorsFor('loadWeights', file);
   const named = model.namedWeights();
   const problems: string[] = [];
   for (const [name, weight] of named) {
@@ -92,6 +108,8 @@ export async function loadWeightsInto(model: Sequential, path: string): Promise<
     if (!stored) problems.push(`missing '${name}' (shape [${weight.shape}] in the model)`);
     else if (stored.shape.join() !== weight.shape.join())
       problems.push(`'${name}' has shape [${stored.shape}] in the file, [${weight.shape}] in the model`);
+    // No silent conversion: int32 bytes relabelled, or float64 weights, are not this model's.
+    else if (stored.dtype !== weight.dtype) problems.push(`'${name}' is ${stored.dtype} in the file, ${weight.dtype} in the model`);
   }
   const known = new Set(named.map(([name]) => name));
   const extra = [...tensors.keys()].filter((name) => !known.has(name));
@@ -106,6 +124,7 @@ export async function loadWeightsInto(model: Sequential, path: string): Promise<
 
 /** Loads a model saved by {@link Sequential.save}: its layers, weights and compile settings. */
 export async function loadModel(dir: string): Promise<Sequential> {
+  expectPath('loadModel', 'dir', dir);
   const path = join(dir, ARCHITECTURE);
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`loadModel: cannot read ${path} (${error.code ?? error.message})`);
@@ -124,16 +143,17 @@ export async function loadModel(dir: string): Promise<Sequential> {
   const saved = file as SavedModel;
   const layers: Layer[] = (saved.layers as unknown[]).map((entry, k) => {
     const { className, config } = (entry ?? {}) as JsInput<SavedModel['layers'][number]> & object;
-    // hasOwn: a className such as 'constructor' must not find Object.prototype's members.
-    if (typeof className !== 'string' || !Object.hasOwn(LAYER_CLASSES, className)) {
+    // Own keys only: a className such as 'constructor' must not find Object.prototype's members.
+    const LayerClass = ownEntry<new (args: never) => Layer>(LAYER_CLASSES, className);
+    if (!LayerClass) {
       throw new Error(
-        `loadModel: ${path}: layer ${k} has unknown class ${JSON.stringify(className)} (known: ${Object.keys(LAYER_CLASSES).join(', ')})`,
+        `loadModel: ${path}: layer ${k} has unknown class ${describeValue(className)} (known: ${Object.keys(LAYER_CLASSES).join(', ')})`,
       );
     }
     try {
-      return new LAYER_CLASSES[className](config as never);
+      return new LayerClass(config as never);
     } catch (error) {
-      if (error instanceof Error) error.message = `loadModel: ${path}: layer ${k} (${className}): ${error.message}`;
+      if (error instanceof Error) error.message = `loadModel: ${path}: layer ${k} (${String(className)}): ${error.message}`;
       throw error;
     }
   });

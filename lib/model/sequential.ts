@@ -5,7 +5,7 @@ import { defaultDevice, normalizeDevice } from '../device.js';
 import { tidy } from '../memory.js';
 import type { Dataset } from '../data/dataset.js';
 import { Activation } from '../nn/activation.js';
-import { Layer, type CallContext, type Shape } from '../nn/layer.js';
+import { Layer, checkShape, type CallContext, type Shape } from '../nn/layer.js';
 import { Adam, AdamW } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { OptimizerOptions } from '../native.js';
@@ -25,7 +25,8 @@ import {
   type FitOptions,
   type PredictOptions,
 } from './training.js';
-import type { JsInput } from '../js-input.js';
+import { describeValue, expectFunction, expectString, optionalBoolean, ownEntry, readOptions } from '../arguments.js';
+import { expectTensor } from '../tensor.js';
 
 /** Optimizer names compile() accepts (case-insensitive), with default hyper-parameters. */
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'Adam' | 'AdamW' | 'SGD';
@@ -72,8 +73,9 @@ const OPTIMIZERS: Record<string, (options?: OptimizerOptions) => Optimizer> = {
 
 /** A new optimizer of the kind named (case-insensitive), with `options` over its defaults. */
 export function makeOptimizer(name: string, options?: OptimizerOptions): Optimizer {
-  const make = OPTIMIZERS[name.toLowerCase()] as ((options?: OptimizerOptions) => Optimizer) | undefined;
-  if (!make) throw new RangeError(`compile: unknown optimizer ${JSON.stringify(name)} (expected 'adam', 'adamw', 'sgd' or an Optimizer)`);
+  // Own keys only: 'constructor' or 'toString' must not find Object.prototype's members.
+  const make = ownEntry(OPTIMIZERS, name.toLowerCase());
+  if (!make) throw new RangeError(`compile: unknown optimizer ${describeValue(name)} (expected 'adam', 'adamw', 'sgd' or an Optimizer)`);
   return make(options);
 }
 
@@ -98,17 +100,25 @@ export class Sequential {
   #shapes: Shape[] | null = null;
   #device: Device = normalizeDevice(defaultDevice());
   #compiled: Compiled | null = null;
+  #disposed = false;
 
-  constructor(layers: Layer[] = [], options: { name?: string } = {}) {
-    this.name = options.name ?? 'sequential';
-    if (!Array.isArray(layers)) throw new TypeError('Sequential: layers must be an array of layers');
-    for (const layer of layers) this.add(layer);
+  constructor(layers: Layer[] = [], options?: { name?: string }) {
+    const name = readOptions<{ name: string }>('Sequential', options, ['name']).name ?? 'sequential';
+    this.name = expectString('Sequential', 'name', name);
+    if (!Array.isArray(layers)) throw new TypeError(`Sequential: layers must be an array of layers, got ${describeValue(layers)}`);
+    for (const layer of [...(layers as unknown[])]) this.add(layer as Layer);
+  }
+
+  /** @internal Throws for `what` once the model is disposed: its weights are gone, and rebuilding them silently would lose them. */
+  requireLive(what: string): void {
+    if (this.#disposed) throw new Error(`${what}: the model '${this.name}' was disposed; build a new one`);
   }
 
   /** Appends a layer, naming it if it has no name. */
   add(layer: Layer): void {
+    this.requireLive('Sequential.add');
     const given: unknown = layer; // from JS, anything
-    if (!(given instanceof Layer)) throw new TypeError(`Sequential.add: expected a layer, got ${given === null ? 'null' : typeof given}`);
+    if (!(given instanceof Layer)) throw new TypeError(`Sequential.add: expected a layer, got ${describeValue(given)}`);
     if (this.#layers.includes(layer)) throw new RangeError(`Sequential.add: layer '${layer.name}' is already in the model`);
     if (this.#layers.length > 0 && layer.inputShape)
       throw new RangeError(`Sequential.add: only the first layer takes an inputShape ('${layer.className}' has one)`);
@@ -151,7 +161,9 @@ export class Sequential {
   }
 
   /** Builds every layer for `inputShape` (default: the first layer's inputShape). */
-  build(inputShape: Shape | undefined = this.inputShape): void {
+  build(shape?: Shape): void {
+    this.requireLive('build');
+    const inputShape = shape === undefined ? this.inputShape : checkShape('build', 'inputShape', shape);
     if (this.#shapes) {
       if (inputShape && inputShape.join() !== this.#shapes[0].join()) {
         throw new RangeError(`${this.name}: expected input shape [None, ${this.#shapes[0]}], got [None, ${inputShape}]`);
@@ -171,6 +183,7 @@ export class Sequential {
   }
 
   private shapes(): Shape[] {
+    this.requireLive(this.name);
     if (!this.#shapes) this.build();
     return this.#shapes!;
   }
@@ -182,6 +195,7 @@ export class Sequential {
 
   /** Moves the weights (and the optimizer's state) to `device`. */
   to(device: Device): this {
+    this.requireLive(`${this.name}.to`);
     const target = normalizeDevice(device, `${this.name}.to`);
     if (target === this.#device) return this;
     const state = this.#compiled?.optimizer.isAttached ? this.#compiled.optimizer.getState() : null;
@@ -221,20 +235,23 @@ export class Sequential {
   /** Sets every weight, in the order of {@link Sequential.getWeights}, copying in place. */
   setWeights(weights: Tensor[]): void {
     const named = this.namedWeights();
-    if (!Array.isArray(weights) || weights.length !== named.length) {
+    const given: unknown[] = Array.isArray(weights) ? [...(weights as unknown[])] : [];
+    if (!Array.isArray(weights) || given.length !== named.length)
       throw new RangeError(
-        `setWeights: the model has ${named.length} weights, got ${Array.isArray(weights) ? weights.length : typeof weights}`,
+        `setWeights: the model has ${named.length} weights, got ${Array.isArray(weights) ? given.length : describeValue(weights)}`,
       );
-    }
+    // Every tensor is checked before any is copied, so that a bad list changes nothing.
+    const values = given.map((w, k) => expectTensor('setWeights', `weights[${k}]`, w));
     named.forEach(([name, t], k) => {
-      if (weights[k].shape.join() !== t.shape.join())
-        throw new RangeError(`setWeights: '${name}' has shape [${t.shape}], got [${weights[k].shape}]`);
+      if (values[k].shape.join() !== t.shape.join() || values[k].dtype !== t.dtype)
+        throw new RangeError(`setWeights: '${name}' is ${t.dtype} [${t.shape}], got ${values[k].dtype} [${values[k].shape}]`);
     });
-    named.forEach(([, t], k) => t.assign(weights[k]));
+    named.forEach(([, t], k) => t.assign(values[k]));
   }
 
   /** Prints (or hands to `print`) Keras's summary table. */
   summary(print: (line: string) => void = console.log): void {
+    expectFunction('summary', 'print', print);
     const shapes = this.shapes();
     print(
       formatSummary(
@@ -245,33 +262,39 @@ export class Sequential {
   }
 
   /** Sets the optimizer, loss and metrics for training. */
-  compile(args: CompileArgs): void {
-    const input = args as JsInput<CompileArgs>; // from JS, anything: checked here
-    if (typeof input !== 'object' || input === null) throw new TypeError('compile: expected { optimizer, loss, metrics }');
-    const optimizer = resolveOptimizer(args.optimizer);
-    const loss = compileLoss(args.loss, this.lastActivation());
+  compile(options: CompileArgs): void {
+    this.requireLive('compile');
+    if ((options as unknown) === undefined) throw new TypeError('compile: expected { optimizer, loss, metrics }');
+    const input = readOptions<CompileArgs>('compile', options, [
+      'optimizer',
+      'loss',
+      'metrics',
+      'cudaGraph',
+      'mixedPrecision',
+      'cudnnBenchmark',
+    ]) as { [K in keyof CompileArgs]?: unknown };
+    const optimizer = resolveOptimizer(input.optimizer);
+    const loss = compileLoss(input.loss, this.lastActivation());
     const given = input.metrics ?? [];
-    if (!Array.isArray(given)) throw new TypeError(`compile: metrics must be an array, got ${typeof given}`);
-    for (const m of given as unknown[]) {
+    if (!Array.isArray(given)) throw new TypeError(`compile: metrics must be an array, got ${describeValue(given)}`);
+    const metrics = [...(given as unknown[])];
+    for (const m of metrics) {
       if (m !== 'accuracy' && m !== 'acc')
-        throw new RangeError(`compile: unknown metric ${JSON.stringify(m)} (expected 'accuracy' or 'acc')`);
+        throw new RangeError(`compile: unknown metric ${describeValue(m)} (expected 'accuracy' or 'acc')`);
     }
-    const metrics = given as MetricName[];
-    for (const key of ['cudaGraph', 'cudnnBenchmark'] as const) {
-      if (input[key] !== undefined && typeof input[key] !== 'boolean')
-        throw new TypeError(`compile: ${key} must be a boolean, got ${typeof input[key]}`);
-    }
+    const cudaGraph = optionalBoolean('compile', 'cudaGraph', input.cudaGraph, false);
+    const cudnnBenchmark = optionalBoolean('compile', 'cudnnBenchmark', input.cudnnBenchmark, true);
     const precision = input.mixedPrecision ?? null;
     if (precision !== null && precision !== 'bf16')
-      throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${JSON.stringify(precision)}`);
+      throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${describeValue(precision)}`);
     this.#compiled = {
       optimizer,
       loss,
-      metrics,
-      cudaGraph: args.cudaGraph ?? false,
+      metrics: metrics as MetricName[],
+      cudaGraph,
       mixedPrecision: precision,
-      cudnnBenchmark: args.cudnnBenchmark ?? true,
-      args: { loss: args.loss, metrics },
+      cudnnBenchmark,
+      args: { loss: input.loss as LossSpec, metrics: metrics as MetricName[] },
     };
     if (this.#shapes) this.rebindOptimizer();
     else if (this.inputShape) this.build();
@@ -279,6 +302,7 @@ export class Sequential {
 
   /** @internal What compile() resolved; throws a clear error for `what` before compile(). */
   requireCompiled(what: string): Compiled {
+    this.requireLive(what);
     if (!this.#compiled) throw new Error(`${what}: compile() the model first (with an optimizer and a loss)`);
     return this.#compiled;
   }
@@ -319,11 +343,12 @@ export class Sequential {
 
   /** @internal Checks a per-example input shape against the model's, building the model if needed. */
   acceptInputShape(shape: Shape, what: string): void {
+    this.requireLive(what);
     const expected = this.inputShape;
     if (expected && shape.join() !== expected.join()) {
       throw new RangeError(`${what}: expected input of shape [None, ${expected}], got [None, ${shape}]`);
     }
-    if (!this.#shapes) this.build(shape);
+    if (!this.#shapes) this.build(checkShape(what, 'the per-example input shape (x without its batch dim)', shape));
   }
 
   /** @internal The last layer's activation name ('linear' if it has none). */
@@ -372,10 +397,16 @@ export class Sequential {
     return loadWeightsInto(this, path);
   }
 
-  /** Frees every weight and the optimizer's state. */
+  /** Frees every weight and the optimizer's state; the model cannot be used after this (a second dispose does nothing). */
   dispose(): void {
     for (const layer of this.#layers) layer.dispose();
     this.#shapes = null;
+    this.#disposed = true;
+  }
+
+  /** True once {@link Sequential.dispose} has run. */
+  get isDisposed(): boolean {
+    return this.#disposed;
   }
 
   // Binds the optimizer to the current weights, carrying `state` over when given.
@@ -390,12 +421,10 @@ export class Sequential {
 function resolveOptimizer(spec: unknown): Optimizer {
   if (typeof spec === 'string') return makeOptimizer(spec);
   if (spec && typeof (spec as Optimizer).attach === 'function' && typeof (spec as Optimizer).step === 'function') return spec as Optimizer;
-  throw new TypeError(
-    `compile: optimizer must be a name ('adam', 'adamw', 'sgd') or an Optimizer, got ${spec === null ? 'null' : typeof spec}`,
-  );
+  throw new TypeError(`compile: optimizer must be a name ('adam', 'adamw', 'sgd') or an Optimizer, got ${describeValue(spec)}`);
 }
 
 /** Creates a {@link Sequential} model: `sequential([layers.dense({ units: 10 })])`. */
-export function sequential(layers: Layer[] = [], options: { name?: string } = {}): Sequential {
+export function sequential(layers: Layer[] = [], options?: { name?: string }): Sequential {
   return new Sequential(layers, options);
 }

@@ -5,8 +5,9 @@ import { noGrad } from '../autograd.js';
 import { isDataset, TensorDataset, type Batch, type BatchOptions, type Dataset } from '../data/dataset.js';
 import { native } from '../native.js';
 import { keep, tidy } from '../memory.js';
-import { cat, Tensor } from '../tensor.js';
-import { CallbackList, History, type Callback, type CallbackHooks, type Logs } from './callbacks.js';
+import { cat, expectTensor, isTensor, Tensor } from '../tensor.js';
+import { describeValue, optionalBoolean, readOptions } from '../arguments.js';
+import { CallbackList, History, readCallbacks, type Callback, type CallbackHooks, type Logs } from './callbacks.js';
 import { GraphStep } from './graph-step.js';
 import { Meter } from './meter.js';
 import { formatResult, ProgressBar, type ProgressOutput } from './progress.js';
@@ -25,8 +26,8 @@ export interface FitOptions {
   validationSplit?: number;
   /** Reshuffle the training data each epoch (default true). */
   shuffle?: boolean;
-  /** Callback objects or instances of Callback subclasses. */
-  callbacks?: (CallbackHooks | Callback)[];
+  /** Callback objects or instances of Callback subclasses: an array, or one of them. */
+  callbacks?: (CallbackHooks | Callback)[] | CallbackHooks | Callback;
   /** 0 silent, 1 a progress bar (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
   /** The epoch to start counting from, to resume a run (default 0). */
@@ -50,7 +51,7 @@ export interface PredictOptions {
   batchSize?: number;
 }
 
-const FIT_OPTIONS = [
+const FIT_OPTIONS: (keyof FitOptions)[] = [
   'epochs',
   'batchSize',
   'validationData',
@@ -61,6 +62,8 @@ const FIT_OPTIONS = [
   'initialEpoch',
   'output',
 ];
+const EVALUATE_OPTIONS: (keyof EvaluateOptions)[] = ['batchSize', 'verbose', 'output'];
+const PREDICT_OPTIONS: (keyof PredictOptions)[] = ['batchSize'];
 const YIELD_EVERY_MS = 10;
 
 /** Lets timers and signals run while a long loop trains: yields at most every YIELD_EVERY_MS. */
@@ -76,14 +79,14 @@ class Yielder {
 
 function positiveInteger(owner: string, name: string, value: unknown, fallback: number): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || (v as number) < 1)
-    throw new RangeError(`${owner}: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(v) || (v as number) < 1)
+    throw new RangeError(`${owner}: ${name} must be a positive integer, got ${describeValue(value)}`);
   return v as number;
 }
 
 function checkVerbose(owner: string, value: unknown, fallback: 0 | 1 | 2): 0 | 1 | 2 {
   const v = value ?? fallback;
-  if (v !== 0 && v !== 1 && v !== 2) throw new RangeError(`${owner}: verbose must be 0, 1 or 2, got ${JSON.stringify(value)}`);
+  if (v !== 0 && v !== 1 && v !== 2) throw new RangeError(`${owner}: verbose must be 0, 1 or 2, got ${describeValue(value)}`);
   return v;
 }
 
@@ -94,20 +97,22 @@ function toDataset(model: Sequential, what: string, x: unknown, y: unknown): Dat
     model.acceptInputShape(x.inputShape, what);
     return x;
   }
-  if (!(x instanceof Tensor)) throw new TypeError(`${what}: x must be a Tensor or a Dataset, got ${x === null ? 'null' : typeof x}`);
-  if (!(y instanceof Tensor))
-    throw new TypeError(`${what}: y must be a Tensor of labels or targets, got ${y === null ? 'null' : typeof y}`);
+  if (!isTensor(x)) throw new TypeError(`${what}: x must be a Tensor or a Dataset, got ${describeValue(x)}`);
+  expectTensor(what, 'x', x);
+  const labels = expectTensor(what, 'y (the labels or targets)', y);
+  if (x.rank < 2) throw new RangeError(`${what}: x must have a batch dim and at least one more (shape [N, ...]), got [${x.shape}]`);
   model.acceptInputShape(x.shape.slice(1), what);
-  if (y.rank === 0 || y.shape[0] !== x.shape[0]) {
+  if (labels.rank === 0 || labels.shape[0] !== x.shape[0]) {
     throw new RangeError(
-      `${what}: y has ${y.rank === 0 ? 'no' : y.shape[0]} entries but x has ${x.shape[0]} examples (x: [${x.shape}], y: [${y.shape}])`,
+      `${what}: y has ${labels.rank === 0 ? 'no' : labels.shape[0]} entries but x has ${x.shape[0]} examples (x: [${x.shape}], y: [${labels.shape}])`,
     );
   }
-  return new TensorDataset(x, y);
+  return new TensorDataset(x, labels);
 }
 
-function optionsOf<T>(y: unknown, options: T | undefined): T {
-  return (options ?? (y instanceof Tensor || y === undefined ? {} : y)) as T;
+// The options of fit(x, y, options) or fit(dataset, options), read and checked.
+function optionsOf<T extends object>(api: string, y: unknown, options: unknown, known: (keyof T & string)[]): Partial<T> {
+  return readOptions<T>(api, options ?? (y instanceof Tensor || y === undefined ? undefined : y), known);
 }
 
 interface FitSettings {
@@ -119,20 +124,17 @@ interface FitSettings {
 }
 
 function fitSettings(options: FitOptions): FitSettings {
-  for (const key of Object.keys(options)) {
-    if (!FIT_OPTIONS.includes(key)) throw new RangeError(`fit: unknown option '${key}' (expected ${FIT_OPTIONS.join(', ')})`);
-  }
   const epochs = positiveInteger('fit', 'epochs', options.epochs, 1);
   const initialEpoch = options.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
-    throw new RangeError(`fit: initialEpoch must be an integer in [0, epochs), got ${JSON.stringify(options.initialEpoch)}`);
+    throw new RangeError(`fit: initialEpoch must be an integer in [0, epochs), got ${describeValue(options.initialEpoch)}`);
   }
   return {
     epochs,
     initialEpoch,
     batchSize: positiveInteger('fit', 'batchSize', options.batchSize, 32),
     verbose: checkVerbose('fit', options.verbose, 1),
-    shuffle: options.shuffle ?? true,
+    shuffle: optionalBoolean('fit', 'shuffle', options.shuffle, true),
   };
 }
 
@@ -156,17 +158,23 @@ function fitData(
     if (!(train instanceof TensorDataset))
       throw new RangeError('fit: validationSplit needs tensors x and y; pass a Dataset as validationData instead');
     if (typeof split !== 'number' || !(split > 0 && split < 1))
-      throw new RangeError(`fit: validationSplit must be in (0, 1), got ${JSON.stringify(split)}`);
+      throw new RangeError(`fit: validationSplit must be in (0, 1), got ${describeValue(split)}`);
     const held = Math.floor(train.size * split);
     if (held < 1 || held >= train.size)
       throw new RangeError(`fit: validationSplit ${split} of ${train.size} examples leaves no training or no validation data`);
     [train, validation] = train.split(train.size - held).map(adopt);
   }
   const v = options.validationData;
-  if (v !== undefined)
+  if (v !== undefined) {
+    const given: unknown = v; // from JS, anything
+    if (Array.isArray(given) && given.length !== 2)
+      throw new TypeError(`fit: validationData must be [x, y] or a Dataset, got an array of ${given.length}`);
     validation = adopt(
       Array.isArray(v) ? toDataset(model, 'fit (validationData)', v[0], v[1]) : toDataset(model, 'fit (validationData)', v, undefined),
     );
+  }
+  if (train.size === 0) throw new RangeError('fit: there is no training data (0 examples)');
+  if (validation?.size === 0) throw new RangeError('fit: there is no validation data (0 examples)');
   return { train, validation };
 }
 
@@ -178,7 +186,7 @@ export async function fit(
   maybeOptions?: FitOptions,
 ): Promise<History> {
   const compiled = model.requireCompiled('fit');
-  const options = optionsOf<FitOptions>(yOrOptions, maybeOptions);
+  const options = optionsOf<FitOptions>('fit', yOrOptions, maybeOptions, FIT_OPTIONS);
   const settings = fitSettings(options);
   const made: TensorDataset[] = [];
   try {
@@ -204,8 +212,7 @@ async function trainEpochs(
   const device = model.device;
   const steps = Math.ceil(train.size / batchSize);
   const history = new History();
-  const userCallbacks = options.callbacks ?? [];
-  if (!Array.isArray(userCallbacks)) throw new TypeError('fit: callbacks must be an array');
+  const userCallbacks = readCallbacks(options.callbacks);
   const callbacks = new CallbackList(
     [...userCallbacks, history, ...(verbose > 0 ? [new ProgressBar(verbose as 1 | 2, options.output)] : [])],
     model,
@@ -320,10 +327,14 @@ export async function evaluate(
   maybeOptions?: EvaluateOptions,
 ): Promise<Logs> {
   const compiled = model.requireCompiled('evaluate');
-  const options = optionsOf<EvaluateOptions>(yOrOptions, maybeOptions);
+  const options = optionsOf<EvaluateOptions>('evaluate', yOrOptions, maybeOptions, EVALUATE_OPTIONS);
   const batchSize = positiveInteger('evaluate', 'batchSize', options.batchSize, 32);
   const verbose = checkVerbose('evaluate', options.verbose, 0);
   const data = toDataset(model, 'evaluate', x, yOrOptions);
+  if (data.size === 0) {
+    if (data !== x) (data as TensorDataset).dispose();
+    throw new RangeError('evaluate: there is no data (0 examples)');
+  }
   const start = performance.now();
   let logs: Logs;
   try {
@@ -341,14 +352,22 @@ export async function evaluate(
 }
 
 /** See {@link Sequential.predict}. */
-export async function predict(model: Sequential, x: Tensor | Dataset, options: PredictOptions = {}): Promise<Tensor> {
-  const batchSize = positiveInteger('predict', 'batchSize', options.batchSize, 32);
+export async function predict(model: Sequential, x: Tensor | Dataset, options?: PredictOptions): Promise<Tensor> {
+  const batchSize = positiveInteger('predict', 'batchSize', readOptions<PredictOptions>('predict', options, PREDICT_OPTIONS).batchSize, 32);
   const given: unknown = x; // from JS, anything
-  if (!isDataset(given) && !(given instanceof Tensor))
-    throw new TypeError(`predict: x must be a Tensor or a Dataset, got ${given === null ? 'null' : typeof given}`);
+  if (!isDataset(given)) {
+    if (!isTensor(given)) throw new TypeError(`predict: x must be a Tensor or a Dataset, got ${describeValue(given)}`);
+    expectTensor('predict', 'x', given);
+    if (given.rank < 2)
+      throw new RangeError(`predict: x must have a batch dim and at least one more (shape [N, ...]), got [${given.shape}]`);
+  }
   model.acceptInputShape(isDataset(x) ? x.inputShape : x.shape.slice(1), 'predict');
   // Tensors become a dataset whose targets are never read.
   const data: Dataset = isDataset(x) ? x : new TensorDataset(x, x);
+  if (data.size === 0) {
+    if (data !== x) (data as TensorDataset).dispose();
+    throw new RangeError('predict: there is no data (0 examples)');
+  }
   const yielder = new Yielder();
   const outputs: Tensor[] = [];
   try {
@@ -367,8 +386,7 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options: P
 
 /** See {@link Sequential.predictOnBatch}. */
 export function predictOnBatch(model: Sequential, x: Tensor): Tensor {
-  const given: unknown = x; // from JS, anything
-  if (!(given instanceof Tensor)) throw new TypeError(`predictOnBatch: x must be a Tensor, got ${given === null ? 'null' : typeof given}`);
+  expectTensor('predictOnBatch', 'x', x);
   model.acceptInputShape(x.shape.slice(1), 'predictOnBatch');
   return tidy(() => noGrad(() => toPublic(inferencePass(model, (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device)))));
 }
@@ -388,6 +406,8 @@ function toPublic(output: Tensor): Tensor {
 /** See {@link Sequential.trainOnBatch}. */
 export function trainOnBatch(model: Sequential, x: Tensor, y: Tensor): Logs {
   const compiled = model.requireCompiled('trainOnBatch');
+  expectTensor('trainOnBatch', 'x', x);
+  expectTensor('trainOnBatch', 'y', y);
   const data = toDataset(model, 'trainOnBatch', x, y);
   compiled.loss.checkTargets(y, model.outputShape);
   const meter = new Meter(compiled.loss, compiled.metrics, model.device);

@@ -2,8 +2,8 @@
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { camelCase } from './initializers.js';
-import { Layer, type CallContext, type LayerArgs, type Shape } from './layer.js';
-import type { JsInput } from '../js-input.js';
+import { Layer, layerArgs, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import { describeValue, ownEntry } from '../arguments.js';
 
 /** Activation names, in camelCase or snake_case. */
 export type ActivationName =
@@ -45,8 +45,8 @@ const ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
 /** Checks an activation name (undefined means 'linear'), returning its camelCase spelling. */
 export function checkActivation(owner: string, name: unknown): ActivationName {
   const key = name === undefined || name === null ? 'linear' : typeof name === 'string' ? camelCase(name) : '';
-  if (!(key in ACTIVATIONS)) {
-    throw new RangeError(`${owner}: unknown activation ${JSON.stringify(name)} (expected one of ${Object.keys(ACTIVATIONS).join(', ')})`);
+  if (ownEntry(ACTIVATIONS, key) === undefined) {
+    throw new RangeError(`${owner}: unknown activation ${describeValue(name)} (expected one of ${Object.keys(ACTIVATIONS).join(', ')})`);
   }
   return key as ActivationName;
 }
@@ -64,9 +64,10 @@ export interface ActivationArgs extends LayerArgs {
 /** Applies an activation function. */
 export class Activation extends Layer {
   readonly activation: ActivationName;
-  constructor(args: ActivationArgs) {
+  constructor(input: ActivationArgs) {
+    const args = layerArgs<ActivationArgs>('Activation', input, ['activation']);
     super(args);
-    this.activation = checkActivation('Activation', (args as JsInput<ActivationArgs>)?.activation);
+    this.activation = checkActivation('Activation', args.activation);
   }
   computeOutputShape(inputShape: Shape): Shape {
     return inputShape;
@@ -89,12 +90,18 @@ export interface ReLUArgs extends LayerArgs {
 export class ReLU extends Layer {
   readonly maxValue: number | null;
   readonly negativeSlope: number;
-  constructor(args: ReLUArgs = {}) {
+  constructor(input: ReLUArgs = {}) {
+    const args = layerArgs<ReLUArgs>('ReLU', input, ['maxValue', 'negativeSlope']);
     super(args);
-    this.maxValue = args.maxValue ?? null;
-    this.negativeSlope = args.negativeSlope ?? 0;
-    if (this.maxValue !== null && !(this.maxValue >= 0)) throw new RangeError(`ReLU: maxValue must be >= 0, got ${this.maxValue}`);
-    if (!(this.negativeSlope >= 0)) throw new RangeError(`ReLU: negativeSlope must be >= 0, got ${this.negativeSlope}`);
+    const maxValue: unknown = args.maxValue ?? null;
+    const negativeSlope: unknown = args.negativeSlope ?? 0;
+    // typeof first: '1' >= 0 holds in JS.
+    if (maxValue !== null && (typeof maxValue !== 'number' || !(maxValue >= 0)))
+      throw new RangeError(`ReLU: maxValue must be >= 0, got ${describeValue(maxValue)}`);
+    if (typeof negativeSlope !== 'number' || !(negativeSlope >= 0 && negativeSlope < Infinity))
+      throw new RangeError(`ReLU: negativeSlope must be >= 0, got ${describeValue(negativeSlope)}`);
+    this.maxValue = maxValue;
+    this.negativeSlope = negativeSlope;
   }
   computeOutputShape(inputShape: Shape): Shape {
     return inputShape;

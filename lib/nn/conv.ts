@@ -5,9 +5,9 @@ import { applyActivation, checkActivation, type ActivationName } from './activat
 import { checkInitializer, initialize, type InitializerName } from './initializers.js';
 import {
   Layer,
+  layerArgs,
   checkDataFormat,
   checkPadding,
-  describeValue,
   positiveInteger,
   convOutputLength,
   expectRank,
@@ -17,7 +17,7 @@ import {
   type Padding,
   type Shape,
 } from './layer.js';
-import type { JsInput } from '../js-input.js';
+import { describeValue, optionalBoolean } from '../arguments.js';
 
 /** Arguments of {@link Conv2D}. */
 export interface Conv2DArgs extends LayerArgs {
@@ -58,22 +58,35 @@ export class Conv2D extends Layer {
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
 
-  constructor(args: Conv2DArgs) {
-    super(args);
+  constructor(input: Conv2DArgs) {
     const owner = 'Conv2D';
-    this.filters = positiveInteger(owner, 'filters', (args as JsInput<Conv2DArgs>)?.filters);
+    const args = layerArgs<Conv2DArgs>(owner, input, [
+      'filters',
+      'kernelSize',
+      'strides',
+      'padding',
+      'dilationRate',
+      'groups',
+      'activation',
+      'useBias',
+      'kernelInitializer',
+      'biasInitializer',
+      'dataFormat',
+    ]);
+    super(args);
+    this.filters = positiveInteger(owner, 'filters', args.filters);
     this.kernelSize = size2(owner, 'kernelSize', args.kernelSize);
     this.strides = size2(owner, 'strides', args.strides ?? 1);
     this.padding = checkPadding(owner, args.padding ?? 'valid');
     this.dilationRate = size2(owner, 'dilationRate', args.dilationRate ?? 1);
     this.groups = args.groups ?? 1;
-    if (!Number.isInteger(this.groups) || this.groups < 1 || this.filters % this.groups !== 0) {
+    if (!Number.isSafeInteger(this.groups) || this.groups < 1 || this.filters % this.groups !== 0) {
       throw new RangeError(
         `${owner}: groups must be a positive integer dividing filters (${this.filters}), got ${describeValue(args.groups)}`,
       );
     }
     this.activation = checkActivation(owner, args.activation);
-    this.useBias = args.useBias ?? true;
+    this.useBias = optionalBoolean(owner, 'useBias', args.useBias, true);
     this.kernelInitializer = checkInitializer(owner, 'kernelInitializer', args.kernelInitializer ?? 'glorotUniform');
     this.biasInitializer = checkInitializer(owner, 'biasInitializer', args.biasInitializer ?? 'zeros');
     checkDataFormat(owner, args.dataFormat);

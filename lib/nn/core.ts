@@ -3,8 +3,8 @@ import * as ops from '../ops.js';
 import type { Device, Tensor } from '../tensor.js';
 import { applyActivation, checkActivation, type ActivationName } from './activation.js';
 import { checkInitializer, initialize, type InitializerName } from './initializers.js';
-import { Layer, positiveInteger, type CallContext, type LayerArgs, type Shape } from './layer.js';
-import type { JsInput } from '../js-input.js';
+import { Layer, layerArgs, positiveInteger, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import { optionalBoolean } from '../arguments.js';
 
 /** Arguments of {@link Dense}. */
 export interface DenseArgs extends LayerArgs {
@@ -28,11 +28,12 @@ export class Dense extends Layer {
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
 
-  constructor(args: DenseArgs) {
+  constructor(input: DenseArgs) {
+    const args = layerArgs<DenseArgs>('Dense', input, ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer']);
     super(args);
-    this.units = positiveInteger('Dense', 'units', (args as JsInput<DenseArgs>)?.units);
+    this.units = positiveInteger('Dense', 'units', args.units);
     this.activation = checkActivation('Dense', args.activation);
-    this.useBias = args.useBias ?? true;
+    this.useBias = optionalBoolean('Dense', 'useBias', args.useBias, true);
     this.kernelInitializer = checkInitializer('Dense', 'kernelInitializer', args.kernelInitializer ?? 'glorotUniform');
     this.biasInitializer = checkInitializer('Dense', 'biasInitializer', args.biasInitializer ?? 'zeros');
   }
@@ -75,6 +76,9 @@ export class Dense extends Layer {
 
 /** Flattens each example to one axis, in Keras's order (height, width, channels). */
 export class Flatten extends Layer {
+  constructor(args?: LayerArgs) {
+    super(layerArgs('Flatten', args));
+  }
   computeOutputShape(inputShape: Shape): Shape {
     return [inputShape.reduce((a, b) => a * b, 1)];
   }

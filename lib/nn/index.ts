@@ -18,8 +18,26 @@ export type { GlobalPooling2DArgs, Pooling2DArgs } from './pooling.js';
 export type { DropoutArgs } from './regularization.js';
 export type { InitializerName } from './initializers.js';
 
-/** Layer factories: `layers.conv2d({ filters: 32, kernelSize: 3 })` is `new Conv2D({ ... })`. */
+/** Layer classes by Keras class name, for loading saved models. */
+export const LAYER_CLASSES = {
+  Conv2D,
+  MaxPooling2D,
+  AveragePooling2D,
+  GlobalAveragePooling2D,
+  Flatten,
+  Dense,
+  Dropout,
+  BatchNormalization,
+  Activation,
+  ReLU,
+} as const satisfies Record<string, new (args: never) => Layer>;
+
+/**
+ * Layer factories and classes: `layers.conv2d({ filters: 32, kernelSize: 3 })` is
+ * `new layers.Conv2D({ ... })` (the classes are also top-level exports, as `tl.Conv2D`).
+ */
 export const layers = {
+  ...LAYER_CLASSES,
   conv2d: (args: Conv2DArgs) => new Conv2D(args),
   maxPooling2d: (args?: Pooling2DArgs) => new MaxPooling2D(args),
   averagePooling2d: (args?: Pooling2DArgs) => new AveragePooling2D(args),
@@ -31,18 +49,4 @@ export const layers = {
   activation: (args: ActivationArgs) => new Activation(args),
   reLU: (args?: ReLUArgs) => new ReLU(args),
   relu: (args?: ReLUArgs) => new ReLU(args),
-};
-
-/** Layer classes by Keras class name, for loading saved models. */
-export const LAYER_CLASSES: Record<string, new (args: never) => Layer> = {
-  Conv2D,
-  MaxPooling2D,
-  AveragePooling2D,
-  GlobalAveragePooling2D,
-  Flatten,
-  Dense,
-  Dropout,
-  BatchNormalization,
-  Activation,
-  ReLU,
 };

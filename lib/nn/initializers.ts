@@ -1,6 +1,7 @@
 // Weight initializers with Keras's names and definitions.
 import { full, rand, randn, zeros } from '../create.js';
 import type { Device, Tensor } from '../tensor.js';
+import { describeValue, ownEntry } from '../arguments.js';
 
 /** Initializer names, in camelCase or snake_case. */
 export type InitializerName =
@@ -81,8 +82,8 @@ export function camelCase(name: string): string {
 /** Checks an initializer name, returning its camelCase spelling. */
 export function checkInitializer(owner: string, what: string, name: unknown): InitializerName {
   const key = typeof name === 'string' ? camelCase(name) : '';
-  if (!(key in INITIALIZERS)) {
-    throw new RangeError(`${owner}: unknown ${what} ${JSON.stringify(name)} (expected one of ${Object.keys(INITIALIZERS).join(', ')})`);
+  if (ownEntry(INITIALIZERS, key) === undefined) {
+    throw new RangeError(`${owner}: unknown ${what} ${describeValue(name)} (expected one of ${Object.keys(INITIALIZERS).join(', ')})`);
   }
   return key as InitializerName;
 }

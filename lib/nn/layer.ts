@@ -3,6 +3,7 @@
 import { normalizeDevice } from '../device.js';
 import { keep } from '../memory.js';
 import type { Device, Tensor } from '../tensor.js';
+import { describeValue, optionalBoolean, readOptions } from '../arguments.js';
 
 /**
  * A per-example shape, without the batch dim, as Keras writes it: images are [height, width,
@@ -26,6 +27,18 @@ export interface LayerArgs {
   trainable?: boolean;
 }
 
+const LAYER_KEYS = ['name', 'inputShape', 'trainable'] as const;
+
+/**
+ * A layer's arguments, checked: a plain object (or undefined) whose keys are those every layer
+ * takes plus `keys`; an unknown key is a RangeError suggesting the closest one. Returns a copy,
+ * each key read once. Each built-in layer reads its arguments through this before `super`; a
+ * user's subclass may pass its own object to `super` unchecked.
+ */
+export function layerArgs<T extends LayerArgs>(className: string, args: unknown, keys: readonly (keyof T & string)[] = []): Partial<T> {
+  return readOptions<T>(className, args, [...LAYER_KEYS, ...keys], 'arguments');
+}
+
 /** A named weight of a layer. */
 export interface Weight {
   name: string;
@@ -43,14 +56,17 @@ export abstract class Layer {
   #builtFor: Shape | null = null;
 
   constructor(args: LayerArgs = {}) {
+    const given: unknown = args; // from JS, anything
+    if (typeof given !== 'object' || given === null)
+      throw new TypeError(`${this.className}: arguments must be an object, got ${describeValue(args)}`);
     if (args.name !== undefined && (typeof args.name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(args.name))) {
       throw new TypeError(
-        `${this.className}: name must be a non-empty string of letters, digits, '_', '.' and '-', got ${JSON.stringify(args.name)}`,
+        `${this.className}: name must be a non-empty string of letters, digits, '_', '.' and '-', got ${describeValue(args.name)}`,
       );
     }
     this.name = args.name;
     if (args.inputShape !== undefined) this.inputShape = checkShape(this.className, 'inputShape', args.inputShape);
-    this.trainable = args.trainable ?? true;
+    this.trainable = optionalBoolean(this.className, 'trainable', args.trainable, true);
   }
 
   /** The Keras class name, e.g. 'Conv2D': the name of the layer's class. */
@@ -140,11 +156,6 @@ export abstract class Layer {
   }
 }
 
-/** A value for a message: numbers as JS writes them (NaN, not JSON's null), the rest as JSON. */
-export function describeValue(value: unknown): string {
-  return typeof value === 'number' ? String(value) : JSON.stringify(value);
-}
-
 /** Checks a count argument (filters, units): a positive integer. */
 export function positiveInteger(owner: string, what: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
@@ -156,15 +167,15 @@ export function positiveInteger(owner: string, what: string, value: unknown): nu
 export function checkDataFormat(owner: string, value: unknown): void {
   if (value !== undefined && value !== 'channelsLast' && value !== 'channels_last') {
     throw new RangeError(
-      `${owner}: only dataFormat 'channelsLast' is supported (inputs are [height, width, channels]), got ${JSON.stringify(value)}`,
+      `${owner}: only dataFormat 'channelsLast' is supported (inputs are [height, width, channels]), got ${describeValue(value)}`,
     );
   }
 }
 
 /** Checks a shape argument: positive integers. */
 export function checkShape(owner: string, what: string, shape: unknown): Shape {
-  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RangeError(`${owner}: ${what} must be an array of positive integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
+    throw new RangeError(`${owner}: ${what} must be an array of positive integers, got ${describeValue(shape)}`);
   }
   return [...(shape as number[])];
 }
@@ -172,8 +183,8 @@ export function checkShape(owner: string, what: string, shape: unknown): Shape {
 /** Reads a Keras size argument: one positive integer, or a [height, width] pair. */
 export function size2(owner: string, what: string, value: unknown): [number, number] {
   const pair = typeof value === 'number' ? [value, value] : value;
-  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RangeError(`${owner}: ${what} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
+  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((d) => Number.isSafeInteger(d) && d > 0)) {
+    throw new RangeError(`${owner}: ${what} must be a positive integer or a pair of them, got ${describeValue(value)}`);
   }
   return [pair[0] as number, pair[1] as number];
 }
@@ -190,7 +201,7 @@ export type Padding = 'valid' | 'same';
 
 export function checkPadding(owner: string, padding: unknown): Padding {
   if (padding !== 'valid' && padding !== 'same') {
-    throw new RangeError(`${owner}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
+    throw new RangeError(`${owner}: padding must be 'valid' or 'same', got ${describeValue(padding)}`);
   }
   return padding;
 }

@@ -2,7 +2,8 @@
 import * as ops from '../ops.js';
 import type { Device, Tensor } from '../tensor.js';
 import { checkInitializer, initialize, type InitializerName } from './initializers.js';
-import { Layer, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import { Layer, layerArgs, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import { describeValue, optionalBoolean } from '../arguments.js';
 
 /** Arguments of {@link BatchNormalization}, with Keras's defaults. */
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -34,17 +35,33 @@ export class BatchNormalization extends Layer {
   readonly scale: boolean;
   readonly initializers: Record<'beta' | 'gamma' | 'movingMean' | 'movingVariance', InitializerName>;
 
-  constructor(args: BatchNormalizationArgs = {}) {
-    super(args);
+  constructor(input: BatchNormalizationArgs = {}) {
     const owner = 'BatchNormalization';
+    const args = layerArgs<BatchNormalizationArgs>(owner, input, [
+      'axis',
+      'momentum',
+      'epsilon',
+      'center',
+      'scale',
+      'betaInitializer',
+      'gammaInitializer',
+      'movingMeanInitializer',
+      'movingVarianceInitializer',
+    ]);
+    super(args);
     if (args.axis !== undefined && args.axis !== -1)
-      throw new RangeError(`${owner}: only axis -1 (the channels) is supported, got ${args.axis}`);
-    this.momentum = args.momentum ?? 0.99;
-    this.epsilon = args.epsilon ?? 1e-3;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new RangeError(`${owner}: momentum must be in [0, 1], got ${args.momentum}`);
-    if (!(this.epsilon > 0)) throw new RangeError(`${owner}: epsilon must be > 0, got ${args.epsilon}`);
-    this.center = args.center ?? true;
-    this.scale = args.scale ?? true;
+      throw new RangeError(`${owner}: only axis -1 (the channels) is supported, got ${describeValue(args.axis)}`);
+    const momentum: unknown = args.momentum ?? 0.99;
+    const epsilon: unknown = args.epsilon ?? 1e-3;
+    // typeof first: '0.5' >= 0 holds in JS.
+    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))
+      throw new RangeError(`${owner}: momentum must be in [0, 1], got ${describeValue(momentum)}`);
+    if (typeof epsilon !== 'number' || !(epsilon > 0 && epsilon < Infinity))
+      throw new RangeError(`${owner}: epsilon must be > 0, got ${describeValue(epsilon)}`);
+    this.momentum = momentum;
+    this.epsilon = epsilon;
+    this.center = optionalBoolean(owner, 'center', args.center, true);
+    this.scale = optionalBoolean(owner, 'scale', args.scale, true);
     this.initializers = {
       beta: checkInitializer(owner, 'betaInitializer', args.betaInitializer ?? 'zeros'),
       gamma: checkInitializer(owner, 'gammaInitializer', args.gammaInitializer ?? 'ones'),

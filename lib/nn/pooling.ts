@@ -3,8 +3,10 @@
 import { ones } from '../create.js';
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
+import { optionalBoolean } from '../arguments.js';
 import {
   Layer,
+  layerArgs,
   type CallContext,
   checkDataFormat,
   checkPadding,
@@ -33,9 +35,10 @@ abstract class Pooling2D extends Layer {
   readonly strides: [number, number];
   readonly padding: Padding;
 
-  constructor(args: Pooling2DArgs = {}) {
+  constructor(input: Pooling2DArgs = {}) {
+    const owner = new.target.name;
+    const args = layerArgs<Pooling2DArgs>(owner, input, ['poolSize', 'strides', 'padding', 'dataFormat']);
     super(args);
-    const owner = this.className;
     this.poolSize = size2(owner, 'poolSize', args.poolSize ?? 2);
     this.strides = size2(owner, 'strides', args.strides ?? this.poolSize);
     this.padding = checkPadding(owner, args.padding ?? 'valid');
@@ -100,9 +103,10 @@ export interface GlobalPooling2DArgs extends LayerArgs {
 /** The mean over height and width: [h, w, c] → [c]. */
 export class GlobalAveragePooling2D extends Layer {
   readonly keepdims: boolean;
-  constructor(args: GlobalPooling2DArgs = {}) {
+  constructor(input: GlobalPooling2DArgs = {}) {
+    const args = layerArgs<GlobalPooling2DArgs>('GlobalAveragePooling2D', input, ['keepdims']);
     super(args);
-    this.keepdims = args.keepdims ?? false;
+    this.keepdims = optionalBoolean('GlobalAveragePooling2D', 'keepdims', args.keepdims, false);
   }
   computeOutputShape(inputShape: Shape): Shape {
     expectRank(this, inputShape, 3, 'images [height, width, channels]');

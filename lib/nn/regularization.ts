@@ -1,8 +1,8 @@
 // Dropout.
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, describeValue, type CallContext, type LayerArgs, type Shape } from './layer.js';
-import type { JsInput } from '../js-input.js';
+import { Layer, layerArgs, type CallContext, type LayerArgs, type Shape } from './layer.js';
+import { describeValue } from '../arguments.js';
 
 /** Arguments of {@link Dropout}: the fraction of inputs to drop while training, in [0, 1). */
 export interface DropoutArgs extends LayerArgs {
@@ -12,9 +12,10 @@ export interface DropoutArgs extends LayerArgs {
 /** Zeroes a random fraction `rate` of its inputs while training (scaling the rest by 1 / (1 - rate)); the identity otherwise. */
 export class Dropout extends Layer {
   readonly rate: number;
-  constructor(args: DropoutArgs) {
+  constructor(input: DropoutArgs) {
+    const args = layerArgs<DropoutArgs>('Dropout', input, ['rate']);
     super(args);
-    const rate = (args as JsInput<DropoutArgs>)?.rate;
+    const rate = args.rate;
     if (typeof rate !== 'number' || !(rate >= 0 && rate < 1))
       throw new RangeError(`Dropout: rate must be in [0, 1), got ${describeValue(rate)}`);
     this.rate = rate;

@@ -20,13 +20,9 @@ export interface AdamOptions {
 // Keras's defaults; AdamW's weight decay is PyTorch's.
 const ADAM_DEFAULTS = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, amsgrad: false };
 
-function split(
-  a: Tensor[] | AdamOptions | undefined,
-  b: AdamOptions | undefined,
-  weightDecay: number,
-): [Tensor[] | undefined, AdamOptions] {
-  const [params, options] = Array.isArray(a) ? [a, b] : [undefined, a];
-  return [params, { ...ADAM_DEFAULTS, weightDecay, ...options }];
+// `(params, options)` or `(options)`.
+function split(a: Tensor[] | AdamOptions | undefined, b: AdamOptions | undefined): [Tensor[] | undefined, AdamOptions | undefined] {
+  return Array.isArray(a) ? [a, b] : [undefined, a];
 }
 
 /**
@@ -35,8 +31,8 @@ function split(
  */
 export class Adam extends Optimizer {
   constructor(params?: Tensor[] | AdamOptions, options?: AdamOptions) {
-    const [p, o] = split(params, options, 0);
-    super('adam', p, o);
+    const [p, o] = split(params, options);
+    super('adam', p, ADAM_DEFAULTS, o);
   }
   get name(): string {
     return 'Adam';
@@ -46,8 +42,8 @@ export class Adam extends Optimizer {
 /** AdamW: Adam with weight decay decoupled from the gradient (default weightDecay 1e-2), as torch.optim.AdamW. */
 export class AdamW extends Optimizer {
   constructor(params?: Tensor[] | AdamOptions, options?: AdamOptions) {
-    const [p, o] = split(params, options, 1e-2);
-    super('adamw', p, o);
+    const [p, o] = split(params, options);
+    super('adamw', p, { ...ADAM_DEFAULTS, weightDecay: 1e-2 }, o);
   }
   get name(): string {
     return 'AdamW';

@@ -1,7 +1,7 @@
 // The optimizer base: a native optimizer that updates every parameter in one call per step.
 import { native, type OptimizerHandle, type OptimizerOptions } from '../native.js';
-import { handlesOf, wrap, type Tensor } from '../tensor.js';
-import type { JsInput } from '../js-input.js';
+import { handleOf, handlesOf, wrap, type Tensor } from '../tensor.js';
+import { readOptions } from '../arguments.js';
 
 /** An optimizer's checkpointable state: per-parameter step counts and buffers (copies). */
 export interface OptimizerState {
@@ -14,6 +14,19 @@ export interface OptimizerState {
  * Base of Adam, AdamW and SGD. Create one with its parameters (`new Adam(model.parameters())`),
  * or without, to hand to `model.compile()`, which binds them.
  */
+// The hyper-parameters and state buffers each kind has (what getState returns).
+const KINDS = {
+  adam: {
+    options: ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'amsgrad'],
+    buffers: ['expAvg', 'expAvgSq', 'maxExpAvgSq'],
+  },
+  adamw: {
+    options: ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'amsgrad'],
+    buffers: ['expAvg', 'expAvgSq', 'maxExpAvgSq'],
+  },
+  sgd: { options: ['learningRate', 'momentum', 'dampening', 'nesterov', 'weightDecay'], buffers: ['momentum'] },
+} as const;
+
 export abstract class Optimizer {
   #handle: OptimizerHandle | null = null;
   #params: Tensor[] = [];
@@ -22,9 +35,10 @@ export abstract class Optimizer {
   protected constructor(
     private readonly kind: 'adam' | 'adamw' | 'sgd',
     params: Tensor[] | undefined,
-    options: OptimizerOptions,
+    defaults: OptimizerOptions,
+    options: unknown,
   ) {
-    this.#options = { ...options };
+    this.#options = { ...defaults, ...this.read(options) };
     if (params !== undefined) this.attach(params);
   }
 
@@ -36,7 +50,13 @@ export abstract class Optimizer {
    * any earlier binding, and with it the optimizer's state.
    */
   attach(params: Tensor[]): this {
-    this.#handle = native.optimizer(this.kind, handlesOf(params), this.#options);
+    try {
+      this.#handle = native.optimizer(this.kind, handlesOf(params), this.#options);
+    } catch (error) {
+      // The native binding's name ('optimizer: ...') becomes the class the user made ('AdamW: ...').
+      if (error instanceof Error) error.message = error.message.replace(/^optimizer: /, `${this.name}: `);
+      throw error;
+    }
     this.#params = [...params];
     return this;
   }
@@ -66,8 +86,9 @@ export abstract class Optimizer {
 
   /** Changes hyper-parameters between steps. */
   configure(options: OptimizerOptions): void {
-    if (this.#handle) native.optimizerConfigure(this.#handle, options);
-    this.#options = { ...this.#options, ...options };
+    const read = this.read(options, 'configure');
+    if (this.#handle) native.optimizerConfigure(this.#handle, read);
+    this.#options = { ...this.#options, ...read };
   }
 
   /** Updates every parameter that has a gradient, in one native call. */
@@ -90,13 +111,22 @@ export abstract class Optimizer {
 
   /** Restores a state from {@link Optimizer.getState} (copied onto the parameters' device). */
   setState(state: OptimizerState): void {
-    // From JS, anything: the native side checks every field.
-    const given = state as JsInput<OptimizerState>;
+    // From JS, anything: the keys are checked here (a misnamed buffer must not be ignored), the
+    // values by the native side; an entry that is not a tensor goes as is, for it to reject.
+    const api = `${this.name}.setState`;
+    if ((state as unknown) === undefined) throw new TypeError(`${api}: expected { steps, buffers }, got undefined`);
+    const given = readOptions<OptimizerState>(api, state, ['steps', 'buffers'], 'state');
+    const lists = readOptions<Record<string, unknown>>(api, given.buffers ?? {}, [...KINDS[this.kind].buffers], 'state.buffers');
     const buffers: Record<string, unknown> = {};
-    for (const [name, list] of Object.entries((given?.buffers ?? {}) as Record<string, unknown>)) {
-      buffers[name] = Array.isArray(list) ? (list as unknown[]).map((t) => (t === null ? null : (t as Tensor).handle)) : list;
+    for (const [name, list] of Object.entries(lists)) {
+      buffers[name] = Array.isArray(list) ? [...(list as unknown[])].map((t) => (t === null || t === undefined ? t : handleOf(t))) : list;
     }
-    native.optimizerImportState(this.handle(), { steps: given?.steps, buffers } as Parameters<typeof native.optimizerImportState>[1]);
+    native.optimizerImportState(this.handle(), { steps: given.steps, buffers } as Parameters<typeof native.optimizerImportState>[1]);
+  }
+
+  // Options from JS, checked for unknown keys (values are checked natively, when bound).
+  private read(options: unknown, method?: string): OptimizerOptions {
+    return readOptions<Record<string, unknown>>(method ? `${this.name}.${method}` : this.name, options, [...KINDS[this.kind].options]);
   }
 
   private handle(): OptimizerHandle {

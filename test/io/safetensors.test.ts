@@ -182,7 +182,7 @@ describe('safetensors writes atomically', () => {
         ['x', tl.ones([5])],
         ['h', tl.zeros([2], { dtype: 'float16' })],
       ]),
-    ).rejects.toThrowError(/^safetensors: cannot write .*w\.safetensors: 'h' has dtype float16, which is not supported$/);
+    ).rejects.toThrowError(/^writeSafetensors: cannot write .*w\.safetensors: 'h' has dtype float16, which is not supported$/);
     expect(readFileSync(path)).toEqual(before);
     expect(readdirSync(dir)).toEqual(['w.safetensors']);
   });
@@ -229,12 +229,12 @@ describe('safetensors writes atomically', () => {
 
 describe('safetensors read errors name the file and what is wrong', () => {
   const invalid = (path: string, what: string): RegExp =>
-    new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a valid safetensors file: ${what}`);
+    new RegExp(`^readSafetensors: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a valid safetensors file: ${what}`);
   const f32 = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
 
   it('a missing file', async () => {
     const path = join(dir, 'missing.safetensors');
-    await expect(tl.readSafetensors(path)).rejects.toThrowError(new RegExp(`^${path}: cannot read \\(ENOENT\\)$`));
+    await expect(tl.readSafetensors(path)).rejects.toThrowError(new RegExp(`^readSafetensors: ${path}: cannot read \\(ENOENT\\)$`));
   });
 
   it('a file under 8 bytes', async () => {

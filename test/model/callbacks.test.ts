@@ -115,7 +115,7 @@ describe('the callback hooks', () => {
 
   it('rejects a callback that is not an object', async () => {
     await expect(tinyClassifier().fit(x, y, { verbose: 0, callbacks: [null as unknown as tl.CallbackHooks] })).rejects.toThrowError(
-      /^fit: each callback must be an object with hooks such as onEpochEnd, got null$/,
+      /^fit: callbacks\[0\] must be an object with hooks such as onEpochEnd, or an array of them; got null$/,
     );
   });
 });
@@ -393,7 +393,7 @@ describe('ModelCheckpoint', () => {
   });
 
   it('rejects bad arguments when made', () => {
-    expect(() => new tl.ModelCheckpoint({ filepath: '' })).toThrowError(/^ModelCheckpoint: filepath must be a non-empty string$/);
+    expect(() => new tl.ModelCheckpoint({ filepath: '' })).toThrowError(/^ModelCheckpoint: filepath must be a non-empty string, got ""$/);
     expect(() => new tl.ModelCheckpoint({ filepath: 'a', mode: 'best' as tl.MonitorMode })).toThrowError(
       /^ModelCheckpoint: mode must be 'auto', 'min' or 'max', got "best"$/,
     );

@@ -71,7 +71,7 @@ describe('Sequential structure', () => {
     expect(Array.from(m.getWeights()[1].data())).toEqual([5, 5]);
     expect(before[1].data()).toEqual(new Float32Array([0, 0]));
     expect(() => m.setWeights([tl.ones([3, 2]), tl.ones([2])])).toThrowError(
-      /^setWeights: 'dense\/kernel' has shape \[2,3\], got \[3,2\]$/,
+      /^setWeights: 'dense\/kernel' is float32 \[2,3\], got float32 \[3,2\]$/,
     );
     expect(() => m.setWeights([tl.ones([3, 2])])).toThrowError(/the model has 2 weights, got 1/);
   });

@@ -67,7 +67,7 @@ describe('compile options for speed', () => {
       /^compile: mixedPrecision must be 'bf16' or null, got "fp16"$/,
     );
     expect(() => model().compile({ optimizer: 'adam', loss: 'mse', cudaGraph: 'yes' as unknown as boolean })).toThrowError(
-      /^compile: cudaGraph must be a boolean, got string$/,
+      /^compile: cudaGraph must be a boolean, got "yes"$/,
     );
   });
 

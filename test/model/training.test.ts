@@ -179,13 +179,13 @@ describe('fit errors', () => {
     );
     await expect(compiled().fit(x, tl.rand([10]))).rejects.toThrowError(/sparse categorical labels must be integers, got float32/);
     await expect(compiled().fit(x, undefined as unknown as tl.Tensor)).rejects.toThrowError(
-      /fit: y must be a Tensor of labels or targets, got undefined/,
+      /^fit: y \(the labels or targets\) must be a Tensor, got undefined$/,
     );
   });
 
   it('bad options', async () => {
     await expect(compiled().fit(x, y, { epoch: 3 } as tl.FitOptions)).rejects.toThrowError(
-      /^fit: unknown option 'epoch' \(expected epochs, batchSize/,
+      /^fit: unknown option 'epoch' \(did you mean 'epochs'\?\)$/,
     );
     await expect(compiled().fit(x, y, { epochs: 0 })).rejects.toThrowError(/fit: epochs must be a positive integer, got 0/);
     await expect(compiled().fit(x, y, { batchSize: 2.5 })).rejects.toThrowError(/fit: batchSize must be a positive integer/);

@@ -95,13 +95,13 @@ describe('Optimizer', () => {
 
   it('rejects parameters that need no grad, repeat, or are disposed', () => {
     expect(() => new optim.Adam([tl.zeros([2])])).toThrowError(RangeError);
-    expect(() => new optim.Adam([tl.zeros([2])])).toThrowError(/^optimizer: parameter 0 \(float32\[2\] cpu\) does not require grad/);
+    expect(() => new optim.Adam([tl.zeros([2])])).toThrowError(/^Adam: parameter 0 \(float32\[2\] cpu\) does not require grad/);
     const w = tl.zeros([2], { requiresGrad: true });
     expect(() => new optim.SGD([w, w])).toThrowError(/parameter 1 \(float32\[2\] cpu\) appears twice/);
     expect(() => new optim.SGD([w.mul(2)])).toThrowError(/is not a leaf tensor/);
     const gone = tl.zeros([2], { requiresGrad: true });
     gone.dispose();
-    expect(() => new optim.SGD([gone])).toThrowError(/optimizer: argument 'params\[0\]' is a disposed tensor/);
+    expect(() => new optim.SGD([gone])).toThrowError(/^SGD: argument 'params\[0\]' is a disposed tensor/);
     const later = tl.zeros([3], { requiresGrad: true });
     const opt = new optim.SGD([w, later]);
     later.dispose();
