@@ -1,10 +1,19 @@
 // Data augmentation on the device, per example, on NHWC image batches of any dtype (the CIFAR
 // pipeline runs it on uint8, before the conversion to float, to move 4x fewer bytes).
+import { expectInteger } from '../arguments.js';
 import { arange, rand, randint } from '../create.js';
-import type { Tensor } from '../tensor.js';
+import { expectTensor, type Tensor } from '../tensor.js';
+
+// `images` when it is a live [N, H, W, C] tensor.
+function imageBatch(api: string, images: unknown): Tensor {
+  const t = expectTensor(api, 'images', images);
+  if (t.rank !== 4) throw new RangeError(`${api}: images must be a 4-D [N, height, width, channels] batch, got shape [${t.shape}]`);
+  return t;
+}
 
 /** Flips each image of an [N, H, W, C] batch left-right with probability 1/2. */
 export function randomFlip(images: Tensor): Tensor {
+  imageBatch('randomFlip', images);
   const flip = rand([images.shape[0], 1, 1, 1], { device: images.device }).lt(0.5);
   return images.flip([2]).where(flip, images);
 }
@@ -14,8 +23,13 @@ export function randomFlip(images: Tensor): Tensor {
  * `padding` pixels on every side, keeping the size H x W.
  */
 export function randomCrop(images: Tensor, padding: number): Tensor {
+  imageBatch('randomCrop', images);
+  expectInteger('randomCrop', 'padding', padding, 0);
   if (padding === 0) return images;
   const [n, h, w, c] = images.shape;
+  // With padding >= the image size a window could hold no pixel of the image at all.
+  if (padding >= Math.min(h, w))
+    throw new RangeError(`randomCrop: padding must be less than the image's height and width (${h} x ${w}), got ${padding}`);
   const device = images.device;
   const padded = images.pad([0, 0, padding, padding, padding, padding]);
   // Row and column indices of each example's window, gathered along H, then along W.

@@ -5,12 +5,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expectBoolean, expectNonEmptyString, expectString, readOptions } from '../arguments.js';
 import { tensor } from '../create.js';
 import { keep, tidy } from '../memory.js';
 import { cat, type Tensor } from '../tensor.js';
 import { downloadCifar10, torchletHome } from './download.js';
-import { ImageDataset, type ImageDatasetOptions } from './image-dataset.js';
-import { writeSyntheticCifar10, type SyntheticOptions } from './synthetic-cifar10.js';
+import { ImageDataset, imageDatasetSettings, type ImageDatasetOptions } from './image-dataset.js';
+import { syntheticSettings, writeSyntheticCifar10, type SyntheticOptions } from './synthetic-cifar10.js';
 
 const RECORD = 3073;
 const TRAIN_FILES = [1, 2, 3, 4, 5].map((k) => `data_batch_${k}.bin`);
@@ -38,6 +39,7 @@ export interface Cifar10Options extends ImageDatasetOptions {
 
 /** Reads one batch file: its images as uint8 [N, 32, 32, 3] and its labels as int64 [N]. */
 export async function readBatchFile(path: string): Promise<{ images: Tensor; labels: Tensor }> {
+  expectString('cifar10.readBatchFile', 'path', path);
   const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`CIFAR-10: cannot read ${path} (${error.code === 'ENOENT' ? 'missing file' : (error.code ?? error.message)})`);
   });
@@ -73,17 +75,23 @@ function batchesFolder(dir: string): string {
  * Loads CIFAR-10 from the binary release: `{ train, test, classNames }`. `augment` applies to the
  * training set only. Every error names the file and what is wrong (missing, truncated, bad label).
  */
-export async function load(options: Cifar10Options = {}): Promise<Cifar10> {
-  let dir = batchesFolder(options.dir ?? join(torchletHome(), FOLDER));
+export async function load(options?: Cifar10Options): Promise<Cifar10> {
+  const api = 'cifar10.load';
+  const o = readOptions<Cifar10Options>(api, options, ['dir', 'download', 'augment', 'normalize']);
+  if (o.dir !== undefined) expectNonEmptyString(api, 'dir', o.dir);
+  if (o.download !== undefined) expectBoolean(api, 'download', o.download);
+  // Checked here, before the files are read, and in the name of the call the user made.
+  imageDatasetSettings(api, { augment: o.augment, normalize: o.normalize }, [32, 32, 3]);
+  let dir = batchesFolder(o.dir ?? join(torchletHome(), FOLDER));
   const expected = [...TRAIN_FILES, TEST_FILE, META_FILE];
-  if (options.download && !options.dir && expected.some((f) => !existsSync(join(dir, f)))) dir = await downloadCifar10();
+  if (o.download && !o.dir && expected.some((f) => !existsSync(join(dir, f)))) dir = await downloadCifar10();
   const missing = expected.filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {
     throw new Error(
       `CIFAR-10: missing file${missing.length > 1 ? 's' : ''} ${missing.map((f) => join(dir, f)).join(', ')}. ` +
-        (options.dir
+        (o.dir
           ? 'Point dir at the cifar-10-batches-bin folder of the binary release'
-          : options.download
+          : o.download
             ? 'The cache folder is incomplete: remove it and download again'
             : 'Pass download: true (or --download), or put the binary release there by hand'),
     );
@@ -98,7 +106,7 @@ export async function load(options: Cifar10Options = {}): Promise<Cifar10> {
     throw new Error(`CIFAR-10: ${join(dir, META_FILE)} should name 10 classes, one per line; it has ${classNames.length}`);
   const train = tidy(() => ({ images: keep(cat(parts.map((p) => p.images))), labels: keep(cat(parts.map((p) => p.labels))) }));
   parts.forEach((p) => [p.images, p.labels].forEach((t) => t.dispose()));
-  const { augment, normalize } = options;
+  const { augment, normalize } = o;
   return {
     train: new ImageDataset(train.images, train.labels, { augment, normalize }),
     test: new ImageDataset(testPart.images, testPart.labels, { normalize }),
@@ -111,9 +119,14 @@ export async function load(options: Cifar10Options = {}): Promise<Cifar10> {
  * its folder, for load({ dir }). Default folder: $TORCHLET_HOME/synthetic-cifar-10/seed-S-TRAIN-TEST,
  * reused when it exists.
  */
-export async function synthetic(options: SyntheticOptions & { dir?: string } = {}): Promise<string> {
-  const { train = 50000, test = 10000, seed = 0 } = options;
-  const dir = options.dir ?? join(torchletHome(), 'synthetic-cifar-10', `seed-${seed}-${train}-${test}`);
-  if (!options.dir && existsSync(join(dir, META_FILE))) return dir;
+export async function synthetic(options?: SyntheticOptions & { dir?: string }): Promise<string> {
+  const api = 'cifar10.synthetic';
+  const o = readOptions<SyntheticOptions & { dir: string }>(api, options, ['dir', 'train', 'test', 'seed']);
+  const { train, test, seed } = syntheticSettings(api, o);
+  const dir =
+    o.dir === undefined
+      ? join(torchletHome(), 'synthetic-cifar-10', `seed-${seed}-${train}-${test}`)
+      : expectNonEmptyString(api, 'dir', o.dir);
+  if (o.dir === undefined && existsSync(join(dir, META_FILE))) return dir;
   return writeSyntheticCifar10(dir, { train, test, seed });
 }

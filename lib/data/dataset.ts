@@ -1,9 +1,10 @@
 // The Dataset contract that fit/evaluate/predict consume, and TensorDataset over in-memory tensors.
+import { expectBoolean, expectInteger, readOptions } from '../arguments.js';
 import { randperm } from '../create.js';
 import { normalizeDevice } from '../device.js';
 import { keep } from '../memory.js';
 import type { Shape } from '../nn/layer.js';
-import type { Device, Tensor } from '../tensor.js';
+import { expectTensor, type Device, type Tensor } from '../tensor.js';
 
 /** One batch, on the training device. */
 export interface Batch {
@@ -19,6 +20,16 @@ export interface BatchOptions {
   /** Draw a new random order (on the device) for this pass. */
   shuffle: boolean;
   device: Device;
+}
+
+/** `options` of `api` (a batches() method), checked: all three are required; the device comes back normalised. */
+export function readBatchOptions(api: string, options: unknown): BatchOptions {
+  const o = readOptions<BatchOptions>(api, options, ['batchSize', 'shuffle', 'device']);
+  return {
+    batchSize: expectInteger(api, 'batchSize', o.batchSize, 1),
+    shuffle: expectBoolean(api, 'shuffle', o.shuffle),
+    device: normalizeDevice(o.device as Device, api),
+  };
 }
 
 /**
@@ -60,9 +71,14 @@ export class TensorDataset implements Dataset {
     readonly y: Tensor,
     private readonly owned = false,
   ) {
+    expectTensor('TensorDataset', 'x', x);
+    expectTensor('TensorDataset', 'y', y);
+    expectBoolean('TensorDataset', 'owned', owned);
     const [n, ...shape] = x.shape;
-    if (y.shape[0] !== n) {
-      throw new RangeError(`y has ${y.shape[0] ?? 0} entries but x has ${n} examples (x: [${x.shape}], y: [${y.shape}])`);
+    if (x.rank === 0 || y.shape[0] !== n) {
+      throw new RangeError(
+        `TensorDataset: y has ${y.shape[0] ?? 0} entries but x has ${x.shape[0] ?? 0} examples (x: [${x.shape}], y: [${y.shape}])`,
+      );
     }
     this.size = n;
     this.inputShape = shape;
@@ -72,7 +88,11 @@ export class TensorDataset implements Dataset {
     return this.y;
   }
 
-  *batches({ batchSize, shuffle, device }: BatchOptions): Iterable<Batch> {
+  batches(options: BatchOptions): Iterable<Batch> {
+    return this.#batches(readBatchOptions('TensorDataset.batches', options));
+  }
+
+  *#batches({ batchSize, shuffle, device }: BatchOptions): Iterable<Batch> {
     const { x, y } = this.on(device);
     const order = shuffle ? keep(randperm(this.size, { device })) : null;
     try {
@@ -91,6 +111,8 @@ export class TensorDataset implements Dataset {
 
   /** The first `count` examples and the rest, as two datasets of views (free them with dispose()). */
   split(count: number): [TensorDataset, TensorDataset] {
+    if (expectInteger('TensorDataset.split', 'count', count, 0) > this.size)
+      throw new RangeError(`TensorDataset.split: count must be at most the size, ${this.size}, got ${count}`);
     const part = (start: number, length: number) =>
       new TensorDataset(keep(this.x.narrow(0, start, length)), keep(this.y.narrow(0, start, length)), true);
     return [part(0, count), part(count, this.size - count)];
@@ -107,13 +129,12 @@ export class TensorDataset implements Dataset {
     }
   }
 
-  // Uploads once per device and keeps the copy.
+  // Uploads once per (normalised) device and keeps the copy.
   private on(device: Device): { x: Tensor; y: Tensor } {
     if (this.#onDevice?.device !== device) {
       this.#onDevice?.x.dispose();
       this.#onDevice?.y.dispose();
-      this.#onDevice =
-        this.x.device === normalizeDevice(device) ? null : { device, x: keep(this.x.to(device)), y: keep(this.y.to(device)) };
+      this.#onDevice = this.x.device === device ? null : { device, x: keep(this.x.to(device)), y: keep(this.y.to(device)) };
     }
     return this.#onDevice ?? this;
   }

@@ -1,4 +1,5 @@
 // Downloading and caching the official CIFAR-10 binary release.
+import { makeDirectory } from '../io/make-directory.js';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import { x as extract } from 'tar';
+import { describeValue, expectNonEmptyString, readOptions } from '../arguments.js';
 
 /** The binary version of CIFAR-10, as listed on {@link CIFAR10_PAGE}. */
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
@@ -48,15 +50,20 @@ export interface DownloadOptions {
  * binary tarball first unless it is already there. The folder appears atomically: a failed or
  * interrupted download never leaves a partial one behind. Defaults as in {@link DownloadOptions}.
  */
-export async function downloadCifar10(options: DownloadOptions = {}): Promise<string> {
-  const home = options.home ?? torchletHome();
-  const url = options.url ?? (process.env.TORCHLET_CIFAR10_URL || CIFAR10_URL);
-  const md5 = options.md5 ?? CIFAR10_MD5;
-  const progress = options.progress === undefined ? process.stderr : options.progress;
+export async function downloadCifar10(options?: DownloadOptions): Promise<string> {
+  const api = 'downloadCifar10';
+  const o = readOptions<DownloadOptions>(api, options, ['home', 'url', 'md5', 'progress']);
+  const home = o.home === undefined ? torchletHome() : expectNonEmptyString(api, 'home', o.home);
+  const url = o.url === undefined ? process.env.TORCHLET_CIFAR10_URL || CIFAR10_URL : expectNonEmptyString(api, 'url', o.url);
+  const md5 = o.md5 === undefined ? CIFAR10_MD5 : expectNonEmptyString(api, 'md5', o.md5);
+  const progress = o.progress === undefined ? process.stderr : o.progress;
+  if (progress !== null && typeof progress.write !== 'function') {
+    throw new TypeError(`${api}: progress must be null or have a write(text) method, got ${describeValue(progress)}`);
+  }
   const target = join(home, FOLDER);
   if (existsSync(join(target, FIRST_FILE))) return target;
 
-  await mkdir(home, { recursive: true });
+  await makeDirectory(home, api);
   // Temporaries live in `home` so that the final rename stays on one filesystem, hence atomic.
   const temp = await mkdtemp(join(home, `.${FOLDER}-download-`));
   try {

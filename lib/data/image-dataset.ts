@@ -1,13 +1,14 @@
 // A device-resident image dataset: one uint8 image tensor and one label tensor, uploaded to the
 // training device once. Each pass draws its order on the device; each batch is gathered,
 // augmented, converted to float and normalised there. Nothing returns to the host per batch.
+import { describeValue, expectBoolean, expectInteger, readOptions } from '../arguments.js';
 import { randperm, tensor } from '../create.js';
 import { normalizeDevice } from '../device.js';
 import { keep, tidy } from '../memory.js';
 import type { Shape } from '../nn/layer.js';
-import type { Device, Tensor } from '../tensor.js';
+import { expectTensor, type Device, type Tensor } from '../tensor.js';
 import { randomCrop, randomFlip } from './augment.js';
-import type { Batch, BatchOptions, Dataset } from './dataset.js';
+import { readBatchOptions, type Batch, type BatchOptions, type Dataset } from './dataset.js';
 
 /** How batches are prepared. */
 export interface ImageDatasetOptions {
@@ -21,6 +22,45 @@ export interface ImageDatasetOptions {
    * crops from the image padded by 4 pixels; `{ flip, cropPadding }` chooses. Default: none.
    */
   augment?: boolean | { flip?: boolean; cropPadding?: number };
+}
+
+// The options of an ImageDataset, checked, with the defaults filled in.
+interface Settings {
+  flip: boolean;
+  cropPadding: number;
+  normalize: 'scale' | { mean: number[]; std: number[] };
+}
+
+/** @internal `options` as `api` received them, for images of `imageShape` [height, width, channels]: checked, with the defaults filled in. */
+export function imageDatasetSettings(api: string, options: unknown, imageShape: Shape): Settings {
+  const [height, width, channels] = imageShape;
+  const o = readOptions<ImageDatasetOptions>(api, options, ['normalize', 'augment']);
+  const augment: { flip?: unknown; cropPadding?: unknown } =
+    typeof o.augment === 'boolean'
+      ? { flip: o.augment, cropPadding: o.augment ? 4 : 0 }
+      : readOptions<{ flip: boolean; cropPadding: number }>(api, o.augment, ['flip', 'cropPadding'], 'augment');
+  const cropPadding = expectInteger(api, 'augment.cropPadding', augment.cropPadding ?? 0, 0);
+  // As randomCrop: with more padding a crop could miss the image entirely.
+  if (cropPadding > 0 && cropPadding >= Math.min(height, width))
+    throw new RangeError(
+      `${api}: augment.cropPadding must be less than the image's height and width (${height} x ${width}), got ${cropPadding}`,
+    );
+  return {
+    flip: expectBoolean(api, 'augment.flip', augment.flip ?? false),
+    cropPadding,
+    normalize: readNormalize(api, o.normalize ?? 'scale', channels),
+  };
+}
+
+function readNormalize(api: string, value: unknown, channels: number): Settings['normalize'] {
+  if (value === 'scale') return value;
+  const bad = `${api}: normalize must be 'scale' or { mean, std } with ${channels} values each (std > 0), got ${describeValue(value)}`;
+  if (typeof value !== 'object' || value === null) throw new (typeof value === 'string' ? RangeError : TypeError)(bad);
+  const { mean, std } = readOptions<{ mean: unknown; std: unknown }>(api, value, ['mean', 'std'], 'normalize');
+  const valid = (v: unknown, positive: boolean): v is number[] =>
+    Array.isArray(v) && v.length === channels && v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
+  if (!valid(mean, false) || !valid(std, true)) throw new RangeError(bad);
+  return { mean: [...mean], std: [...std] };
 }
 
 // The data on one device, shared by the datasets derived from one another (take, withOptions).
@@ -38,11 +78,11 @@ export class ImageDataset implements Dataset {
   readonly size: number;
   readonly inputShape: Shape;
   readonly #store: Store;
-  readonly #flip: boolean;
-  readonly #cropPadding: number;
-  readonly #normalize: ImageDatasetOptions['normalize'];
+  readonly #settings: Settings;
 
-  constructor(images: Tensor, labels: Tensor, options: ImageDatasetOptions = {}, store?: Store) {
+  constructor(images: Tensor, labels: Tensor, options?: ImageDatasetOptions, store?: Store) {
+    expectTensor('ImageDataset', 'images', images);
+    expectTensor('ImageDataset', 'labels', labels);
     if (images.rank !== 4 || images.dtype !== 'uint8')
       throw new RangeError(`ImageDataset: images must be uint8 [N, height, width, channels], got ${images.dtype} [${images.shape}]`);
     if (labels.rank !== 1 || labels.shape[0] !== images.shape[0]) {
@@ -50,25 +90,8 @@ export class ImageDataset implements Dataset {
     }
     this.size = images.shape[0];
     this.inputShape = images.shape.slice(1);
+    this.#settings = imageDatasetSettings('ImageDataset', options, this.inputShape);
     this.#store = store ?? { device: null, images: keep(images), labels: keep(labels) };
-    const augment = options.augment === true ? { flip: true, cropPadding: 4 } : options.augment || {};
-    this.#flip = augment.flip ?? false;
-    this.#cropPadding = augment.cropPadding ?? 0;
-    if (!Number.isInteger(this.#cropPadding) || this.#cropPadding < 0)
-      throw new RangeError(`ImageDataset: cropPadding must be a non-negative integer, got ${augment.cropPadding}`);
-    this.#normalize = options.normalize ?? 'scale';
-    // The options come from JS: check the shape of what was given, not of what the type promises.
-    const n: unknown = this.#normalize;
-    if (n !== 'scale') {
-      const channels = this.inputShape[2];
-      const { mean, std } = (typeof n === 'object' && n !== null ? n : {}) as { mean?: unknown; std?: unknown };
-      const valid = (v: unknown): v is number[] => Array.isArray(v) && v.length === channels;
-      if (!valid(mean) || !valid(std) || std.some((s) => !(s > 0))) {
-        throw new RangeError(
-          `ImageDataset: normalize must be 'scale' or { mean, std } with ${channels} values each (std > 0), got ${JSON.stringify(n)}`,
-        );
-      }
-    }
   }
 
   /** The uint8 images, [N, height, width, channels], wherever they live now. */
@@ -87,13 +110,13 @@ export class ImageDataset implements Dataset {
 
   /** The same data with other batch options (sharing storage). */
   withOptions(options: ImageDatasetOptions): ImageDataset {
+    imageDatasetSettings('ImageDataset.withOptions', options, this.inputShape);
     return new ImageDataset(this.images, this.labels, options, this.#store);
   }
 
   /** The first `count` examples (sharing storage), with the same options. */
   take(count: number): ImageDataset {
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`ImageDataset.take: count must be a positive integer, got ${count}`);
-    const n = Math.min(count, this.size);
+    const n = Math.min(expectInteger('ImageDataset.take', 'count', count, 1), this.size);
     return new ImageDataset(keep(this.images.narrow(0, 0, n)), keep(this.labels.narrow(0, 0, n)), this.options());
   }
 
@@ -111,7 +134,11 @@ export class ImageDataset implements Dataset {
     return this;
   }
 
-  *batches({ batchSize, shuffle, device }: BatchOptions): Iterable<Batch> {
+  batches(options: BatchOptions): Iterable<Batch> {
+    return this.#batches(readBatchOptions('ImageDataset.batches', options));
+  }
+
+  *#batches({ batchSize, shuffle, device }: BatchOptions): Iterable<Batch> {
     this.to(device);
     const { images, labels } = this.#store;
     const order = shuffle ? keep(randperm(this.size, { device })) : null;
@@ -123,8 +150,8 @@ export class ImageDataset implements Dataset {
         yield tidy(() => {
           const index = order?.narrow(0, start, length);
           let x = index ? images.indexSelect(0, index) : images.narrow(0, start, length);
-          if (this.#flip) x = randomFlip(x);
-          x = randomCrop(x, this.#cropPadding);
+          if (this.#settings.flip) x = randomFlip(x);
+          x = randomCrop(x, this.#settings.cropPadding);
           const float = x.to('float32');
           const normalized = scale ? float.sub(scale.mean).div(scale.std) : float.div(255);
           return { x: normalized.permute([0, 3, 1, 2]), y: index ? labels.indexSelect(0, index) : labels.narrow(0, start, length) };
@@ -144,13 +171,14 @@ export class ImageDataset implements Dataset {
   }
 
   private options(): ImageDatasetOptions {
-    return { normalize: this.#normalize, augment: { flip: this.#flip, cropPadding: this.#cropPadding } };
+    const { normalize, flip, cropPadding } = this.#settings;
+    return { normalize, augment: { flip, cropPadding } };
   }
 
   // Per-channel mean and std in 0..255 units, so that one subtract and one divide normalise.
   #scale(device: Device): { mean: Tensor; std: Tensor } | null {
-    const n = this.#normalize;
-    if (n === 'scale' || n === undefined) return null;
+    const n = this.#settings.normalize;
+    if (n === 'scale') return null;
     return tidy(() => ({
       mean: keep(
         tensor(

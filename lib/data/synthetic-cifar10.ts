@@ -1,8 +1,10 @@
 // A generated stand-in for CIFAR-10, written in its binary format: ten classes of procedurally
 // drawn shapes and textures that a small CNN can learn, for tests and benchmarks without the download.
+import { makeDirectory } from '../io/make-directory.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { expectInteger, expectNonEmptyString, readOptions } from '../arguments.js';
 
 /** The 10 class names, in label order (0..9). */
 export const SYNTHETIC_CLASS_NAMES: readonly string[] = Object.freeze([
@@ -191,10 +193,14 @@ async function writeSynced(path: string, data: Uint8Array | string): Promise<voi
   }
 }
 
-function checkCount(name: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  }
+/** @internal `options` as `api` received them, checked, with the defaults filled in. */
+export function syntheticSettings(api: string, options: SyntheticOptions): Required<SyntheticOptions> {
+  const { train = 50000, test = 10000, seed = 0 } = options;
+  return {
+    train: expectInteger(api, 'train', train, TRAIN_FILES),
+    test: expectInteger(api, 'test', test, 1),
+    seed: expectInteger(api, 'seed', seed, 0),
+  };
 }
 
 const exists = (path: string) =>
@@ -210,13 +216,12 @@ const exists = (path: string) =>
  * beside `dir` and renamed into place when complete, replacing any folder already there.
  * Returns `dir`.
  */
-export async function writeSyntheticCifar10(dir: string, options: SyntheticOptions = {}): Promise<string> {
-  const { train = 50000, test = 10000, seed = 0 } = options;
-  checkCount('train', train, TRAIN_FILES);
-  checkCount('test', test, 1);
-  checkCount('seed', seed, 0);
+export async function writeSyntheticCifar10(dir: string, options?: SyntheticOptions): Promise<string> {
+  const api = 'writeSyntheticCifar10';
+  expectNonEmptyString(api, 'dir', dir);
+  const { train, test, seed } = syntheticSettings(api, readOptions<SyntheticOptions>(api, options, ['train', 'test', 'seed']));
 
-  await mkdir(dirname(dir), { recursive: true });
+  await makeDirectory(dirname(dir), api);
   // Random, so that concurrent writers of one folder never share a temporary folder.
   const suffix = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const temp = join(dirname(dir), `.${basename(dir)}.tmp-${suffix}`);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -99,6 +99,43 @@ describe('CIFAR-10 loader', () => {
     const [testBatch] = [...data.test.batches({ batchSize: 3, shuffle: false, device: 'cpu' })];
     // Unaugmented test images come back exactly: record 0 of the test file has label 0.
     expect(testBatch.x.narrow(0, 0, 1).narrow(1, 0, 1).narrow(2, 0, 1).narrow(3, 5, 1).item()).toBeCloseTo(5 / 255, 6);
+  });
+});
+
+describe('CIFAR-10 options', () => {
+  it('load() rejects unknown options, suggesting the known one', async () => {
+    await expect(cifar10.load({ dri: release() } as never)).rejects.toThrowError(
+      /^cifar10\.load: unknown option 'dri' \(did you mean 'dir'\?\)$/,
+    );
+    await expect(cifar10.load({ data_dir: release() } as never)).rejects.toThrowError(RangeError);
+  });
+
+  it('load() checks the type and range of each option before reading files', async () => {
+    await expect(cifar10.load('dir' as never)).rejects.toThrowError(TypeError);
+    await expect(cifar10.load('dir' as never)).rejects.toThrowError(/^cifar10\.load: options must be a plain object, got "dir"$/);
+    await expect(cifar10.load(null as never)).rejects.toThrowError(/^cifar10\.load: options must be a plain object, got null$/);
+    await expect(cifar10.load({ dir: 5 as never })).rejects.toThrowError(/^cifar10\.load: dir must be a string, got 5$/);
+    await expect(cifar10.load({ dir: '' })).rejects.toThrowError(/^cifar10\.load: dir must not be empty$/);
+    await expect(cifar10.load({ download: 'yes' as never })).rejects.toThrowError(/^cifar10\.load: download must be a boolean, got "yes"$/);
+    await expect(cifar10.load({ dir: release(), augment: { cropPadding: -2 } })).rejects.toThrowError(
+      /^cifar10\.load: augment\.cropPadding must be a non-negative integer, got -2$/,
+    );
+    await expect(cifar10.load({ dir: release(), normalize: { mean: [0.5], std: [1] } })).rejects.toThrowError(
+      /^cifar10\.load: normalize must be 'scale' or \{ mean, std \} with 3 values each/,
+    );
+    await expect(cifar10.readBatchFile(null as never)).rejects.toThrowError(/^cifar10\.readBatchFile: path must be a string, got null$/);
+  });
+
+  it('synthetic() checks its options', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'synthetic-')), 'set');
+    await expect(cifar10.synthetic({ dir, train: 10, test: 10, sed: 1 } as never)).rejects.toThrowError(
+      /^cifar10\.synthetic: unknown option 'sed' \(did you mean 'seed'\?\)$/,
+    );
+    await expect(cifar10.synthetic(42 as never)).rejects.toThrowError(/^cifar10\.synthetic: options must be a plain object, got 42$/);
+    await expect(cifar10.synthetic({ dir: 5 as never })).rejects.toThrowError(/^cifar10\.synthetic: dir must be a string, got 5$/);
+    await expect(cifar10.synthetic({ dir, train: -5 })).rejects.toThrowError(/^cifar10\.synthetic: train must be an integer ≥ 5, got -5$/);
+    await expect(cifar10.synthetic({ dir, seed: 'x' as never })).rejects.toThrowError(TypeError);
+    expect(existsSync(dir)).toBe(false);
   });
 });
 

@@ -46,7 +46,48 @@ describe('TensorDataset', () => {
   });
 
   it('rejects x and y of different lengths', () => {
-    expect(() => new tl.TensorDataset(x, tl.arange(9))).toThrowError(/^y has 9 entries but x has 10 examples/);
+    expect(() => new tl.TensorDataset(x, tl.arange(9))).toThrowError(/^TensorDataset: y has 9 entries but x has 10 examples/);
+    expect(() => new tl.TensorDataset(tl.tensor(1), tl.tensor(2))).toThrowError(/^TensorDataset: y has 0 entries but x has 0 examples/);
+  });
+
+  it('rejects what is not a live tensor, naming the argument', () => {
+    const disposed = tl.arange(10);
+    disposed.dispose();
+    for (const bad of ['x', null, {}, Object.create(tl.Tensor.prototype)]) {
+      expect(() => new tl.TensorDataset(bad as tl.Tensor, y)).toThrowError(TypeError);
+      expect(() => new tl.TensorDataset(bad as tl.Tensor, y)).toThrowError(/^TensorDataset: x must be a Tensor, got /);
+      expect(() => new tl.TensorDataset(x, bad as tl.Tensor)).toThrowError(/^TensorDataset: y must be a Tensor, got /);
+    }
+    expect(() => new tl.TensorDataset(x, disposed)).toThrowError(/^TensorDataset: y is a disposed tensor/);
+    expect(() => new tl.TensorDataset(x, y, 'yes' as unknown as boolean)).toThrowError(
+      /^TensorDataset: owned must be a boolean, got "yes"$/,
+    );
+  });
+
+  it('checks the batch options when batches() is called', () => {
+    const d = new tl.TensorDataset(x, y);
+    const batches = (options: unknown) => () => d.batches(options as tl.BatchOptions);
+    expect(batches({ batch_size: 4, shuffle: false, device: 'cpu' })).toThrowError(
+      /^TensorDataset\.batches: unknown option 'batch_size' \(options are camelCase here: did you mean 'batchSize'\?\)$/,
+    );
+    expect(batches({ batchSize: 4, shufle: false, device: 'cpu' })).toThrowError(
+      /^TensorDataset\.batches: unknown option 'shufle' \(did you mean 'shuffle'\?\)$/,
+    );
+    expect(batches(null)).toThrowError(TypeError);
+    expect(batches(null)).toThrowError(/^TensorDataset\.batches: options must be a plain object, got null$/);
+    expect(batches({ batchSize: 0, shuffle: false, device: 'cpu' })).toThrowError(
+      /^TensorDataset\.batches: batchSize must be a positive integer, got 0$/,
+    );
+    expect(batches({ batchSize: '4', shuffle: false, device: 'cpu' })).toThrowError(TypeError);
+    expect(batches({ batchSize: 4, device: 'cpu' })).toThrowError(/^TensorDataset\.batches: shuffle must be a boolean, got undefined$/);
+    expect(batches({ batchSize: 4, shuffle: false, device: 'gpu' })).toThrowError(/^TensorDataset\.batches: unknown device 'gpu'/);
+  });
+
+  it('splits only at a count from 0 to its size', () => {
+    const d = new tl.TensorDataset(x, y);
+    expect(() => d.split(11)).toThrowError(/^TensorDataset\.split: count must be at most the size, 10, got 11$/);
+    expect(() => d.split(-1)).toThrowError(/^TensorDataset\.split: count must be a non-negative integer, got -1$/);
+    expect(() => d.split(1.5)).toThrowError(RangeError);
   });
 
   it('is recognised as a Dataset', () => {

@@ -213,6 +213,34 @@ describe('downloadCifar10', () => {
   });
 });
 
+describe('downloadCifar10 options', () => {
+  // Nothing listens on port 9 here: the old code, guessing, would fail there instead of naming the option.
+  const url = 'http://127.0.0.1:9/cifar-10-binary.tar.gz';
+
+  it('rejects unknown options, suggesting the known one', async () => {
+    const home = await freshHome();
+    await expect(downloadCifar10({ home, url, progress: null, md55: CIFAR10_MD5 } as never)).rejects.toThrow(
+      /^downloadCifar10: unknown option 'md55' \(did you mean 'md5'\?\)$/,
+    );
+    await expect(downloadCifar10({ home, url, progress: null, cache_home: home } as never)).rejects.toThrow(RangeError);
+    await expect(downloadCifar10(home as never)).rejects.toThrow(/^downloadCifar10: options must be a plain object, got ".*"$/);
+    expect(await readdir(home)).toEqual([]);
+  });
+
+  it('checks the type of each option', async () => {
+    const home = await freshHome();
+    await expect(downloadCifar10({ home, url: 42 as never, progress: null })).rejects.toThrow(
+      /^downloadCifar10: url must be a string, got 42$/,
+    );
+    await expect(downloadCifar10({ home: '', url, progress: null })).rejects.toThrow(/^downloadCifar10: home must not be empty$/);
+    await expect(downloadCifar10({ home, url, progress: 5 as never })).rejects.toThrow(
+      /^downloadCifar10: progress must be null or have a write\(text\) method, got 5$/,
+    );
+    await expect(downloadCifar10({ home, url, progress: {} as never })).rejects.toThrow(TypeError);
+    expect(await readdir(home)).toEqual([]);
+  });
+});
+
 describe('torchletHome', () => {
   it('honours $TORCHLET_HOME and defaults to ~/.cache/torchlet', () => {
     expect(torchletHome({ TORCHLET_HOME: '/data/torchlet' })).toBe('/data/torchlet');

@@ -82,12 +82,99 @@ describe('ImageDataset', () => {
     ).toThrowError(/normalize must be 'scale' or \{ mean, std \} with 3 values each/);
   });
 
+  it('checks its options, naming the call and the option', () => {
+    const { images, labels } = labelled(2);
+    const make = (options: unknown) => () => new tl.ImageDataset(images, labels, options as tl.ImageDatasetOptions);
+    expect(make({ augmnet: true })).toThrowError(/^ImageDataset: unknown option 'augmnet' \(did you mean 'augment'\?\)$/);
+    expect(make({ augment: { crop_padding: 2 } })).toThrowError(
+      /^ImageDataset: unknown option 'crop_padding' \(options are camelCase here: did you mean 'cropPadding'\?\)$/,
+    );
+    expect(make('scale')).toThrowError(TypeError);
+    expect(make('scale')).toThrowError(/^ImageDataset: options must be a plain object, got "scale"$/);
+    expect(make({ augment: 'yes' })).toThrowError(/^ImageDataset: augment must be a plain object, got "yes"$/);
+    expect(make({ augment: { flip: 1 } })).toThrowError(/^ImageDataset: augment\.flip must be a boolean, got 1$/);
+    expect(make({ augment: { cropPadding: -1 } })).toThrowError(
+      /^ImageDataset: augment\.cropPadding must be a non-negative integer, got -1$/,
+    );
+    expect(make({ normalize: 'standard' })).toThrowError(
+      /^ImageDataset: normalize must be 'scale' or \{ mean, std \} with 3 values each \(std > 0\), got "standard"$/,
+    );
+    expect(make({ normalize: { mean: ['0.5', '0.5', '0.5'], std: [1, 1, 1] } })).toThrowError(RangeError);
+    expect(make({ normalize: { mean: [0.5, 0.5, 0.5], stdev: [1, 1, 1] } })).toThrowError(
+      /^ImageDataset: unknown option 'stdev' \(did you mean 'std'\?\)$/,
+    );
+    const d = new tl.ImageDataset(images, labels);
+    expect(() => d.withOptions({ augment: { flip: 'yes' as unknown as boolean } })).toThrowError(
+      /^ImageDataset\.withOptions: augment\.flip must be a boolean, got "yes"$/,
+    );
+    expect(() => d.take('2' as unknown as number)).toThrowError(/^ImageDataset\.take: count must be a positive integer, got "2"$/);
+    expect(() => d.batches({ batchSize: 0, shuffle: false, device: 'cpu' })).toThrowError(
+      /^ImageDataset\.batches: batchSize must be a positive integer, got 0$/,
+    );
+  });
+
+  it('rejects images and labels that are not live tensors', () => {
+    const { images, labels } = labelled(2);
+    const disposed = tl.arange(2);
+    disposed.dispose();
+    for (const bad of ['images', null, {}, Object.create(tl.Tensor.prototype)]) {
+      expect(() => new tl.ImageDataset(bad as tl.Tensor, labels)).toThrowError(/^ImageDataset: images must be a Tensor, got /);
+      expect(() => new tl.ImageDataset(images, bad as tl.Tensor)).toThrowError(/^ImageDataset: labels must be a Tensor, got /);
+    }
+    expect(() => new tl.ImageDataset(images, disposed)).toThrowError(/^ImageDataset: labels is a disposed tensor/);
+  });
+
   it('trains a model through fit', async () => {
     const { images, labels } = labelled(32);
     const model = tl.sequential([tl.layers.flatten({ inputShape: [4, 4, 3] }), tl.layers.dense({ units: 32, activation: 'softmax' })]);
     model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const h = await model.fit(new tl.ImageDataset(images, labels), { epochs: 2, batchSize: 8, verbose: 0 });
     expect(h.history.loss).toHaveLength(2);
+  });
+});
+
+describe('randomFlip and randomCrop', () => {
+  it('flip and crop [N, H, W, C] batches, keeping their shape', () => {
+    const images = tl.zeros([2, 4, 4, 3], { dtype: 'uint8' });
+    expect(tl.randomFlip(images).shape).toEqual([2, 4, 4, 3]);
+    expect(tl.randomCrop(images, 1).shape).toEqual([2, 4, 4, 3]);
+  });
+
+  it('reject what is not a live 4-D tensor, naming the call', () => {
+    const disposed = tl.zeros([1, 2, 2, 1]);
+    disposed.dispose();
+    const cases: [unknown, string][] = [
+      ['images', 'images must be a Tensor, got "images"$'],
+      [null, 'images must be a Tensor, got null$'],
+      [{}, 'images must be a Tensor, got \\{\\}$'],
+      [Object.create(tl.Tensor.prototype), 'images must be a Tensor, got a Tensor$'],
+      [disposed, 'images is a disposed tensor'],
+      [tl.zeros([2, 2, 2]), 'images must be a 4-D \\[N, height, width, channels\\] batch, got shape \\[2,2,2\\]$'],
+    ];
+    for (const [images, message] of cases) {
+      expect(() => tl.randomFlip(images as tl.Tensor)).toThrowError(new RegExp(`^randomFlip: ${message}`));
+      expect(() => tl.randomCrop(images as tl.Tensor, 1)).toThrowError(new RegExp(`^randomCrop: ${message}`));
+    }
+  });
+
+  it('randomCrop takes a non-negative integer padding', () => {
+    const images = tl.zeros([1, 2, 2, 1]);
+    expect(() => tl.randomCrop(images, -1)).toThrowError(/^randomCrop: padding must be a non-negative integer, got -1$/);
+    expect(() => tl.randomCrop(images, 1.5)).toThrowError(RangeError);
+    expect(() => tl.randomCrop(images, '2' as unknown as number)).toThrowError(TypeError);
+    expect(() => tl.randomCrop(images, undefined as unknown as number)).toThrowError(
+      /^randomCrop: padding must be a non-negative integer, got undefined$/,
+    );
+    // A window padded by the image's size or more could hold no pixel of the image.
+    expect(tl.randomCrop(tl.zeros([1, 3, 2, 1]), 1).shape).toEqual([1, 3, 2, 1]);
+    expect(() => tl.randomCrop(tl.zeros([1, 3, 2, 1]), 2)).toThrowError(
+      /^randomCrop: padding must be less than the image's height and width \(3 x 2\), got 2$/,
+    );
+    expect(() => tl.randomCrop(images, 2 ** 32)).toThrowError(/^randomCrop: padding must be less than/);
+    expect(
+      () =>
+        new tl.ImageDataset(tl.zeros([1, 4, 4, 3], { dtype: 'uint8' }), tl.zeros([1], { dtype: 'int64' }), { augment: { cropPadding: 4 } }),
+    ).toThrowError(/^ImageDataset: augment.cropPadding must be less than the image's height and width \(4 x 4\), got 4$/);
   });
 });
 

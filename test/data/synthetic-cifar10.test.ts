@@ -65,7 +65,9 @@ describe('writeSyntheticCifar10', () => {
     await writeSyntheticCifar10(small, { train: 7, test: 1 });
     const sizes = await Promise.all([...TRAIN_FILES, 'test_batch.bin'].map(async (f) => (await stat(join(small, f))).size));
     expect(sizes).toEqual([2, 2, 1, 1, 1, 1].map((n) => n * RECORD));
-    await expect(writeSyntheticCifar10(join(root, 'tiny'), { train: 4 })).rejects.toThrow(/^train must be an integer ≥ 5, got 4$/);
+    await expect(writeSyntheticCifar10(join(root, 'tiny'), { train: 4 })).rejects.toThrow(
+      /^writeSyntheticCifar10: train must be an integer ≥ 5, got 4$/,
+    );
   });
 
   it('draws labels 0..9, every class present and roughly balanced', async () => {
@@ -129,6 +131,18 @@ describe('writeSyntheticCifar10', () => {
     await expect(writeSyntheticCifar10(target, { test: Number.NaN })).rejects.toThrow(/test/);
     await expect(writeSyntheticCifar10(target, { seed: -1 })).rejects.toThrow(/seed/);
     await expect(writeSyntheticCifar10(target, { seed: 0.5 })).rejects.toThrow(RangeError);
+    await expect(writeSyntheticCifar10(target, { train: '10' as never })).rejects.toThrow(TypeError);
+    await expect(writeSyntheticCifar10(target, { train: '10' as never })).rejects.toThrow(
+      /^writeSyntheticCifar10: train must be an integer ≥ 5, got "10"$/,
+    );
+    await expect(writeSyntheticCifar10(target, { seeds: 1 } as never)).rejects.toThrow(
+      /^writeSyntheticCifar10: unknown option 'seeds' \(did you mean 'seed'\?\)$/,
+    );
+    await expect(writeSyntheticCifar10(target, { train_size: 10 } as never)).rejects.toThrow(RangeError);
+    await expect(writeSyntheticCifar10(target, 'small' as never)).rejects.toThrow(
+      /^writeSyntheticCifar10: options must be a plain object, got "small"$/,
+    );
+    await expect(writeSyntheticCifar10(null as never)).rejects.toThrow(/^writeSyntheticCifar10: dir must be a string, got null$/);
     await expect(stat(target)).rejects.toThrow(/ENOENT/);
   });
 });
