@@ -1,10 +1,13 @@
 // `torchlet train-cifar10`: the main job. It trains the reference CNN of DESIGN.md on CIFAR-10 (or
 // on a synthetic set in the same format) with Keras's defaults, reports the test accuracy and the
 // wall time per epoch, and writes the model, history.json and a training-curve chart.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { makeDirectory } from '../io/make-directory.js';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as cifar10 from '../data/cifar10.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { backendInfo, defaultDevice, normalizeDevice } from '../device.js';
 import { manualSeed } from '../create.js';
 import { Callback } from '../model/callbacks.js';
@@ -61,11 +64,25 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
   return value;
 }
 
+// parseArgs rejects `--epochs -1` as "ambiguous" (the value looks like an option), so the range
+// checks below would never explain what is wanted. `--epochs=-1` is unambiguous: join a negative
+// number to the value-taking option before it.
+function joinNegativeValues(argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].slice(2);
+    const takesValue = argv[i].startsWith('--') && Object.hasOwn(OPTIONS, name) && OPTIONS[name as keyof typeof OPTIONS].type === 'string';
+    if (takesValue && /^-\.?\d/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
+    else joined.push(argv[i]);
+  }
+  return joined;
+}
+
 /** Parses the options; throws UsageError with a one-line message for anything wrong. */
 export function parseTrainArgs(argv: string[]) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, strict: true, allowPositionals: false });
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0].replace(/\. To specify.*$/, '')} (run torchlet train-cifar10 --help)`);
   }
@@ -74,6 +91,8 @@ export function parseTrainArgs(argv: string[]) {
   if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr must be a positive number, got '${v.lr}'`);
   if (v.synthetic && (v['data-dir'] !== undefined || v.download))
     throw new UsageError('--synthetic cannot be combined with --data-dir or --download');
+  // An empty --out would otherwise mean "do not save", silently.
+  if (v.out === '') throw new UsageError("--out must name a folder, got ''");
   const verbose = integer('verbose', v.verbose, 1, 0);
   if (verbose > 2) throw new UsageError(`--verbose must be 0, 1 or 2, got '${v.verbose}'`);
   let device: Device;
@@ -99,6 +118,30 @@ export function parseTrainArgs(argv: string[]) {
   };
 }
 
+// Creates --out and checks that files can be written there before the data is loaded, so that a bad
+// folder costs a second, not a whole training run whose results could not then be saved.
+async function prepareOut(out: string): Promise<void> {
+  const reason = (error: unknown) => {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'ENOTDIR') return 'ENOTDIR: a parent is a file';
+    return message.replace(/, \w+ '.*'$/, ''); // Node's "CODE: text, syscall 'path'", less the path named already
+  };
+  const dir = resolve(out);
+  try {
+    await makeDirectory(dir);
+  } catch (error) {
+    throw new UsageError(`--out ${out}: cannot create the folder (${reason(error)})`);
+  }
+  // A name no one else uses, created exclusively, so that the probe never touches another file.
+  const probe = join(dir, `.torchlet-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await (await open(probe, 'wx')).close();
+    await rm(probe);
+  } catch (error) {
+    throw new UsageError(`--out ${out}: cannot write in the folder (${reason(error)})`);
+  }
+}
+
 // Wall time of each epoch (training and the validation pass that ends it).
 class EpochTimer extends Callback {
   readonly seconds: number[] = [];
@@ -118,6 +161,7 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
     out.write(TRAIN_CIFAR10_HELP);
     return 0;
   }
+  if (args.out !== undefined) await prepareOut(args.out);
   const say = (line: string) => args.verbose > 0 && out.write(`${line}\n`);
   manualSeed(args.seed);
   let dir = args.dataDir;
@@ -167,14 +211,12 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
     );
   }
   if (args.out) {
-    await mkdir(args.out, { recursive: true });
     await model.save(args.out);
     const record = { ...history.history, epochSeconds: times, testLoss: loss, testAccuracy: accuracy };
-    await writeFile(join(args.out, 'history.json'), JSON.stringify(record, null, 2) + '\n');
-    await writeFile(
-      join(args.out, 'training-curves.svg'),
+    await writeFileAtomic(join(args.out, 'history.json'), [JSON.stringify(record, null, 2) + '\n']);
+    await writeFileAtomic(join(args.out, 'training-curves.svg'), [
       trainingCurvesSvg(history.history, { title: `torchlet: reference CNN on ${args.synthetic ? 'synthetic ' : ''}CIFAR-10` }),
-    );
+    ]);
     say(`Wrote ${join(args.out, 'model.json')}, model.safetensors, history.json and training-curves.svg`);
   }
   return 0;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -54,6 +54,7 @@ describe('torchlet train-cifar10: the command line', () => {
       [['--epoch', '3'], /^torchlet: Unknown option '--epoch' \(run torchlet train-cifar10 --help\)\n$/],
       [['--device', 'tpu'], /^torchlet: --device: unknown device 'tpu' \(expected 'cpu', 'cuda' or 'cuda:N'\)\n$/],
       [['--synthetic', '--download'], /^torchlet: --synthetic cannot be combined with --data-dir or --download\n$/],
+      [['--out', '', '--data-dir', mkdtempSync(join(tmpdir(), 'empty-'))], /^torchlet: --out must name a folder, got ''\n$/],
       [['extra'], /^torchlet: Unexpected argument 'extra'/],
     ];
     for (const [argv, message] of cases) {
@@ -65,6 +66,83 @@ describe('torchlet train-cifar10: the command line', () => {
     expect(await run('nonsense')).toMatchObject({ code: 2, err: "torchlet: unknown command 'nonsense' (run torchlet --help)\n" });
   });
 
+  it('a negative number is reported by the range check, not as an ambiguous argument', async () => {
+    const cases: [string[], string][] = [
+      [['--epochs', '-1'], "--epochs must be an integer >= 1, got '-1'"],
+      [['--limit', '-5'], "--limit must be an integer >= 1, got '-5'"],
+      [['--batch-size', '-3'], "--batch-size must be an integer >= 1, got '-3'"],
+      [['--seed', '-1'], "--seed must be an integer >= 0, got '-1'"],
+      [['--verbose', '-1'], "--verbose must be an integer >= 0, got '-1'"],
+      [['--lr', '-0.1'], "--lr must be a positive number, got '-0.1'"],
+      [['--lr', '-.5'], "--lr must be a positive number, got '-.5'"],
+    ];
+    for (const [argv, message] of cases) {
+      expect(await run('train-cifar10', ...argv)).toEqual({ code: 2, out: '', err: `torchlet: ${message}\n` });
+    }
+    // Anything else after an option that takes a value is still parseArgs's business.
+    expect((await run('train-cifar10', '--epochs', '--synthetic')).err).toMatch(/^torchlet: Option '--epochs' argument is ambiguous/);
+  });
+
+  describe('--out is created and checked before any data is loaded or generated', () => {
+    const home = mkdtempSync(join(tmpdir(), 'torchlet-home-'));
+    const file = join(home, 'file');
+    writeFileSync(file, 'not a folder\n');
+    let saved: string | undefined;
+    beforeAll(() => {
+      saved = process.env.TORCHLET_HOME;
+      process.env.TORCHLET_HOME = home;
+    });
+    afterAll(() => {
+      if (saved === undefined) delete process.env.TORCHLET_HOME;
+      else process.env.TORCHLET_HOME = saved;
+    });
+    const synthetic = ['--synthetic', '--limit', '64', '--epochs', '1', '--batch-size', '64', '--verbose', '2'];
+
+    it('an --out under a file fails at once, before the synthetic set is made or any training', async () => {
+      const started = performance.now();
+      const result = await run('train-cifar10', ...synthetic, '--out', join(file, 'run'));
+      expect(result).toEqual({
+        code: 2,
+        out: '',
+        err: `torchlet: --out ${join(file, 'run')}: cannot create the folder (ENOTDIR: a parent is a file)\n`,
+      });
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(existsSync(join(home, 'synthetic-cifar-10'))).toBe(false);
+    });
+
+    it('an --out that is a file fails at once', async () => {
+      const result = await run('train-cifar10', ...synthetic, '--out', file);
+      expect(result).toEqual({
+        code: 2,
+        out: '',
+        err: `torchlet: --out ${file}: cannot create the folder (EEXIST: a file is in the way)\n`,
+      });
+      expect(existsSync(join(home, 'synthetic-cifar-10'))).toBe(false);
+    });
+
+    // Node's recursive mkdir never returns for /proc/x; an empty --data-dir makes the old order
+    // (data first, --out last) fail on the data instead of hanging.
+    it.runIf(process.platform === 'linux')(
+      'an --out where no folder can be made (/proc) fails, naming --out, without hanging',
+      async () => {
+        const result = await run('train-cifar10', '--data-dir', mkdtempSync(join(tmpdir(), 'empty-')), '--out', '/proc/torchlet-x/run');
+        expect(result).toEqual({
+          code: 2,
+          out: '',
+          err: 'torchlet: --out /proc/torchlet-x/run: cannot create the folder (ENOENT: no such file or directory)\n',
+        });
+      },
+      10_000,
+    );
+
+    it('a fresh nested --out is created (and left empty) before the data is loaded', async () => {
+      const fresh = join(home, 'runs', 'a', 'b');
+      const result = await run('train-cifar10', '--data-dir', mkdtempSync(join(tmpdir(), 'empty-')), '--out', fresh);
+      expect(result.err).toMatch(/^torchlet: CIFAR-10: missing files /);
+      expect(readdirSync(fresh)).toEqual([]);
+    });
+  });
+
   it('missing data is a clear error naming the files and --download', async () => {
     const { code, err } = await run('train-cifar10', '--data-dir', mkdtempSync(join(tmpdir(), 'empty-')), '--epochs', '1');
     expect(code).toBe(1);
@@ -74,7 +152,7 @@ describe('torchlet train-cifar10: the command line', () => {
 
 describe('torchlet train-cifar10 --synthetic', () => {
   const home = mkdtempSync(join(tmpdir(), 'torchlet-home-'));
-  const outDir = join(home, 'out');
+  const outDir = join(home, 'runs', 'out');
   let saved: string | undefined;
   let result: { code: number; out: string; err: string };
   beforeAll(async () => {
@@ -112,9 +190,8 @@ describe('torchlet train-cifar10 --synthetic', () => {
     expect(result.out).toMatch(/Wall time per epoch: \d+\.\d s mean \(\d+\.\d, \d+\.\d\)/);
   });
 
-  it('writes the model, history.json and the training-curve chart to --out', () => {
-    for (const file of ['model.json', 'model.safetensors', 'history.json', 'training-curves.svg'])
-      expect(existsSync(join(outDir, file))).toBe(true);
+  it('writes the model, history.json and the training-curve chart to a fresh nested --out, and nothing else', () => {
+    expect(readdirSync(outDir).sort()).toEqual(['history.json', 'model.json', 'model.safetensors', 'training-curves.svg']);
     const history = JSON.parse(readFileSync(join(outDir, 'history.json'), 'utf8'));
     expect(history.loss).toHaveLength(2);
     expect(history.val_accuracy).toHaveLength(2);
