@@ -53,7 +53,10 @@ async function parent() {
       // The child runs under an address-space limit, so that a call asking for a huge tensor
       // (randn(2 ** 32)) gets libtorch's allocation error rather than swapping for minutes or
       // meeting the OOM killer; how an unlimited process fares there is the OS's call (overcommit).
-      const limit = Number(opts['memory-limit-mb']) * 1024;
+      // AddressSanitizer needs terabytes of address space for its shadow memory; under it
+      // (test:sanitize) its own max_allocation_size_mb plays this part.
+      const asan = (process.env.LD_PRELOAD ?? '').includes('libasan');
+      const limit = asan ? 0 : Number(opts['memory-limit-mb']) * 1024;
       const command = `${limit > 0 ? `ulimit -v ${limit} && ` : ''}exec "$0" "$@"`;
       const proc = spawn('/bin/sh', ['-c', command, process.execPath, fileURLToPath(import.meta.url), ...args], {
         cwd: work, // relative paths the fuzzer passes to save() and the like land here

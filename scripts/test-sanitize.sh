@@ -11,8 +11,9 @@ npx vitest run test/create.test.ts >/dev/null
 runtime="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
 export TORCHLET_ADDON=$PWD/build-sanitize/Release/torchlet.node
 # Leaks are not checked: Node and libtorch keep process-lifetime allocations that LeakSanitizer
-# reports at exit. Oversized allocations fail (as malloc would) instead of aborting.
-export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:halt_on_error=1:abort_on_error=1:print_summary=1
+# reports at exit. Oversized allocations (over 8 GiB, as the API fuzzer's address-space limit
+# without the sanitizers) fail as malloc would, instead of aborting.
+export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=8192:halt_on_error=1:abort_on_error=1:print_summary=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # Every test but those of packaging, building and loading (TORCHLET_ADDON decides what loads here).
 LD_PRELOAD="$runtime" npx vitest run --exclude test/package.test.ts --exclude test/bench.test.ts --exclude test/addon-build.test.ts \
