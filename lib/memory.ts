@@ -70,6 +70,10 @@ export interface MemoryInfo {
   hostBytes: number;
   /** V8's count of external memory for this isolate, which includes hostBytes. */
   v8ExternalBytes: number;
+  /** Tensors of optimizer state (moment buffers, momentum) held natively by live optimizers, all threads. */
+  optimizerStateTensors: number;
+  /** The bytes they hold. */
+  optimizerStateBytes: number;
   /** The CUDA caching allocator's figures for the current GPU, when CUDA is available. */
   cuda?: { allocated: number; peakAllocated: number; reserved: number };
 }

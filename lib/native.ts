@@ -22,7 +22,14 @@ export interface NativeAddon {
   isTensorHandle: (value: unknown) => boolean;
   isDisposed: (h: Handle) => boolean;
   dispose: (h: Handle) => void;
-  liveTensors: () => { tensors: number; bytes: number; hostBytes: number; v8ExternalBytes: number };
+  liveTensors: () => {
+    tensors: number;
+    bytes: number;
+    hostBytes: number;
+    v8ExternalBytes: number;
+    optimizerStateTensors: number;
+    optimizerStateBytes: number;
+  };
   shape: (h: Handle) => number[];
   strides: (h: Handle) => number[];
   dtype: (h: Handle) => DtypeName;
@@ -175,6 +182,7 @@ export interface NativeAddon {
   // optim.cc
   optimizer: (kind: 'adam' | 'adamw' | 'sgd', params: Handle[], options: OptimizerOptions) => OptimizerHandle;
   optimizerStep: (h: OptimizerHandle) => void;
+  optimizerDispose: (h: OptimizerHandle) => void;
   optimizerZeroGrad: (h: OptimizerHandle, setToNone: boolean) => void;
   optimizerConfigure: (h: OptimizerHandle, options: OptimizerOptions) => void;
   optimizerOptions: (h: OptimizerHandle) => Required<OptimizerOptions>;

@@ -4,6 +4,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <mutex>
 #include <unordered_set>
 
 #include "args.h"
@@ -29,7 +30,40 @@ std::vector<at::Tensor> select(std::vector<at::Tensor>& all, const std::vector<s
 
 std::vector<at::Scalar> scalars(const std::vector<double>& values) { return {values.begin(), values.end()}; }
 
+// Every live optimizer, for memory(): worker threads each load the addon, so it is shared and locked.
+std::mutex registryMutex;
+std::unordered_set<const OptimizerHandle*> registry;
+
 }  // namespace
+
+template <class F>
+void OptimizerHandle::forEachStateTensor(F&& f) const {
+  for (const auto* list : {&expAvg_, &expAvgSq_, &maxExpAvgSq_, &momentum_, &stepTensors_}) {
+    for (const at::Tensor& t : *list) {
+      if (t.defined()) f(t);
+    }
+  }
+}
+
+OptimizerStateTotals optimizerStateTotals() {
+  OptimizerStateTotals totals;
+  std::lock_guard<std::mutex> lock(registryMutex);
+  for (const OptimizerHandle* h : registry) {
+    h->forEachStateTensor([&](const at::Tensor& t) {
+      totals.tensors += 1;
+      totals.bytes += static_cast<int64_t>(t.nbytes());
+    });
+  }
+  return totals;
+}
+
+void OptimizerHandle::dispose() {
+  std::lock_guard<std::mutex> lock(registryMutex);  // memory() may be reading the state
+  for (auto* list : {&params_, &stepTensors_, &expAvg_, &expAvgSq_, &maxExpAvgSq_, &momentum_}) std::vector<at::Tensor>().swap(*list);
+  handles_.clear();
+  steps_.clear();
+  disposed_ = true;
+}
 
 void OptimizerHandle::registerClass(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = DefineClass(env, "OptimizerHandle", {});
@@ -42,6 +76,13 @@ OptimizerHandle* OptimizerHandle::unwrap(const Napi::Value& value) {
 
 OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {
   requireFactory(info, "OptimizerHandle", "optimizer()");
+  std::lock_guard<std::mutex> lock(registryMutex);
+  registry.insert(this);
+}
+
+OptimizerHandle::~OptimizerHandle() {
+  std::lock_guard<std::mutex> lock(registryMutex);
+  registry.erase(this);
 }
 
 // optimizer(kind, params, options)
@@ -334,8 +375,15 @@ void registerOptim(Napi::Env env, Napi::Object exports) {
   auto self = [](const Args& a) {
     OptimizerHandle* h = OptimizerHandle::unwrap(a[0]);
     if (h == nullptr) throw ArgTypeError("argument 'self' must be an optimizer");
+    if (h->disposed()) throw ArgTypeError("the optimizer was disposed");
     return h;
   };
+  bind(exports, "optimizerDispose", [](Args& a) {
+    OptimizerHandle* h = OptimizerHandle::unwrap(a[0]);
+    if (h == nullptr) throw ArgTypeError("argument 'self' must be an optimizer");
+    h->dispose();  // a second dispose does nothing more
+    return a.undefined();
+  });
   bind(exports, "optimizer", [](Args& a) {
     Napi::Object object = instanceData(a.env()).optimizerClass.New({factoryToken(a.env())});
     OptimizerHandle::Unwrap(object)->init(a);

@@ -26,6 +26,9 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   static OptimizerHandle* unwrap(const Napi::Value& value);
 
   explicit OptimizerHandle(const Napi::CallbackInfo& info);
+  ~OptimizerHandle() override;
+  OptimizerHandle(const OptimizerHandle&) = delete;
+  OptimizerHandle& operator=(const OptimizerHandle&) = delete;
 
   void init(Args& a);
   void configure(const Args& a, size_t i);
@@ -34,6 +37,12 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   void zeroGrad(bool setToNone);
   Napi::Object exportState(const Args& a) const;
   void importState(Args& a);
+  // Frees the state and lets go of the parameters; every later call is an error.
+  void dispose();
+  bool disposed() const { return disposed_; }
+  // Calls f on each defined state tensor (for memory()).
+  template <class F>
+  void forEachStateTensor(F&& f) const;
 
  private:
   // The parameters with a gradient this step, with their per-parameter state.
@@ -53,7 +62,15 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   std::vector<int64_t> steps_;
   std::vector<at::Tensor> stepTensors_;  // per-parameter step counts on CUDA
   std::vector<at::Tensor> expAvg_, expAvgSq_, maxExpAvgSq_, momentum_;
+  bool disposed_ = false;
 };
+
+// The state (moment buffers, step counts on CUDA) of every live optimizer, in all threads.
+struct OptimizerStateTotals {
+  int64_t tensors = 0;
+  int64_t bytes = 0;
+};
+OptimizerStateTotals optimizerStateTotals();
 
 void registerOptim(Napi::Env env, Napi::Object exports);
 

@@ -344,7 +344,7 @@ async function child(start) {
   ]) {
     add(`new optim.${name}`, [name], (args) => new cls(...args));
   }
-  for (const name of ['step', 'zeroGrad', 'getState', 'setState', 'configure', 'attach']) {
+  for (const name of ['step', 'zeroGrad', 'getState', 'setState', 'configure', 'attach', 'dispose']) {
     add(`Optimizer.${name}`, [name, 'optimizer', 'Adam', 'SGD'], (args) => {
       const p = tl.randn([3]).setRequiresGrad();
       const opt = new (pick([tl.optim.Adam, tl.optim.SGD]))([p]);

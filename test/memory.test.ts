@@ -177,3 +177,60 @@ describe('memory()', () => {
     expect(tl.memory().bytes).toBe(before.bytes);
   });
 });
+
+describe('lifetimes of what the model and the optimizers hold', () => {
+  const tinyModel = () => {
+    const model = tl.sequential([
+      tl.layers.dense({ units: 8, activation: 'relu', inputShape: [4] }),
+      tl.layers.dense({ units: 3, activation: 'softmax' }),
+    ]);
+    model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+    return model;
+  };
+
+  it('memory() counts optimizer state, and Optimizer.dispose() frees it', () => {
+    const p = tl.randn([1000]).setRequiresGrad();
+    const before = tl.memory();
+    const opt = new tl.optim.Adam([p]);
+    p.grad = tl.ones([1000]);
+    opt.step();
+    // Adam keeps two float32 moments per parameter.
+    const after = tl.memory();
+    expect(after.optimizerStateTensors - before.optimizerStateTensors).toBe(2);
+    expect(after.optimizerStateBytes - before.optimizerStateBytes).toBe(2 * 1000 * 4);
+    opt.dispose();
+    expect(tl.memory().optimizerStateBytes).toBe(before.optimizerStateBytes);
+    expect(opt.isDisposed).toBe(true);
+    expect(() => opt.step()).toThrowError(/^Adam.step: the optimizer was disposed$/);
+    expect(() => opt.getState()).toThrowError(/^Adam.getState: the optimizer was disposed$/);
+    expect(() => opt.configure({ learningRate: 1 })).toThrowError(/^Adam.configure: the optimizer was disposed$/);
+    expect(() => opt.attach([p])).toThrowError(/^Adam.attach: the optimizer was disposed$/);
+    opt.dispose(); // twice is fine
+    expect(p.isDisposed).toBe(false); // the parameters are the caller's
+  });
+
+  it('model.dispose() frees the weights and the optimizer state', async () => {
+    const before = tl.memory();
+    const model = tinyModel();
+    await model.fit(tl.rand([8, 4]), tl.randint(0, 3, [8]), { verbose: 0 });
+    expect(tl.memory().optimizerStateBytes).toBeGreaterThan(before.optimizerStateBytes);
+    const weights = model.namedWeights().map(([, t]) => t);
+    model.dispose();
+    expect(weights.every((t) => t.isDisposed)).toBe(true);
+    expect(model.optimizer?.isDisposed).toBe(true);
+    expect(tl.memory().optimizerStateBytes).toBe(before.optimizerStateBytes);
+  });
+
+  it('predict + dispose and evaluate leave no live tensor behind, without waiting for GC', async () => {
+    const model = tinyModel();
+    const [x, y] = [tl.rand([70, 4]), tl.randint(0, 3, [70])];
+    (await model.predict(x, { batchSize: 32 })).dispose();
+    await model.evaluate(x, y, { batchSize: 32 });
+    const before = tl.memory().tensors;
+    for (let i = 0; i < 20; i++) {
+      (await model.predict(x, { batchSize: 32 })).dispose();
+      await model.evaluate(x, y, { batchSize: 32 });
+    }
+    expect(tl.memory().tensors).toBe(before);
+  });
+});

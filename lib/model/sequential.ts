@@ -400,6 +400,7 @@ export class Sequential {
   /** Frees every weight and the optimizer's state; the model cannot be used after this (a second dispose does nothing). */
   dispose(): void {
     for (const layer of this.#layers) layer.dispose();
+    this.#compiled?.optimizer.dispose();
     this.#shapes = null;
     this.#disposed = true;
   }

@@ -372,9 +372,20 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options?: 
   const outputs: Tensor[] = [];
   try {
     await noGrad(async () => {
-      for (const batch of data.batches({ batchSize, shuffle: false, device: model.device })) {
-        outputs.push(keep(tidy(() => toPublic(inferencePass(model, batch.x)))));
-        await yielder.maybe();
+      const batches = data.batches({ batchSize, shuffle: false, device: model.device })[Symbol.iterator]();
+      try {
+        // Each batch is drawn inside the step's tidy scope, so that its tensors go with it.
+        for (;;) {
+          const output = tidy(() => {
+            const next = batches.next();
+            return next.done ? null : toPublic(inferencePass(model, next.value.x));
+          });
+          if (!output) break;
+          outputs.push(keep(output));
+          await yielder.maybe();
+        }
+      } finally {
+        batches.return?.();
       }
     });
     return outputs.length === 1 ? outputs[0].clone() : cat(outputs, 0);

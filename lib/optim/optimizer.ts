@@ -29,6 +29,7 @@ const KINDS = {
 
 export abstract class Optimizer {
   #handle: OptimizerHandle | null = null;
+  #disposed = false;
   #params: Tensor[] = [];
   #options: OptimizerOptions;
 
@@ -50,6 +51,7 @@ export abstract class Optimizer {
    * any earlier binding, and with it the optimizer's state.
    */
   attach(params: Tensor[]): this {
+    this.requireLive('attach');
     try {
       this.#handle = native.optimizer(this.kind, handlesOf(params), this.#options);
     } catch (error) {
@@ -86,6 +88,7 @@ export abstract class Optimizer {
 
   /** Changes hyper-parameters between steps. */
   configure(options: OptimizerOptions): void {
+    this.requireLive('configure');
     const read = this.read(options, 'configure');
     if (this.#handle) native.optimizerConfigure(this.#handle, read);
     this.#options = { ...this.#options, ...read };
@@ -93,17 +96,17 @@ export abstract class Optimizer {
 
   /** Updates every parameter that has a gradient, in one native call. */
   step(): void {
-    native.optimizerStep(this.handle());
+    native.optimizerStep(this.handle('step'));
   }
 
   /** Clears the parameters' gradients: drops them (default), or zeroes them in place with setToNone false. */
   zeroGrad(setToNone = true): void {
-    native.optimizerZeroGrad(this.handle(), setToNone);
+    native.optimizerZeroGrad(this.handle('zeroGrad'), setToNone);
   }
 
   /** A copy of the state (step counts and moment buffers), for checkpoints. */
   getState(): OptimizerState {
-    const state = native.optimizerExportState(this.handle());
+    const state = native.optimizerExportState(this.handle('getState'));
     const buffers: OptimizerState['buffers'] = {};
     for (const [name, list] of Object.entries(state.buffers)) buffers[name] = list.map((h) => (h === null ? null : wrap(h)));
     return { steps: state.steps, buffers };
@@ -121,7 +124,9 @@ export abstract class Optimizer {
     for (const [name, list] of Object.entries(lists)) {
       buffers[name] = Array.isArray(list) ? [...(list as unknown[])].map((t) => (t === null || t === undefined ? t : handleOf(t))) : list;
     }
-    native.optimizerImportState(this.handle(), { steps: given.steps, buffers } as Parameters<typeof native.optimizerImportState>[1]);
+    native.optimizerImportState(this.handle('setState'), { steps: given.steps, buffers } as Parameters<
+      typeof native.optimizerImportState
+    >[1]);
   }
 
   // Options from JS, checked for unknown keys (values are checked natively, when bound).
@@ -129,7 +134,25 @@ export abstract class Optimizer {
     return readOptions<Record<string, unknown>>(method ? `${this.name}.${method}` : this.name, options, [...KINDS[this.kind].options]);
   }
 
-  private handle(): OptimizerHandle {
+  /** Frees the state (moment buffers) and lets go of the parameters; the optimizer cannot be used after this. */
+  dispose(): void {
+    if (this.#handle) native.optimizerDispose(this.#handle);
+    this.#handle = null;
+    this.#params = [];
+    this.#disposed = true;
+  }
+
+  /** True once {@link Optimizer.dispose} has run. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  private requireLive(method: string): void {
+    if (this.#disposed) throw new Error(`${this.name}.${method}: the optimizer was disposed`);
+  }
+
+  private handle(method: string): OptimizerHandle {
+    this.requireLive(method);
     if (!this.#handle) throw new Error(`${this.name}: no parameters are bound; pass them to the constructor or compile a model with it`);
     return this.#handle;
   }
