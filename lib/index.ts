@@ -3,7 +3,7 @@ export { Tensor, cat, stack } from './tensor.js';
 export type { Device, Dtype, MemoryFormat, NestedArray, TypedArrayOf } from './tensor.js';
 export { tensor, zeros, ones, full, arange, rand, randn, randint, randperm, manualSeed } from './create.js';
 export type { TensorData, TensorOptions } from './create.js';
-export { tidy, keep, dispose, memory } from './memory.js';
+export { tidy, keep, dispose, memory, emptyCache } from './memory.js';
 export type { MemoryInfo } from './memory.js';
 export { cuda, defaultDevice, normalizeDevice, setNumThreads, getNumThreads, backendInfo } from './device.js';
 export type { BackendInfo } from './device.js';

@@ -74,8 +74,19 @@ export interface MemoryInfo {
   optimizerStateTensors: number;
   /** The bytes they hold. */
   optimizerStateBytes: number;
+  /**
+   * Freed CPU tensor memory that torchlet keeps to hand out again (large blocks, by size, up to
+   * 512 MiB), so that a training loop neither fragments malloc's heap nor faults its memory in
+   * each step; {@link emptyCache} gives it back.
+   */
+  hostCachedBytes: number;
   /** The CUDA caching allocator's figures for the current GPU, when CUDA is available. */
   cuda?: { allocated: number; peakAllocated: number; reserved: number };
+}
+
+/** Gives the CPU memory that torchlet keeps for reuse (memory().hostCachedBytes) back to the system. */
+export function emptyCache(): void {
+  native.hostEmptyCache();
 }
 
 /** The live tensor count and the bytes they hold. */

@@ -29,6 +29,7 @@ export interface NativeAddon {
     v8ExternalBytes: number;
     optimizerStateTensors: number;
     optimizerStateBytes: number;
+    hostCachedBytes: number;
   };
   shape: (h: Handle) => number[];
   strides: (h: Handle) => number[];
@@ -183,6 +184,7 @@ export interface NativeAddon {
   optimizer: (kind: 'adam' | 'adamw' | 'sgd', params: Handle[], options: OptimizerOptions) => OptimizerHandle;
   optimizerStep: (h: OptimizerHandle) => void;
   optimizerDispose: (h: OptimizerHandle) => void;
+  hostEmptyCache: () => void;
   optimizerZeroGrad: (h: OptimizerHandle, setToNone: boolean) => void;
   optimizerConfigure: (h: OptimizerHandle, options: OptimizerOptions) => void;
   optimizerOptions: (h: OptimizerHandle) => Required<OptimizerOptions>;

@@ -7,6 +7,7 @@
 #include "create.h"
 #include "device.h"
 #include "graph.h"
+#include "host-allocator.h"
 #include "ops.h"
 #include "optim.h"
 #include "shape.h"
@@ -16,6 +17,7 @@ namespace {
 
 Napi::Object initTorchlet(Napi::Env env, Napi::Object exports) {
   using namespace torchlet;
+  registerHostAllocator(env, exports);  // first: every CPU tensor after this comes from it
   registerTensor(env, exports);
   registerCreate(env, exports);
   registerArith(env, exports);

@@ -8,6 +8,7 @@
 #include "args.h"
 #include "convert.h"
 #include "errors.h"
+#include "host-allocator.h"
 #include "instance.h"
 #include "optim.h"
 
@@ -122,6 +123,8 @@ void registerTensor(Napi::Env env, Napi::Object exports) {
     int64_t v8External = Napi::MemoryManagement::AdjustExternalMemory(a.env(), 0);
     out.Set("v8ExternalBytes", Napi::Number::New(a.env(), static_cast<double>(v8External)));
     // Optimizer state lives in native optimizers, not in JS tensors: counted apart.
+    HostCacheStats cache = hostCacheStats();
+    out.Set("hostCachedBytes", Napi::Number::New(a.env(), static_cast<double>(cache.cachedBytes)));
     OptimizerStateTotals state = optimizerStateTotals();
     out.Set("optimizerStateTensors", Napi::Number::New(a.env(), static_cast<double>(state.tensors)));
     out.Set("optimizerStateBytes", Napi::Number::New(a.env(), static_cast<double>(state.bytes)));

@@ -234,3 +234,32 @@ describe('lifetimes of what the model and the optimizers hold', () => {
     expect(tl.memory().tensors).toBe(before);
   });
 });
+
+describe('the CPU tensor allocator', () => {
+  it('keeps freed large blocks for reuse, reports them, and gives them back on emptyCache()', () => {
+    tl.emptyCache();
+    expect(tl.memory().hostCachedBytes).toBe(0);
+    // 1 MiB of float32: mapped, and kept by size when freed.
+    const a = tl.full([262144], 3);
+    expect(a.sum().item()).toBe(3 * 262144);
+    a.dispose();
+    const cached = tl.memory().hostCachedBytes;
+    expect(cached).toBeGreaterThanOrEqual(262144 * 4);
+    // The same size again takes the cached block out of the cache.
+    const b = tl.zeros([262144]);
+    expect(tl.memory().hostCachedBytes).toBe(cached - Math.ceil((262144 * 4 + 64) / 4096) * 4096);
+    expect(b.sum().item()).toBe(0);
+    b.dispose();
+    tl.emptyCache();
+    expect(tl.memory().hostCachedBytes).toBe(0);
+  });
+
+  it('small tensors and empty ones work as before', () => {
+    for (const n of [0, 1, 15, 16383, 16384, 16385]) {
+      const t = tl.arange(n);
+      expect(t.numel).toBe(n);
+      expect(t.sum().item()).toBe(n === 0 ? 0 : (n * (n - 1)) / 2);
+      t.dispose();
+    }
+  });
+});

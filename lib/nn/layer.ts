@@ -1,7 +1,7 @@
 // The Keras layer base: arguments checked at construction, weights built lazily from the first
 // input shape, a forward call on the internal layout, and a JSON config for saving.
 import { normalizeDevice } from '../device.js';
-import { keep } from '../memory.js';
+import { keep, tidy } from '../memory.js';
 import type { Device, Tensor } from '../tensor.js';
 import { describeValue, optionalBoolean, readOptions } from '../arguments.js';
 
@@ -101,7 +101,8 @@ export abstract class Layer {
       return;
     }
     this.computeOutputShape(inputShape);
-    this.createWeights(inputShape, device);
+    // The initializers' temporaries go with the scope; addWeight keeps the weights.
+    tidy(() => this.createWeights(inputShape, device));
     this.#builtFor = [...inputShape];
   }
 
