@@ -95,7 +95,10 @@ void TensorHandle::dispose() {
   if (disposed()) return;
   tensor_ = at::Tensor();
   int64_t hostBytes = untrack(storageKey_);
-  if (hostBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -hostBytes);
+  // The C call, whose failure is ignored: this runs in the destructor too, where a throw (as
+  // node-addon-api's wrapper would on failure, in a terminating worker) aborts the process.
+  int64_t ignored = 0;
+  if (hostBytes > 0) napi_adjust_external_memory(Env(), -hostBytes, &ignored);
 }
 
 void registerTensor(Napi::Env env, Napi::Object exports) {
