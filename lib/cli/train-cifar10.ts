@@ -34,7 +34,7 @@ Options:
   --limit N         use only the first N training and test images, for quick runs
   --augment         random flips and padded crops on each training batch, on the device
   --seed N          random seed for weights, shuffling and augmentation (default 0)
-  --out DIR         write the model (model.json, model.safetensors), history.json and
+  --out DIR         write the model (model.json and its weights), history.json and
                     training-curves.svg into DIR
   --verbose N       0 silent, 1 progress bar (default), 2 one line per epoch
   -h, --help        show this help
@@ -217,7 +217,7 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
     await writeFileAtomic(join(args.out, 'training-curves.svg'), [
       trainingCurvesSvg(history.history, { title: `torchlet: reference CNN on ${args.synthetic ? 'synthetic ' : ''}CIFAR-10` }),
     ]);
-    say(`Wrote ${join(args.out, 'model.json')}, model.safetensors, history.json and training-curves.svg`);
+    say(`Wrote ${join(args.out, 'model.json')} (with its weights), history.json and training-curves.svg`);
   }
   return 0;
 }

@@ -1,8 +1,12 @@
-// Saving and loading: the architecture as JSON (model.json) and the weights as safetensors
-// (model.safetensors), both written atomically (a temporary file, then a rename).
-import { readFile, stat } from 'node:fs/promises';
+// Saving and loading: the architecture as JSON (model.json) and the weights as safetensors,
+// both written atomically (a temporary file, then a rename). Each save writes its weights under a
+// new name (model-<id>.safetensors) and then model.json, which names them: whenever a save is
+// killed, model.json and the weights it names belong to one save, the old or the new.
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { makeDirectory } from '../io/make-directory.js';
-import { dirname, join } from 'node:path';
+import { removeStaleTemps } from '../io/stale-temps.js';
+import { basename, dirname, join, resolve } from 'node:path';
 import { tensor } from '../create.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { readSafetensorsFor, writeSafetensorsFor, type StoredTensor } from '../io/safetensors.js';
@@ -17,7 +21,10 @@ import { describeValue, expectString, ownEntry } from '../arguments.js';
 
 const FORMAT = 'torchlet.Sequential';
 const ARCHITECTURE = 'model.json';
-const WEIGHTS = 'model.safetensors';
+// The weights of saves made before model.json named them.
+const LEGACY_WEIGHTS = 'model.safetensors';
+// What model.json may name: a file in the model's folder, nothing else.
+const WEIGHTS_FILE = /^model(-[0-9a-z]+)*\.safetensors$/;
 
 /** What model.json holds. */
 interface SavedModel {
@@ -25,6 +32,8 @@ interface SavedModel {
   version: 1;
   name: string;
   inputShape: number[];
+  /** The weights file in the same folder (absent in saves made before it was recorded: model.safetensors). */
+  weights?: string;
   layers: { className: string; config: Record<string, unknown> }[];
   /** The optimizer by name with its hyper-parameters, the loss and the metrics. */
   compile: {
@@ -36,9 +45,26 @@ interface SavedModel {
   } | null;
 }
 
+// Saves in progress, by folder: saves to one folder run one after the other, so that one's
+// clean-up never removes the weights another has just written (concurrent saves from several
+// processes into one folder are not supported).
+const saving = new Map<string, Promise<void>>();
+
 /** See {@link Sequential.save}. */
 export async function saveModel(model: Sequential, dir: string): Promise<void> {
   expectPath('save', 'dir', dir);
+  const key = resolve(dir);
+  const previous = saving.get(key) ?? Promise.resolve();
+  const done = previous.catch(() => {}).then(() => saveNow(model, dir));
+  saving.set(key, done);
+  try {
+    await done;
+  } finally {
+    if (saving.get(key) === done) saving.delete(key);
+  }
+}
+
+async function saveNow(model: Sequential, dir: string): Promise<void> {
   model.requireLive('save');
   if (!model.built) model.build();
   const compiled = model.compiled ? model.requireCompiled('save') : null;
@@ -57,18 +83,41 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
     },
   };
   await makeDirectory(dir, 'save');
-  await saveWeightsOf(model, join(dir, WEIGHTS), 'save');
+  await removeStaleTemps(dir);
+  saved.weights = `model-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.safetensors`;
+  await saveWeightsOf(model, join(dir, saved.weights), 'save');
   await writeFileAtomic(join(dir, ARCHITECTURE), [JSON.stringify(saved, null, 2) + '\n']).catch((error: unknown) => {
     throw new Error(`save: cannot write ${join(dir, ARCHITECTURE)} (${error instanceof Error ? error.message : String(error)})`, {
       cause: error,
     });
   });
+  // Only now are the earlier saves' weights no longer named by model.json (read again: the one on
+  // disk is what a load would use).
+  const named = basename(await weightsFileIn(dir, 'save'));
+  const names = await readdir(dir);
+  const unused = names.filter((n) => WEIGHTS_FILE.test(n) && n !== saved.weights && n !== named);
+  await Promise.all(unused.map((n) => rm(join(dir, n), { force: true })));
 }
 
 // A path argument: a non-empty string without NUL (which fs would reject with a message naming nothing of ours).
 function expectPath(api: string, name: string, value: unknown): void {
   if (expectString(api, name, value) === '' || (value as string).includes('\0'))
     throw new TypeError(`${api}: ${name} must be a non-empty path, got ${JSON.stringify(value)}`);
+}
+
+// The weights file that model.json in `dir` names (model.safetensors for older saves).
+async function weightsFileIn(dir: string, api: string): Promise<string> {
+  const text = await readFile(join(dir, ARCHITECTURE), 'utf8').catch(() => null);
+  let named: unknown;
+  try {
+    named = text === null ? undefined : (JSON.parse(text) as { weights?: unknown } | null)?.weights;
+  } catch {
+    named = undefined; // loadModel says what is wrong with the file; loadWeights only needs the name
+  }
+  if (named === undefined) return join(dir, LEGACY_WEIGHTS);
+  if (typeof named !== 'string' || !WEIGHTS_FILE.test(named))
+    throw new Error(`${api}: ${join(dir, ARCHITECTURE)} names the weights file ${describeValue(named)}, not a model-*.safetensors file`);
+  return join(dir, named);
 }
 
 /** See {@link Sequential.saveWeights}. */
@@ -99,7 +148,7 @@ export function storedToTensor(stored: StoredTensor): Tensor {
 /** See {@link Sequential.loadWeights}. */
 export async function loadWeightsInto(model: Sequential, path: string): Promise<void> {
   expectPath('loadWeights', 'path', path);
-  const file = (await stat(path).catch(() => null))?.isDirectory() ? join(path, WEIGHTS) : path;
+  const file = (await stat(path).catch(() => null))?.isDirectory() ? await weightsFileIn(path, 'loadWeights') : path;
   const { tensors } = await readSafetensorsFor('loadWeights', file);
   const named = model.namedWeights();
   const problems: string[] = [];
@@ -159,7 +208,8 @@ export async function loadModel(dir: string): Promise<Sequential> {
   });
   const model = new Sequential(layers, { name: saved.name });
   model.build(saved.inputShape);
-  await loadWeightsInto(model, join(dir, WEIGHTS));
+  await removeStaleTemps(dir);
+  await loadWeightsInto(model, await weightsFileIn(dir, 'loadModel'));
   if (saved.compile) {
     const { optimizer, loss, metrics, cudaGraph, mixedPrecision } = saved.compile;
     // compile() and the optimizer check what they are given; a missing optimizer entry is named here.

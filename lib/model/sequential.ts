@@ -382,7 +382,10 @@ export class Sequential {
     return trainOnBatch(this, x, y);
   }
 
-  /** Writes the architecture (model.json) and the weights (model.safetensors) into folder `dir`. */
+  /**
+   * Writes the architecture (model.json) and the weights (a model-<id>.safetensors file that
+   * model.json names) into folder `dir`; a save killed at any moment leaves the old model or the new.
+   */
   save(dir: string): Promise<void> {
     return saveModel(this, dir);
   }

@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -293,7 +293,7 @@ async function main() {
                 '--model',
                 join(modelDir, 'model.json'),
                 '--weights',
-                join(modelDir, 'model.safetensors'),
+                join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).weights),
                 '--workload',
                 workload.task,
                 '--variant',

@@ -31,7 +31,7 @@ const batchSize = Number(a['batch-size']);
 const steps = Math.min(Number(a.steps), 3);
 
 const saved = JSON.parse(await readFile(a.model, 'utf8'));
-const { tensors } = await readSafetensors(join(dirname(a.model), 'model.safetensors'));
+const { tensors } = await readSafetensors(join(dirname(a.model), saved.weights));
 const weight = (name, perm) => {
   const t = tensors.get(name);
   const value = tf.tensor(new Float32Array(t.bytes.slice().buffer), t.shape);

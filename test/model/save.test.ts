@@ -43,14 +43,16 @@ describe('saving and loading a trained model', () => {
     expect(valuesOf(weights.get('batch_normalization/moving_variance')!).some((v) => v !== 1)).toBe(true);
   });
 
-  it('writes model.json and model.safetensors and nothing else', async () => {
-    expect(readdirSync(dir).sort()).toEqual(['model.json', 'model.safetensors']);
+  it('writes model.json and the weights it names, and nothing else', async () => {
+    expect(modelFiles(dir)).toEqual(['model-<id>.safetensors', 'model.json']);
+    const first = weightsFile(dir);
     // Saving again over the same folder replaces the files and leaves no temporary ones.
     await model.save(dir);
-    expect(readdirSync(dir).sort()).toEqual(['model.json', 'model.safetensors']);
-    // Concurrent saves to one folder must not share a temporary file.
+    expect(modelFiles(dir)).toEqual(['model-<id>.safetensors', 'model.json']);
+    expect(weightsFile(dir)).not.toBe(first); // each save its own weights file, named last by model.json
+    // Concurrent saves to one folder must not share a temporary file, nor remove each other's weights.
     await Promise.all([model.save(dir), model.save(dir), model.save(dir)]);
-    expect(readdirSync(dir).sort()).toEqual(['model.json', 'model.safetensors']);
+    expect(modelFiles(dir)).toEqual(['model-<id>.safetensors', 'model.json']);
     const saved = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     expect(saved.format).toBe('torchlet.Sequential');
     expect(saved.inputShape).toEqual([8, 8, 3]);
@@ -118,7 +120,7 @@ for name, info in header.items():
     out[name] = [list(a.shape), float(a.astype(np.float64).sum()), a.flatten().tolist()]
 print(json.dumps({'metadata': meta, 'tensors': out}))
 `;
-    const read = JSON.parse(execFileSync(oraclePython(), ['-c', script, join(dir, 'model.safetensors')], { encoding: 'utf8' })) as {
+    const read = JSON.parse(execFileSync(oraclePython(), ['-c', script, weightsFile(dir)], { encoding: 'utf8' })) as {
       metadata: Record<string, string>;
       tensors: Record<string, [number[], number, number[]]>;
     };
@@ -134,6 +136,14 @@ print(json.dumps({'metadata': meta, 'tensors': out}))
     }
   });
 });
+
+// The files of a model folder, with each save's weights file name made generic.
+const modelFiles = (dir: string) =>
+  readdirSync(dir)
+    .map((n) => n.replace(/^model-[0-9a-z-]+\.safetensors$/, 'model-<id>.safetensors'))
+    .sort();
+// The weights file that the folder's model.json names.
+const weightsFile = (dir: string) => join(dir, (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weights: string }).weights);
 
 describe('clear errors when loading', () => {
   let dir: string;
@@ -153,7 +163,7 @@ describe('clear errors when loading', () => {
       layers.dense({ units: 2, name: 'extra' }),
     ]);
     const attempt = other.loadWeights(dir);
-    await expect(attempt).rejects.toThrowError(/^loadWeights: .*model\.safetensors does not match the model 'sequential': /);
+    await expect(attempt).rejects.toThrowError(/^loadWeights: .*model-[0-9a-z-]+\.safetensors does not match the model 'sequential': /);
     await expect(other.loadWeights(dir)).rejects.toThrowError(/'dense\/kernel' has shape \[4,64\] in the file, \[4,256\] in the model/);
     await expect(other.loadWeights(dir)).rejects.toThrowError(
       /missing 'extra\/kernel' \(shape \[2,4\] in the model\); missing 'extra\/bias' \(shape \[2\] in the model\)/,
@@ -166,10 +176,10 @@ describe('clear errors when loading', () => {
   it('a truncated weights file', async () => {
     const broken = tempDir();
     await smallModel().save(broken);
-    const file = join(broken, 'model.safetensors');
+    const file = weightsFile(broken);
     truncateSync(file, readFileSync(file).length - 10);
     await expect(tl.loadModel(broken)).rejects.toThrowError(
-      /model\.safetensors: not a valid safetensors file: truncated: 'dense\/bias' ends at/,
+      /model-[0-9a-z-]+\.safetensors: not a valid safetensors file: truncated: 'dense\/bias' ends at/,
     );
     await expect(smallModel().loadWeights(file)).rejects.toThrowError(/truncated/);
   });
