@@ -142,6 +142,8 @@ async function prepareOut(out: string): Promise<void> {
   }
 }
 
+type TrainArgs = ReturnType<typeof parseTrainArgs>;
+
 // Wall time of each epoch (training and the validation pass that ends it).
 class EpochTimer extends Callback {
   readonly seconds: number[] = [];
@@ -163,6 +165,39 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
   }
   if (args.out !== undefined) await prepareOut(args.out);
   const say = (line: string) => args.verbose > 0 && out.write(`${line}\n`);
+  // Ctrl-C once: training stops after the current batch, and the run still evaluates and writes
+  // its outputs, noting in history.json that it was interrupted; before training, the run ends
+  // after the current step. The handler stays until the outputs are complete. Twice: exit now.
+  let interrupted = false;
+  let model: ReturnType<typeof referenceCnn> | undefined;
+  const onInterrupt = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    if (model) model.stopTraining = true;
+    out.write(`\n${model ? 'Stopping after this batch' : 'Stopping after this step'} (Ctrl-C again to quit now)\n`);
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    return await run(
+      args,
+      out,
+      say,
+      () => interrupted,
+      (m) => (model = m),
+    );
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+// The run itself; `interrupted()` says whether Ctrl-C was pressed, `started` receives the model.
+async function run(
+  args: TrainArgs,
+  out: NodeJS.WritableStream,
+  say: (line: string) => void,
+  interrupted: () => boolean,
+  started: (model: ReturnType<typeof referenceCnn>) => void,
+): Promise<number> {
   manualSeed(args.seed);
   let dir = args.dataDir;
   if (args.synthetic) {
@@ -170,7 +205,9 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
     dir = await cifar10.synthetic({ seed: args.seed });
     say(`Synthetic CIFAR-10 (seed ${args.seed}) in ${dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   }
+  if (interrupted()) return 130;
   const data = await cifar10.load({ dir, download: args.download, augment: args.augment });
+  if (interrupted()) return 130;
   const train = args.limit ? data.train.take(args.limit) : data.train;
   const test = args.limit ? data.test.take(args.limit) : data.test;
   const info = backendInfo();
@@ -179,28 +216,17 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
   );
 
   const model = referenceCnn().to(args.device);
+  started(model);
   model.compile({ optimizer: new Adam({ learningRate: args.lr }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const timer = new EpochTimer();
-  // Ctrl-C once stops after the current batch and still reports and saves; twice exits at once.
-  const onInterrupt = () => {
-    if (model.stopTraining) process.exit(130);
-    model.stopTraining = true;
-    out.write('\nStopping after this batch (Ctrl-C again to quit now)\n');
-  };
-  process.on('SIGINT', onInterrupt);
-  let history;
-  try {
-    history = await model.fit(train, {
-      epochs: args.epochs,
-      batchSize: args.batchSize,
-      validationData: test,
-      verbose: args.verbose,
-      callbacks: [timer],
-      output: out,
-    });
-  } finally {
-    process.off('SIGINT', onInterrupt);
-  }
+  const history = await model.fit(train, {
+    epochs: args.epochs,
+    batchSize: args.batchSize,
+    validationData: test,
+    verbose: args.verbose,
+    callbacks: [timer],
+    output: out,
+  });
   const { loss, accuracy } = await model.evaluate(test, { batchSize: args.batchSize });
   const times = timer.seconds;
   say(`Test accuracy: ${accuracy.toFixed(4)} (loss ${loss.toFixed(4)}) on ${test.size} images`);
@@ -212,7 +238,15 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
   }
   if (args.out) {
     await model.save(args.out);
-    const record = { ...history.history, epochSeconds: times, testLoss: loss, testAccuracy: accuracy };
+    const record = {
+      ...history.history,
+      epochSeconds: times,
+      testLoss: loss,
+      testAccuracy: accuracy,
+      // Ctrl-C stopped training before the epochs asked for (a partial last epoch is not in the history).
+      interrupted: interrupted(),
+      epochsAsked: args.epochs,
+    };
     await writeFileAtomic(join(args.out, 'history.json'), [JSON.stringify(record, null, 2) + '\n']);
     await writeFileAtomic(join(args.out, 'training-curves.svg'), [
       trainingCurvesSvg(history.history, { title: `torchlet: reference CNN on ${args.synthetic ? 'synthetic ' : ''}CIFAR-10` }),

@@ -2,9 +2,10 @@
 // test_batch.bin and batches.meta.txt. A record is 3073 bytes: the label, then 1024 red, 1024
 // green and 1024 blue bytes, row-major. Each file is read in one call and viewed as [N, 3073];
 // libtorch splits labels from pixels and lays the pixels out NHWC, with no per-record loop here.
+import { removeStaleTemps } from '../io/stale-temps.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { expectBoolean, expectNonEmptyString, expectString, readOptions } from '../arguments.js';
 import { tensor } from '../create.js';
 import { keep, tidy } from '../memory.js';
@@ -83,6 +84,7 @@ export async function load(options?: Cifar10Options): Promise<Cifar10> {
   // Checked here, before the files are read, and in the name of the call the user made.
   imageDatasetSettings(api, { augment: o.augment, normalize: o.normalize }, [32, 32, 3]);
   let dir = batchesFolder(o.dir ?? join(torchletHome(), FOLDER));
+  if (!o.dir) await removeStaleTemps(torchletHome()); // an interrupted download's leftovers
   const expected = [...TRAIN_FILES, TEST_FILE, META_FILE];
   if (o.download && !o.dir && expected.some((f) => !existsSync(join(dir, f)))) dir = await downloadCifar10();
   const missing = expected.filter((f) => !existsSync(join(dir, f)));
@@ -127,6 +129,10 @@ export async function synthetic(options?: SyntheticOptions & { dir?: string }): 
     o.dir === undefined
       ? join(torchletHome(), 'synthetic-cifar-10', `seed-${seed}-${train}-${test}`)
       : expectNonEmptyString(api, 'dir', o.dir);
-  if (o.dir === undefined && existsSync(join(dir, META_FILE))) return dir;
+  // A cached set is used as is; what interrupted runs left beside it goes (writing does the same).
+  if (o.dir === undefined && existsSync(join(dir, META_FILE))) {
+    await removeStaleTemps(dirname(dir));
+    return dir;
+  }
   return writeSyntheticCifar10(dir, { train, test, seed });
 }

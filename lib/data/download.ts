@@ -1,8 +1,9 @@
 // Downloading and caching the official CIFAR-10 binary release.
 import { makeDirectory } from '../io/make-directory.js';
-import { createHash } from 'node:crypto';
+import { removeStaleTemps } from '../io/stale-temps.js';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -64,8 +65,10 @@ export async function downloadCifar10(options?: DownloadOptions): Promise<string
   if (existsSync(join(target, FIRST_FILE))) return target;
 
   await makeDirectory(home, api);
+  await removeStaleTemps(home); // what an interrupted download left
   // Temporaries live in `home` so that the final rename stays on one filesystem, hence atomic.
-  const temp = await mkdtemp(join(home, `.${FOLDER}-download-`));
+  const temp = join(home, `.${FOLDER}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  await mkdir(temp);
   try {
     const tarball = join(temp, 'cifar-10-binary.tar.gz');
     const actual = await fetchToFile(url, tarball, target, progress);

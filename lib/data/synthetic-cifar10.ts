@@ -1,6 +1,7 @@
 // A generated stand-in for CIFAR-10, written in its binary format: ten classes of procedurally
 // drawn shapes and textures that a small CNN can learn, for tests and benchmarks without the download.
 import { makeDirectory } from '../io/make-directory.js';
+import { removeStaleTemps } from '../io/stale-temps.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -222,6 +223,7 @@ export async function writeSyntheticCifar10(dir: string, options?: SyntheticOpti
   const { train, test, seed } = syntheticSettings(api, readOptions<SyntheticOptions>(api, options, ['train', 'test', 'seed']));
 
   await makeDirectory(dirname(dir), api);
+  await removeStaleTemps(dirname(dir)); // what an interrupted run left (30 MB each)
   // Random, so that concurrent writers of one folder never share a temporary folder.
   const suffix = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const temp = join(dirname(dir), `.${basename(dir)}.tmp-${suffix}`);
@@ -240,7 +242,8 @@ export async function writeSyntheticCifar10(dir: string, options?: SyntheticOpti
   }
 
   // A non-empty folder cannot be renamed over, so the old one steps aside first and goes last.
-  const old = join(dirname(dir), `.${basename(dir)}.old-${suffix}`);
+  // Named as a temporary: if this process dies before removing it, the next run does.
+  const old = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   const replacing = await exists(dir);
   if (replacing) await rename(dir, old);
   try {

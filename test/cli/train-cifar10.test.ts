@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -209,5 +209,40 @@ describe('torchlet train-cifar10 --synthetic', () => {
 
   it('caches the synthetic set for the next run', () => {
     expect(existsSync(join(home, 'synthetic-cifar-10', 'seed-0-50000-10000', 'data_batch_5.bin'))).toBe(true);
+  });
+
+  it('records in history.json that the run was not interrupted', () => {
+    const history = JSON.parse(readFileSync(join(outDir, 'history.json'), 'utf8'));
+    expect([history.interrupted, history.epochsAsked]).toEqual([false, 2]);
+  });
+
+  it('Ctrl-C during training stops after the batch, still writes every output, and says so in history.json', async () => {
+    // What an interrupted generation left in the cache (a process that no longer runs): the run removes it.
+    const stale = join(home, 'synthetic-cifar-10', '.seed-0-50000-10000.tmp-4194305-0a1b2c');
+    mkdirSync(stale);
+    writeFileSync(join(stale, 'data_batch_1.bin'), 'partial');
+    const interruptedOut = join(home, 'runs', 'interrupted');
+    const out = capture();
+    const write = out.write.bind(out);
+    let pressed = false;
+    // Ctrl-C as the first epoch starts, while the handler is the CLI's.
+    out.write = ((chunk: string, ...rest: never[]) => {
+      const done = write(chunk, ...rest);
+      if (!pressed && String(chunk).includes('Epoch 1/3')) {
+        pressed = true;
+        process.emit('SIGINT');
+      }
+      return done;
+    }) as typeof out.write;
+    const args = ['--synthetic', '--limit', '640', '--epochs', '3', '--batch-size', '64', '--verbose', '2', '--out', interruptedOut];
+    const code = await main(['train-cifar10', ...args], out, capture());
+    expect(code).toBe(0);
+    expect(out.text).toContain('Stopping after this batch (Ctrl-C again to quit now)');
+    expect(out.text).toMatch(/Test accuracy: /);
+    const history = JSON.parse(readFileSync(join(interruptedOut, 'history.json'), 'utf8'));
+    expect([history.interrupted, history.epochsAsked, history.loss.length]).toEqual([true, 3, 1]);
+    expect(readdirSync(interruptedOut)).toContain('training-curves.svg');
+    expect(existsSync(stale)).toBe(false);
+    expect(process.listenerCount('SIGINT')).toBe(0); // the handler is gone once the outputs are written
   });
 });
