@@ -75,6 +75,8 @@ export interface BackendInfo {
   mkl: boolean;
   mklVersion: string;
   threads: number;
+  /** 'caching': CPU tensors of 64 KiB and more come from torchlet's caching allocator; 'malloc' in sanitizer builds. */
+  hostAllocator: 'caching' | 'malloc';
 }
 
 /** Describes the loaded libtorch. */
@@ -93,5 +95,6 @@ export function backendInfo(): BackendInfo {
     mkl: info.mkl,
     mklVersion: /Math Kernel Library Version ([\d.]+)/.exec(info.parallelInfo)?.[1] ?? '',
     threads: native.getNumThreads(),
+    hostAllocator: native.hostAllocator(),
   };
 }

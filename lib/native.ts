@@ -185,6 +185,7 @@ export interface NativeAddon {
   optimizerStep: (h: OptimizerHandle) => void;
   optimizerDispose: (h: OptimizerHandle) => void;
   hostEmptyCache: () => void;
+  hostAllocator: () => 'caching' | 'malloc';
   optimizerZeroGrad: (h: OptimizerHandle, setToNone: boolean) => void;
   optimizerConfigure: (h: OptimizerHandle, options: OptimizerOptions) => void;
   optimizerOptions: (h: OptimizerHandle) => Required<OptimizerOptions>;

@@ -141,8 +141,14 @@ HostCacheStats hostCacheStats() {
 void registerHostAllocator(Napi::Env env, Napi::Object exports) {
   // Never destroyed: tensors may be freed after static destructors have run.
   static auto* allocator = new CachingHostAllocator();
+#ifndef TORCHLET_SANITIZE
   static std::once_flag installed;
   std::call_once(installed, [] { c10::SetAllocator(c10::DeviceType::CPU, allocator, /*priority=*/1); });
+#else
+  (void)allocator;  // under the sanitizers, CPU tensors stay with malloc, where ASan checks them
+#endif
+  bind(exports, "hostAllocator",
+       [](Args& a) { return Napi::String::New(a.env(), c10::GetAllocator(c10::DeviceType::CPU) == allocator ? "caching" : "malloc"); });
   bind(exports, "hostEmptyCache", [](Args& a) {
     std::lock_guard<std::mutex> lock(cacheMutex);
     dropCachedExcept(0);

@@ -81,14 +81,24 @@ TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Te
   requireFactory(info, "TensorHandle", "a tensor operation");
 }
 
-TensorHandle::~TensorHandle() { dispose(); }
+// What a handle costs natively until GC finalizes its JS object, even after dispose(): the handle
+// itself and Node-API's reference to it. Reported to V8 so that its GC runs as often as this
+// memory warrants; otherwise a loop making many small tensors (evaluate, predict) lets handles
+// pile up in V8's old space and RSS creep.
+constexpr int64_t kHandleOverhead = 256;
+
+TensorHandle::~TensorHandle() {
+  dispose();
+  int64_t ignored = 0;  // the C call: a destructor must not throw
+  napi_adjust_external_memory(Env(), -kHandleOverhead, &ignored);
+}
 
 void TensorHandle::adopt(at::Tensor tensor) {
   tensor_ = std::move(tensor);
   storageKey_ = tensor_.has_storage() ? static_cast<const void*>(tensor_.storage().unsafeGetStorageImpl())
                                       : static_cast<const void*>(tensor_.unsafeGetTensorImpl());
   int64_t hostBytes = track(tensor_, storageKey_);
-  if (hostBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), hostBytes);
+  Napi::MemoryManagement::AdjustExternalMemory(Env(), hostBytes + kHandleOverhead);
 }
 
 void TensorHandle::dispose() {

@@ -1,5 +1,7 @@
 // Soak: runs long loops and reports whether memory stays flat. Each workload runs in a process of
-// its own; RSS is sampled after a warm-up (the first 10% of the iterations) and then every 5%.
+// its own; RSS is sampled after a warm-up (the first 10% of the iterations) and then every 5%,
+// each time after a full GC (and the Node-API finalizers it queues), so that what is measured is
+// memory still held (leaks, fragmentation), not garbage that the next GC would free.
 //   node scripts/soak.mjs [--iterations N] [--workloads LIST] [--json FILE]   (npm run soak)
 // Workloads: tidy (a hand-written forward, backward and Adam loop on a small CNN), predict
 // (predict + dispose), evaluate, models (N / 50 reference CNNs compiled, stepped and disposed).
@@ -27,10 +29,14 @@ else parent();
 function parent() {
   const results = [];
   for (const workload of opts.workloads.split(',')) {
-    const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--iterations', String(iterations), '--child', workload], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), '--iterations', String(iterations), '--child', workload],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     if (run.status !== 0) throw new Error(`soak: workload ${workload} failed (exit ${run.status}, signal ${run.signal})`);
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1));
     result.pass = result.growth <= MAX_GROWTH && result.tensorsLeft === 0 && result.optimizerStateBytesLeft === 0;
@@ -112,13 +118,20 @@ async function child(workload) {
   let rssAfterWarmup = 0;
   let rssMax = 0;
   let heapAfterWarmup = 0;
-  const start = performance.now();
+  const settled = async () => {
+    globalThis.gc();
+    await new Promise((resolve) => setImmediate(resolve)); // the finalizers run from the event loop
+    return process.memoryUsage();
+  };
+  let stepping = 0;
   for (let i = 1; i <= count; i++) {
+    const t = performance.now();
     await step();
-    if (i === warmup) ({ rss: rssAfterWarmup, heapTotal: heapAfterWarmup } = process.memoryUsage());
-    if (i > warmup && (i % sampleEvery === 0 || i === count)) rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    stepping += performance.now() - t;
+    if (i === warmup) ({ rss: rssAfterWarmup, heapTotal: heapAfterWarmup } = await settled());
+    if (i > warmup && (i % sampleEvery === 0 || i === count)) rssMax = Math.max(rssMax, (await settled()).rss);
   }
-  const msPerIteration = (performance.now() - start) / count;
+  const msPerIteration = stepping / count;
   end();
   const memory = tl.memory();
   console.log(

@@ -154,11 +154,13 @@ describe('memory()', () => {
   });
 
   it('reports host bytes to V8 as external memory', () => {
+    // Each handle also counts 256 bytes for its own native part, until GC finalizes it (Node runs
+    // those finalizers from the event loop, so none runs inside this synchronous test).
     const before = tl.memory().v8ExternalBytes;
     const t = tl.zeros([16 << 20], { dtype: 'uint8' });
-    expect(tl.memory().v8ExternalBytes - before).toBe(16 << 20);
+    expect(tl.memory().v8ExternalBytes - before).toBe((16 << 20) + 256);
     t.dispose();
-    expect(tl.memory().v8ExternalBytes).toBe(before);
+    expect(tl.memory().v8ExternalBytes - before).toBe(256);
   });
 
   it('stays flat over many tidy() steps (no leak)', () => {
@@ -236,23 +238,31 @@ describe('lifetimes of what the model and the optimizers hold', () => {
 });
 
 describe('the CPU tensor allocator', () => {
-  it('keeps freed large blocks for reuse, reports them, and gives them back on emptyCache()', () => {
-    tl.emptyCache();
-    expect(tl.memory().hostCachedBytes).toBe(0);
-    // 1 MiB of float32: mapped, and kept by size when freed.
-    const a = tl.full([262144], 3);
-    expect(a.sum().item()).toBe(3 * 262144);
-    a.dispose();
-    const cached = tl.memory().hostCachedBytes;
-    expect(cached).toBeGreaterThanOrEqual(262144 * 4);
-    // The same size again takes the cached block out of the cache.
-    const b = tl.zeros([262144]);
-    expect(tl.memory().hostCachedBytes).toBe(cached - Math.ceil((262144 * 4 + 64) / 4096) * 4096);
-    expect(b.sum().item()).toBe(0);
-    b.dispose();
-    tl.emptyCache();
-    expect(tl.memory().hostCachedBytes).toBe(0);
+  // The sanitizer run (which loads its build through TORCHLET_ADDON) keeps CPU tensors with malloc.
+  it.skipIf(process.env.TORCHLET_ADDON !== undefined)('is installed', () => {
+    expect(tl.backendInfo().hostAllocator).toBe('caching');
   });
+
+  it.skipIf(tl.backendInfo().hostAllocator !== 'caching')(
+    'keeps freed large blocks for reuse, reports them, and gives them back on emptyCache()',
+    () => {
+      tl.emptyCache();
+      expect(tl.memory().hostCachedBytes).toBe(0);
+      // 1 MiB of float32: mapped, and kept by size when freed.
+      const a = tl.full([262144], 3);
+      expect(a.sum().item()).toBe(3 * 262144);
+      a.dispose();
+      const cached = tl.memory().hostCachedBytes;
+      expect(cached).toBeGreaterThanOrEqual(262144 * 4);
+      // The same size again takes the cached block out of the cache.
+      const b = tl.zeros([262144]);
+      expect(tl.memory().hostCachedBytes).toBe(cached - Math.ceil((262144 * 4 + 64) / 4096) * 4096);
+      expect(b.sum().item()).toBe(0);
+      b.dispose();
+      tl.emptyCache();
+      expect(tl.memory().hostCachedBytes).toBe(0);
+    },
+  );
 
   it('small tensors and empty ones work as before', () => {
     for (const n of [0, 1, 15, 16383, 16384, 16385]) {
