@@ -109,6 +109,19 @@ function distance(a: string, b: string): number {
   return previous[b.length];
 }
 
+/**
+ * Runs `fn`; an Error whose message starts with `from:` (the native binding that threw) is rethrown
+ * as `to:`, the API the user called (`cuda()` for the `to` binding it calls, say).
+ */
+export function renamingErrors<T>(from: string, to: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith(`${from}:`)) error.message = `${to}${error.message.slice(from.length)}`;
+    throw error;
+  }
+}
+
 /** `table[name]` when `name` is one of its own keys (never an inherited one such as 'constructor'). */
 export function ownEntry<V>(table: Record<string, V>, name: unknown): V | undefined {
   return typeof name === 'string' && Object.hasOwn(table, name) ? table[name] : undefined;

@@ -1,7 +1,7 @@
 // Tensor factories: from JS data, constants, ranges and random draws.
 import { native } from './native.js';
 import { run, type Device, type Dtype, type NestedArray, type Tensor } from './tensor.js';
-import { describeValue, readOptions } from './arguments.js';
+import { describeValue, expectBoolean, readOptions } from './arguments.js';
 
 /**
  * Where and how to create a tensor: dtype (default float32, int64 for integer ranges and
@@ -18,9 +18,7 @@ const OPTION_KEYS = ['dtype', 'device', 'requiresGrad'] as const;
 // The options of a factory, read once and checked (dtype and device are the addon's to check).
 function factoryOptions(api: string, options: unknown, extra: readonly 'shape'[] = []): TensorOptions & { shape?: number[] } {
   const o = readOptions<TensorOptions & { shape: number[] }>(api, options, [...OPTION_KEYS, ...extra]);
-  if (o.requiresGrad !== undefined && typeof o.requiresGrad !== 'boolean') {
-    throw new TypeError(`${api}: requiresGrad must be a boolean, got ${describeValue(o.requiresGrad)}`);
-  }
+  if (o.requiresGrad !== undefined) expectBoolean(api, 'requiresGrad', o.requiresGrad);
   return o;
 }
 

@@ -1,6 +1,7 @@
 // Devices, threads and what the loaded libtorch can do.
 import { loadedAddon, native } from './native.js';
 import type { Device } from './tensor.js';
+import { renamingErrors } from './arguments.js';
 
 /** CUDA queries. Device arguments default to the current GPU. */
 export const cuda = {
@@ -31,13 +32,8 @@ export const cuda = {
  * prefixed with `owner`, for an unknown or unavailable device.
  */
 export function normalizeDevice(device: Device, owner = 'normalizeDevice'): Device {
-  try {
-    return native.checkDevice(device) as Device;
-  } catch (error) {
-    const e = error as Error;
-    e.message = e.message.replace(/^checkDevice:/, `${typeof owner === 'string' && owner !== '' ? owner : 'normalizeDevice'}:`);
-    throw e;
-  }
+  const api = typeof owner === 'string' && owner !== '' ? owner : 'normalizeDevice';
+  return renamingErrors('checkDevice', api, () => native.checkDevice(device) as Device);
 }
 
 /** 'cuda' when a GPU is available, else 'cpu': where models train by default. */

@@ -3,7 +3,7 @@
 import { formatTensor } from './format.js';
 import { native, type DtypeName, type Handle } from './native.js';
 import { syncGradMode, track } from './scope.js';
-import { describeValue, optionalBoolean, readOptions } from './arguments.js';
+import { describeValue, optionalBoolean, readOptions, renamingErrors } from './arguments.js';
 
 /** A tensor element type. */
 export type Dtype = DtypeName;
@@ -54,21 +54,11 @@ export function run<A extends unknown[]>(op: (...args: A) => Handle, ...args: A)
  * name, including an object that only inherits Tensor's prototype and so has no handle.
  */
 export function handleOf(value: unknown): Handle {
-  return (value instanceof Tensor && Object.hasOwn(value, 'handle') ? value.handle : value) as Handle;
+  return (isTensor(value) ? value.handle : value) as Handle;
 }
 
 function operand(value: Operand): Handle | number | boolean {
   return handleOf(value);
-}
-
-// t.to(device) for the method `api` (cpu, cuda), whose name its errors carry.
-function movedTo(t: Tensor, api: string, device: Device): Tensor {
-  try {
-    return t.to(device);
-  } catch (error) {
-    if (error instanceof Error) error.message = error.message.replace(/^to:/, `${api}:`);
-    throw error;
-  }
 }
 
 /** True for a Tensor made by torchlet (disposed or not), false for anything else, fakes included. */
@@ -179,14 +169,14 @@ export class Tensor {
   }
   /** A copy on the CPU. */
   cpu(): Tensor {
-    return movedTo(this, 'cpu', 'cpu');
+    return renamingErrors('to', 'cpu', () => this.to('cpu'));
   }
   /** A copy on CUDA device `index` (default: the current one). Throws a clear error without CUDA. */
   cuda(index?: number): Tensor {
     const given: unknown = index; // from JS, anything
     if (given !== undefined && (typeof given !== 'number' || !Number.isSafeInteger(given) || given < 0))
       throw new TypeError(`cuda: index must be a non-negative integer, got ${describeValue(given)}`);
-    return movedTo(this, 'cuda', index === undefined ? 'cuda' : `cuda:${index}`);
+    return renamingErrors('to', 'cuda', () => this.to(index === undefined ? 'cuda' : `cuda:${index}`));
   }
   /** In place: this += alpha * other (alpha default 1). Returns this. */
   add_(other: Operand, alpha?: number): this {

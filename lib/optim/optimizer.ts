@@ -1,7 +1,7 @@
 // The optimizer base: a native optimizer that updates every parameter in one call per step.
 import { native, type OptimizerHandle, type OptimizerOptions } from '../native.js';
 import { handleOf, handlesOf, wrap, type Tensor } from '../tensor.js';
-import { readOptions } from '../arguments.js';
+import { readOptions, renamingErrors } from '../arguments.js';
 
 /** An optimizer's checkpointable state: per-parameter step counts and buffers (copies). */
 export interface OptimizerState {
@@ -33,12 +33,14 @@ export abstract class Optimizer {
   #params: Tensor[] = [];
   #options: OptimizerOptions;
 
+  /** Every optimizer is made as `new X(params, options)` or `new X(options)`. */
   protected constructor(
     private readonly kind: 'adam' | 'adamw' | 'sgd',
-    params: Tensor[] | undefined,
+    paramsOrOptions: unknown,
+    maybeOptions: unknown,
     defaults: OptimizerOptions,
-    options: unknown,
   ) {
+    const [params, options] = Array.isArray(paramsOrOptions) ? [paramsOrOptions as Tensor[], maybeOptions] : [undefined, paramsOrOptions];
     this.#options = { ...defaults, ...this.read(options) };
     if (params !== undefined) this.attach(params);
   }
@@ -52,13 +54,8 @@ export abstract class Optimizer {
    */
   attach(params: Tensor[]): this {
     this.requireLive('attach');
-    try {
-      this.#handle = native.optimizer(this.kind, handlesOf(params), this.#options);
-    } catch (error) {
-      // The native binding's name ('optimizer: ...') becomes the class the user made ('AdamW: ...').
-      if (error instanceof Error) error.message = error.message.replace(/^optimizer: /, `${this.name}: `);
-      throw error;
-    }
+    // The native binding's name ('optimizer: ...') becomes the class the user made ('AdamW: ...').
+    this.#handle = renamingErrors('optimizer', this.name, () => native.optimizer(this.kind, handlesOf(params), this.#options));
     this.#params = [...params];
     return this;
   }
