@@ -20,19 +20,13 @@ export interface AdamOptions {
 // Keras's defaults; AdamW's weight decay is PyTorch's.
 const ADAM_DEFAULTS = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, amsgrad: false };
 
-// `(params, options)` or `(options)`.
-function split(a: Tensor[] | AdamOptions | undefined, b: AdamOptions | undefined): [Tensor[] | undefined, AdamOptions | undefined] {
-  return Array.isArray(a) ? [a, b] : [undefined, a];
-}
-
 /**
  * Adam, computed as torch.optim.Adam (foreach) on the CPU and with the fused Adam kernel on CUDA,
  * with Keras's defaults. `new Adam(params, options)`, or `new Adam(options)` for `model.compile()`.
  */
 export class Adam extends Optimizer {
   constructor(params?: Tensor[] | AdamOptions, options?: AdamOptions) {
-    const [p, o] = split(params, options);
-    super('adam', p, ADAM_DEFAULTS, o);
+    super('adam', params, options, ADAM_DEFAULTS);
   }
   get name(): string {
     return 'Adam';
@@ -42,8 +36,7 @@ export class Adam extends Optimizer {
 /** AdamW: Adam with weight decay decoupled from the gradient (default weightDecay 1e-2), as torch.optim.AdamW. */
 export class AdamW extends Optimizer {
   constructor(params?: Tensor[] | AdamOptions, options?: AdamOptions) {
-    const [p, o] = split(params, options);
-    super('adamw', p, { ...ADAM_DEFAULTS, weightDecay: 1e-2 }, o);
+    super('adamw', params, options, { ...ADAM_DEFAULTS, weightDecay: 1e-2 });
   }
   get name(): string {
     return 'AdamW';

@@ -18,8 +18,7 @@ export interface SGDOptions {
 /** Stochastic gradient descent with optional (Nesterov) momentum, as torch.optim.SGD (foreach). */
 export class SGD extends Optimizer {
   constructor(params?: Tensor[] | SGDOptions, options?: SGDOptions) {
-    const [p, o] = Array.isArray(params) ? [params, options] : [undefined, params];
-    super('sgd', p, { learningRate: 0.01, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 }, o);
+    super('sgd', params, options, { learningRate: 0.01, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 });
   }
   get name(): string {
     return 'SGD';
