@@ -97,10 +97,8 @@ function toDataset(model: Sequential, what: string, x: unknown, y: unknown): Dat
     model.acceptInputShape(x.inputShape, what);
     return x;
   }
-  if (!isTensor(x)) throw new TypeError(`${what}: x must be a Tensor or a Dataset, got ${describeValue(x)}`);
-  expectTensor(what, 'x', x);
+  expectExamples(what, x);
   const labels = expectTensor(what, 'y (the labels or targets)', y);
-  if (x.rank < 2) throw new RangeError(`${what}: x must have a batch dim and at least one more (shape [N, ...]), got [${x.shape}]`);
   model.acceptInputShape(x.shape.slice(1), what);
   if (labels.rank === 0 || labels.shape[0] !== x.shape[0]) {
     throw new RangeError(
@@ -108,6 +106,34 @@ function toDataset(model: Sequential, what: string, x: unknown, y: unknown): Dat
     );
   }
   return new TensorDataset(x, labels);
+}
+
+// x when it is not a Dataset: a live tensor with a batch dim and at least one more.
+function expectExamples(what: string, x: unknown): asserts x is Tensor {
+  if (!isTensor(x)) throw new TypeError(`${what}: x must be a Tensor or a Dataset, got ${describeValue(x)}`);
+  expectTensor(what, 'x', x);
+  if (x.rank < 2) throw new RangeError(`${what}: x must have a batch dim and at least one more (shape [N, ...]), got [${x.shape}]`);
+}
+
+// Runs `step` on each batch of `data`, each drawn inside its own tidy scope so that the batch's
+// tensors go with it, and lets the event loop run between batches.
+async function forEachBatch(data: Dataset, options: BatchOptions, step: (batch: Batch) => void): Promise<void> {
+  const yielder = new Yielder();
+  const batches = data.batches(options)[Symbol.iterator]();
+  try {
+    while (
+      tidy(() => {
+        const next = batches.next();
+        if (next.done) return false;
+        step(next.value);
+        return true;
+      })
+    ) {
+      await yielder.maybe();
+    }
+  } finally {
+    batches.return?.();
+  }
 }
 
 // The options of fit(x, y, options) or fit(dataset, options), read and checked.
@@ -292,27 +318,14 @@ async function trainEpoch(
 // The mean loss and metrics over a dataset, in eval mode, without grad.
 async function evaluateDataset(model: Sequential, compiled: Compiled, data: Dataset, batchSize: number): Promise<Logs> {
   const meter = new Meter(compiled.loss, compiled.metrics, model.device);
-  const yielder = new Yielder();
   try {
-    await noGrad(async () => {
-      const batches = data.batches({ batchSize, shuffle: false, device: model.device })[Symbol.iterator]();
-      try {
-        while (
-          !tidy(() => {
-            const next = batches.next();
-            if (next.done) return true;
-            const { output, loss } = forwardLoss(model, compiled, next.value, false);
-            meter.add(loss, output, next.value.y);
-            meter.count(next.value.y.shape[0]);
-            return false;
-          })
-        ) {
-          await yielder.maybe();
-        }
-      } finally {
-        batches.return?.();
-      }
-    });
+    await noGrad(() =>
+      forEachBatch(data, { batchSize, shuffle: false, device: model.device }, (batch) => {
+        const { output, loss } = forwardLoss(model, compiled, batch, false);
+        meter.add(loss, output, batch.y);
+        meter.count(batch.y.shape[0]);
+      }),
+    );
     return meter.read();
   } finally {
     meter.dispose();
@@ -354,13 +367,7 @@ export async function evaluate(
 /** See {@link Sequential.predict}. */
 export async function predict(model: Sequential, x: Tensor | Dataset, options?: PredictOptions): Promise<Tensor> {
   const batchSize = positiveInteger('predict', 'batchSize', readOptions<PredictOptions>('predict', options, PREDICT_OPTIONS).batchSize, 32);
-  const given: unknown = x; // from JS, anything
-  if (!isDataset(given)) {
-    if (!isTensor(given)) throw new TypeError(`predict: x must be a Tensor or a Dataset, got ${describeValue(given)}`);
-    expectTensor('predict', 'x', given);
-    if (given.rank < 2)
-      throw new RangeError(`predict: x must have a batch dim and at least one more (shape [N, ...]), got [${given.shape}]`);
-  }
+  if (!isDataset(x)) expectExamples('predict', x);
   model.acceptInputShape(isDataset(x) ? x.inputShape : x.shape.slice(1), 'predict');
   // Tensors become a dataset whose targets are never read.
   const data: Dataset = isDataset(x) ? x : new TensorDataset(x, x);
@@ -368,26 +375,13 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options?: 
     if (data !== x) (data as TensorDataset).dispose();
     throw new RangeError('predict: there is no data (0 examples)');
   }
-  const yielder = new Yielder();
   const outputs: Tensor[] = [];
   try {
-    await noGrad(async () => {
-      const batches = data.batches({ batchSize, shuffle: false, device: model.device })[Symbol.iterator]();
-      try {
-        // Each batch is drawn inside the step's tidy scope, so that its tensors go with it.
-        for (;;) {
-          const output = tidy(() => {
-            const next = batches.next();
-            return next.done ? null : toPublic(inferencePass(model, next.value.x));
-          });
-          if (!output) break;
-          outputs.push(keep(output));
-          await yielder.maybe();
-        }
-      } finally {
-        batches.return?.();
-      }
-    });
+    await noGrad(() =>
+      forEachBatch(data, { batchSize, shuffle: false, device: model.device }, (batch) => {
+        outputs.push(keep(toPublic(inferencePass(model, batch.x))));
+      }),
+    );
     return outputs.length === 1 ? outputs[0].clone() : cat(outputs, 0);
   } finally {
     outputs.forEach((t) => t.dispose());
