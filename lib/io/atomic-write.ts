@@ -24,8 +24,17 @@ export function writeFileAtomicSync(path: string, text: string): void {
   }
 }
 
-/** Writes `chunks` to `path` atomically. */
-export async function writeFileAtomic(path: string, chunks: (Uint8Array | string)[]): Promise<void> {
+/** Writes `chunks` to `path` atomically. With `api`, a failure is an Error naming it and the file. */
+export async function writeFileAtomic(path: string, chunks: (Uint8Array | string)[], api?: string): Promise<void> {
+  try {
+    await writeThrough(path, chunks);
+  } catch (error) {
+    if (api === undefined || !(error instanceof Error)) throw error;
+    throw new Error(`${api}: cannot write ${path} (${error.message})`, { cause: error });
+  }
+}
+
+async function writeThrough(path: string, chunks: (Uint8Array | string)[]): Promise<void> {
   // Random, so that two writes to one path in the same millisecond never share a temporary file.
   const temp = tempName(path);
   const file = await open(temp, 'wx');

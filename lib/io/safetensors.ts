@@ -87,9 +87,7 @@ export async function writeSafetensorsFor(
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  await writeFileAtomic(path, [head, json, ...chunks]).catch((error: unknown) => {
-    throw new Error(`${api}: cannot write ${path} (${error instanceof Error ? error.message : String(error)})`, { cause: error });
-  });
+  await writeFileAtomic(path, [head, json, ...chunks], api);
 }
 
 interface HeaderEntry {

@@ -86,11 +86,7 @@ async function saveNow(model: Sequential, dir: string): Promise<void> {
   await removeStaleTemps(dir);
   saved.weights = `model-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.safetensors`;
   await saveWeightsOf(model, join(dir, saved.weights), 'save');
-  await writeFileAtomic(join(dir, ARCHITECTURE), [JSON.stringify(saved, null, 2) + '\n']).catch((error: unknown) => {
-    throw new Error(`save: cannot write ${join(dir, ARCHITECTURE)} (${error instanceof Error ? error.message : String(error)})`, {
-      cause: error,
-    });
-  });
+  await writeFileAtomic(join(dir, ARCHITECTURE), [JSON.stringify(saved, null, 2) + '\n'], 'save');
   // Only now are the earlier saves' weights no longer named by model.json (read again: the one on
   // disk is what a load would use).
   const named = basename(await weightsFileIn(dir, 'save'));
@@ -114,6 +110,11 @@ async function weightsFileIn(dir: string, api: string): Promise<string> {
   } catch {
     named = undefined; // loadModel says what is wrong with the file; loadWeights only needs the name
   }
+  return weightsPath(dir, named, api);
+}
+
+// The weights file `named` by a model.json in `dir`, checked to be a model-*.safetensors file there.
+function weightsPath(dir: string, named: unknown, api: string): string {
   if (named === undefined) return join(dir, LEGACY_WEIGHTS);
   if (typeof named !== 'string' || !WEIGHTS_FILE.test(named))
     throw new Error(`${api}: ${join(dir, ARCHITECTURE)} names the weights file ${describeValue(named)}, not a model-*.safetensors file`);
@@ -209,7 +210,7 @@ export async function loadModel(dir: string): Promise<Sequential> {
   const model = new Sequential(layers, { name: saved.name });
   model.build(saved.inputShape);
   await removeStaleTemps(dir);
-  await loadWeightsInto(model, await weightsFileIn(dir, 'loadModel'));
+  await loadWeightsInto(model, weightsPath(dir, saved.weights, 'loadModel'));
   if (saved.compile) {
     const { optimizer, loss, metrics, cudaGraph, mixedPrecision } = saved.compile;
     // compile() and the optimizer check what they are given; a missing optimizer entry is named here.
