@@ -11,6 +11,14 @@ function imageBatch(api: string, images: unknown): Tensor {
   return t;
 }
 
+/** `padding` for crops of h x w images: a non-negative integer less than both, since with more a window could hold no pixel of the image. */
+export function expectCropPadding(api: string, name: string, padding: unknown, h: number, w: number): number {
+  const p = expectInteger(api, name, padding, 0);
+  if (p > 0 && p >= Math.min(h, w))
+    throw new RangeError(`${api}: ${name} must be less than the image's height and width (${h} x ${w}), got ${p}`);
+  return p;
+}
+
 /** Flips each image of an [N, H, W, C] batch left-right with probability 1/2. */
 export function randomFlip(images: Tensor): Tensor {
   imageBatch('randomFlip', images);
@@ -24,12 +32,8 @@ export function randomFlip(images: Tensor): Tensor {
  */
 export function randomCrop(images: Tensor, padding: number): Tensor {
   imageBatch('randomCrop', images);
-  expectInteger('randomCrop', 'padding', padding, 0);
-  if (padding === 0) return images;
   const [n, h, w, c] = images.shape;
-  // With padding >= the image size a window could hold no pixel of the image at all.
-  if (padding >= Math.min(h, w))
-    throw new RangeError(`randomCrop: padding must be less than the image's height and width (${h} x ${w}), got ${padding}`);
+  if (expectCropPadding('randomCrop', 'padding', padding, h, w) === 0) return images;
   const device = images.device;
   const padded = images.pad([0, 0, padding, padding, padding, padding]);
   // Row and column indices of each example's window, gathered along H, then along W.

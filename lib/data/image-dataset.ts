@@ -7,7 +7,7 @@ import { normalizeDevice } from '../device.js';
 import { keep, tidy } from '../memory.js';
 import type { Shape } from '../nn/layer.js';
 import { expectTensor, type Device, type Tensor } from '../tensor.js';
-import { randomCrop, randomFlip } from './augment.js';
+import { expectCropPadding, randomCrop, randomFlip } from './augment.js';
 import { readBatchOptions, type Batch, type BatchOptions, type Dataset } from './dataset.js';
 
 /** How batches are prepared. */
@@ -39,12 +39,7 @@ export function imageDatasetSettings(api: string, options: unknown, imageShape: 
     typeof o.augment === 'boolean'
       ? { flip: o.augment, cropPadding: o.augment ? 4 : 0 }
       : readOptions<{ flip: boolean; cropPadding: number }>(api, o.augment, ['flip', 'cropPadding'], 'augment');
-  const cropPadding = expectInteger(api, 'augment.cropPadding', augment.cropPadding ?? 0, 0);
-  // As randomCrop: with more padding a crop could miss the image entirely.
-  if (cropPadding > 0 && cropPadding >= Math.min(height, width))
-    throw new RangeError(
-      `${api}: augment.cropPadding must be less than the image's height and width (${height} x ${width}), got ${cropPadding}`,
-    );
+  const cropPadding = expectCropPadding(api, 'augment.cropPadding', augment.cropPadding ?? 0, height, width);
   return {
     flip: expectBoolean(api, 'augment.flip', augment.flip ?? false),
     cropPadding,
