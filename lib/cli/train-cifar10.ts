@@ -168,36 +168,29 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
   // Ctrl-C once: training stops after the current batch, and the run still evaluates and writes
   // its outputs, noting in history.json that it was interrupted; before training, the run ends
   // after the current step. The handler stays until the outputs are complete. Twice: exit now.
-  let interrupted = false;
-  let model: ReturnType<typeof referenceCnn> | undefined;
+  const run: RunState = { interrupted: false };
   const onInterrupt = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    if (model) model.stopTraining = true;
-    out.write(`\n${model ? 'Stopping after this batch' : 'Stopping after this step'} (Ctrl-C again to quit now)\n`);
+    if (run.interrupted) process.exit(130);
+    run.interrupted = true;
+    if (run.model) run.model.stopTraining = true;
+    out.write(`\n${run.model ? 'Stopping after this batch' : 'Stopping after this step'} (Ctrl-C again to quit now)\n`);
   };
   process.on('SIGINT', onInterrupt);
   try {
-    return await run(
-      args,
-      out,
-      say,
-      () => interrupted,
-      (m) => (model = m),
-    );
+    return await runTraining(args, out, say, run);
   } finally {
     process.off('SIGINT', onInterrupt);
   }
 }
 
-// The run itself; `interrupted()` says whether Ctrl-C was pressed, `started` receives the model.
-async function run(
-  args: TrainArgs,
-  out: NodeJS.WritableStream,
-  say: (line: string) => void,
-  interrupted: () => boolean,
-  started: (model: ReturnType<typeof referenceCnn>) => void,
-): Promise<number> {
+// What the Ctrl-C handler and the run share: whether Ctrl-C was pressed, and the model once made.
+interface RunState {
+  interrupted: boolean;
+  model?: ReturnType<typeof referenceCnn>;
+}
+
+// The run itself.
+async function runTraining(args: TrainArgs, out: NodeJS.WritableStream, say: (line: string) => void, run: RunState): Promise<number> {
   manualSeed(args.seed);
   let dir = args.dataDir;
   if (args.synthetic) {
@@ -205,9 +198,10 @@ async function run(
     dir = await cifar10.synthetic({ seed: args.seed });
     say(`Synthetic CIFAR-10 (seed ${args.seed}) in ${dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   }
-  if (interrupted()) return 130;
+  if (run.interrupted) return 130;
   const data = await cifar10.load({ dir, download: args.download, augment: args.augment });
-  if (interrupted()) return 130;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the SIGINT handler sets it while load() runs
+  if (run.interrupted) return 130;
   const train = args.limit ? data.train.take(args.limit) : data.train;
   const test = args.limit ? data.test.take(args.limit) : data.test;
   const info = backendInfo();
@@ -216,7 +210,7 @@ async function run(
   );
 
   const model = referenceCnn().to(args.device);
-  started(model);
+  run.model = model;
   model.compile({ optimizer: new Adam({ learningRate: args.lr }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const timer = new EpochTimer();
   const history = await model.fit(train, {
@@ -244,7 +238,7 @@ async function run(
       testLoss: loss,
       testAccuracy: accuracy,
       // Ctrl-C stopped training before the epochs asked for (a partial last epoch is not in the history).
-      interrupted: interrupted(),
+      interrupted: run.interrupted,
       epochsAsked: args.epochs,
     };
     await writeFileAtomic(join(args.out, 'history.json'), [JSON.stringify(record, null, 2) + '\n']);

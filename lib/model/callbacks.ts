@@ -129,7 +129,6 @@ function worst(max: boolean): number {
   return max ? -Infinity : Infinity;
 }
 
-// An argument as the user wrote it: NaN stays NaN, strings keep their quotes.
 function checkMonitor(owner: string, monitor: unknown): string {
   if (typeof monitor !== 'string' || monitor === '')
     throw new TypeError(`${owner}: monitor must be a non-empty string, got ${describeValue(monitor)}`);
