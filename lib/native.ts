@@ -1,5 +1,6 @@
 // The native addon's typed interface, and the addon itself (loaded by lib/load-addon.ts); the
 // only file through which the rest of lib/ touches it.
+import type { MemoryInfo } from './memory.js';
 import { availableParallelism } from 'node:os';
 import { loadAddon, type LoadedAddon } from './load-addon.js';
 
@@ -22,15 +23,7 @@ export interface NativeAddon {
   isTensorHandle: (value: unknown) => boolean;
   isDisposed: (h: Handle) => boolean;
   dispose: (h: Handle) => void;
-  liveTensors: () => {
-    tensors: number;
-    bytes: number;
-    hostBytes: number;
-    v8ExternalBytes: number;
-    optimizerStateTensors: number;
-    optimizerStateBytes: number;
-    hostCachedBytes: number;
-  };
+  liveTensors: () => Omit<MemoryInfo, 'cuda'>;
   shape: (h: Handle) => number[];
   strides: (h: Handle) => number[];
   dtype: (h: Handle) => DtypeName;

@@ -36,7 +36,6 @@ constexpr size_t kCacheCap = size_t{512} << 20;   // free bytes kept for reuse
 std::mutex cacheMutex;
 std::unordered_map<size_t, std::vector<void*>> cache;  // mapped length → free mappings
 size_t cachedBytes = 0;
-size_t cachedBlocks = 0;
 
 size_t pageSize() {
   static const auto size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -52,7 +51,6 @@ void dropCachedExcept(size_t keep) {
     }
     for (void* base : it->second) munmap(base, it->first);
     cachedBytes -= it->first * it->second.size();
-    cachedBlocks -= it->second.size();
     it = cache.erase(it);
   }
 }
@@ -74,7 +72,6 @@ void release(void* data) {
   }
   cache[mapped].push_back(base);
   cachedBytes += mapped;
-  cachedBlocks += 1;
 }
 
 void* acquire(size_t n) {
@@ -95,7 +92,6 @@ void* acquire(size_t n) {
         base = it->second.back();
         it->second.pop_back();
         cachedBytes -= mapped;
-        cachedBlocks -= 1;
       }
     }
     if (base == nullptr) {
@@ -133,9 +129,9 @@ class CachingHostAllocator final : public c10::Allocator {
 
 }  // namespace
 
-HostCacheStats hostCacheStats() {
+int64_t hostCachedBytes() {
   std::lock_guard<std::mutex> lock(cacheMutex);
-  return {static_cast<int64_t>(cachedBytes), static_cast<int64_t>(cachedBlocks)};
+  return static_cast<int64_t>(cachedBytes);
 }
 
 void registerHostAllocator(Napi::Env env, Napi::Object exports) {

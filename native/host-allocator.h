@@ -7,13 +7,11 @@
 
 namespace torchlet {
 
-struct HostCacheStats {
-  int64_t cachedBytes = 0;  // free blocks kept for reuse
-  int64_t cachedBlocks = 0;
-};
-HostCacheStats hostCacheStats();
+// Freed blocks kept for reuse, in bytes.
+int64_t hostCachedBytes();
 
-// Installs the allocator for the CPU (once per process) and adds hostEmptyCache().
+// Installs the allocator for the CPU (once per process) and adds the hostEmptyCache() and
+// hostAllocator() bindings.
 void registerHostAllocator(Napi::Env env, Napi::Object exports);
 
 }  // namespace torchlet

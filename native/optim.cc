@@ -372,16 +372,18 @@ void OptimizerHandle::importState(Args& a) {
 
 void registerOptim(Napi::Env env, Napi::Object exports) {
   OptimizerHandle::registerClass(env, exports);
-  auto self = [](const Args& a) {
+  auto any = [](const Args& a) {
     OptimizerHandle* h = OptimizerHandle::unwrap(a[0]);
     if (h == nullptr) throw ArgTypeError("argument 'self' must be an optimizer");
+    return h;
+  };
+  auto self = [any](const Args& a) {
+    OptimizerHandle* h = any(a);
     if (h->disposed()) throw ArgTypeError("the optimizer was disposed");
     return h;
   };
-  bind(exports, "optimizerDispose", [](Args& a) {
-    OptimizerHandle* h = OptimizerHandle::unwrap(a[0]);
-    if (h == nullptr) throw ArgTypeError("argument 'self' must be an optimizer");
-    h->dispose();  // a second dispose does nothing more
+  bind(exports, "optimizerDispose", [any](Args& a) {
+    any(a)->dispose();  // a second dispose does nothing more
     return a.undefined();
   });
   bind(exports, "optimizer", [](Args& a) {

@@ -135,9 +135,8 @@ void registerTensor(Napi::Env env, Napi::Object exports) {
     // V8's own count of external memory (a zero adjustment reads it), which includes hostBytes.
     int64_t v8External = Napi::MemoryManagement::AdjustExternalMemory(a.env(), 0);
     out.Set("v8ExternalBytes", Napi::Number::New(a.env(), static_cast<double>(v8External)));
+    out.Set("hostCachedBytes", Napi::Number::New(a.env(), static_cast<double>(hostCachedBytes())));
     // Optimizer state lives in native optimizers, not in JS tensors: counted apart.
-    HostCacheStats cache = hostCacheStats();
-    out.Set("hostCachedBytes", Napi::Number::New(a.env(), static_cast<double>(cache.cachedBytes)));
     OptimizerStateTotals state = optimizerStateTotals();
     out.Set("optimizerStateTensors", Napi::Number::New(a.env(), static_cast<double>(state.tensors)));
     out.Set("optimizerStateBytes", Napi::Number::New(a.env(), static_cast<double>(state.bytes)));

@@ -269,6 +269,9 @@ async function child(start) {
     'readSafetensors',
     'writeSafetensors',
     'referenceCnn',
+    'memory',
+    'emptyCache',
+    'backendInfo',
   ];
   for (const name of TOP) add(`tl.${name}`, [name], (args) => tl[name](...args));
   for (const name of Object.keys(tl.ops)) add(`ops.${name}`, [name], (args) => tl.ops[name](...args));
@@ -323,6 +326,7 @@ async function child(start) {
     'trainableWeights',
     'compiled',
     'optimizer',
+    'isDisposed',
   ];
   for (const name of SEQUENTIAL) {
     add(`Sequential.${name}`, [name, 'Sequential', 'sequential'], async (args) => {
