@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as tl from '../lib/index.js';
 
@@ -180,6 +182,13 @@ describe('memory()', () => {
   });
 });
 
+// A full GC, and a turn of the event loop for the finalizers it queued.
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('lifetimes of what the model and the optimizers hold', () => {
   const tinyModel = () => {
     const model = tl.sequential([
@@ -228,6 +237,8 @@ describe('lifetimes of what the model and the optimizers hold', () => {
     const [x, y] = [tl.rand([70, 4]), tl.randint(0, 3, [70])];
     (await model.predict(x, { batchSize: 32 })).dispose();
     await model.evaluate(x, y, { batchSize: 32 });
+    // Garbage of earlier tests, which GC may free while the loop awaits, must not hide a leak.
+    await collectGarbage();
     const before = tl.memory().tensors;
     for (let i = 0; i < 20; i++) {
       (await model.predict(x, { batchSize: 32 })).dispose();
