@@ -8,26 +8,44 @@
 #include "args.h"
 
 namespace torchlet {
-namespace {
 
-enum class Kind { Error, Type, Range };
-
-[[noreturn]] void rethrow(const Args& args, Kind kind, const std::string& message) {
-  std::string text = std::string(args.op()) + ": " + message;
-  std::string shapes = args.describeTensors();
-  if (!shapes.empty()) text += " (" + shapes + ")";
-  Napi::Env env = args.env();
-  switch (kind) {
-    case Kind::Type:
-      throw Napi::TypeError::New(env, text);
-    case Kind::Range:
-      throw Napi::RangeError::New(env, text);
-    default:
-      throw Napi::Error::New(env, text);
+Failure currentFailure() {
+  using Kind = Failure::Kind;
+  try {
+    throw;
+  } catch (const ArgTypeError& e) {
+    return {Kind::Type, e.what()};
+  } catch (const ArgRangeError& e) {
+    return {Kind::Range, e.what()};
+  } catch (const c10::TypeError& e) {
+    return {Kind::Type, e.what_without_backtrace()};
+  } catch (const c10::IndexError& e) {
+    return {Kind::Range, e.what_without_backtrace()};
+  } catch (const c10::ValueError& e) {
+    return {Kind::Range, e.what_without_backtrace()};
+  } catch (const c10::Error& e) {
+    // Includes CUDA out-of-memory, which stays catchable: the caller can retry smaller.
+    return {Kind::Error, e.what_without_backtrace()};
+  } catch (const std::bad_alloc&) {
+    return {Kind::Error, "out of host memory"};
+  } catch (const std::exception& e) {
+    return {Kind::Error, e.what()};
+  } catch (...) {
+    return {Kind::Error, "unknown native failure"};
   }
 }
 
-}  // namespace
+Napi::Error jsError(Napi::Env env, const std::string& op, const Failure& failure) {
+  std::string text = op + ": " + failure.message;
+  switch (failure.kind) {
+    case Failure::Kind::Type:
+      return Napi::TypeError::New(env, text);
+    case Failure::Kind::Range:
+      return Napi::RangeError::New(env, text);
+    default:
+      return Napi::Error::New(env, text);
+  }
+}
 
 void bind(Napi::Object exports, const char* name, Body body) {
   auto guarded = [name, body = std::move(body)](const Napi::CallbackInfo& info) -> Napi::Value {
@@ -36,23 +54,11 @@ void bind(Napi::Object exports, const char* name, Body body) {
       return body(args);
     } catch (const Napi::Error&) {
       throw;  // already a JS exception (from a JS callback or node-addon-api itself)
-    } catch (const ArgTypeError& e) {
-      rethrow(args, Kind::Type, e.what());
-    } catch (const ArgRangeError& e) {
-      rethrow(args, Kind::Range, e.what());
-    } catch (const c10::TypeError& e) {
-      rethrow(args, Kind::Type, e.what_without_backtrace());
-    } catch (const c10::IndexError& e) {
-      rethrow(args, Kind::Range, e.what_without_backtrace());
-    } catch (const c10::ValueError& e) {
-      rethrow(args, Kind::Range, e.what_without_backtrace());
-    } catch (const c10::Error& e) {
-      // Includes CUDA out-of-memory, which stays catchable: the caller can retry smaller.
-      rethrow(args, Kind::Error, e.what_without_backtrace());
-    } catch (const std::bad_alloc&) {
-      rethrow(args, Kind::Error, "out of host memory");
-    } catch (const std::exception& e) {
-      rethrow(args, Kind::Error, e.what());
+    } catch (...) {
+      Failure failure = currentFailure();
+      std::string shapes = args.describeTensors();
+      if (!shapes.empty()) failure.message += " (" + shapes + ")";
+      throw jsError(args.env(), name, failure);
     }
   };
   exports.Set(name, Napi::Function::New(exports.Env(), std::move(guarded), name));

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <stdexcept>
+#include <string>
 
 namespace torchlet {
 
@@ -27,6 +28,19 @@ struct ArgRangeError : std::runtime_error {
 struct OpError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// A failure caught by the boundary, classified as the JS error it becomes.
+struct Failure {
+  enum class Kind { Error, Type, Range } kind;
+  std::string message;
+};
+
+// The exception being handled (call inside a catch block), classified; for the compute thread,
+// which cannot throw into JS, and for bind().
+Failure currentFailure();
+
+// `op: message`, as a JS Error, TypeError or RangeError.
+Napi::Error jsError(Napi::Env env, const std::string& op, const Failure& failure);
 
 using Body = std::function<Napi::Value(Args&)>;
 

@@ -38,6 +38,7 @@ std::unordered_set<const OptimizerHandle*> registry;
 
 template <class F>
 void OptimizerHandle::forEachStateTensor(F&& f) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   for (const auto* list : {&expAvg_, &expAvgSq_, &maxExpAvgSq_, &momentum_, &stepTensors_}) {
     for (const at::Tensor& t : *list) {
       if (t.defined()) f(t);
@@ -58,7 +59,8 @@ OptimizerStateTotals optimizerStateTotals() {
 }
 
 void OptimizerHandle::dispose() {
-  std::lock_guard<std::mutex> lock(registryMutex);  // memory() may be reading the state
+  std::lock_guard<std::mutex> lock(registryMutex);      // memory() may be reading the state
+  std::lock_guard<std::recursive_mutex> state(mutex_);  // and a step may be running
   for (auto* list : {&params_, &stepTensors_, &expAvg_, &expAvgSq_, &maxExpAvgSq_, &momentum_}) std::vector<at::Tensor>().swap(*list);
   handles_.clear();
   steps_.clear();
@@ -122,6 +124,7 @@ void OptimizerHandle::init(Args& a) {
 }
 
 void OptimizerHandle::configure(const Args& a, size_t i) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   Options o = o_;
   o.lr = a.optionNumber(i, "learningRate", o.lr);
   o.beta1 = a.optionNumber(i, "beta1", o.beta1);
@@ -162,7 +165,8 @@ Napi::Object OptimizerHandle::options(Napi::Env env) const {
   return out;
 }
 
-void OptimizerHandle::checkAlive() const {
+void OptimizerHandle::checkUsable() const {
+  if (disposed_) throw ArgTypeError("the optimizer was disposed");
   for (size_t k = 0; k < handles_.size(); ++k) {
     TensorHandle* h = TensorHandle::unwrap(handles_[k].Value());
     if (h == nullptr || h->disposed()) {
@@ -184,8 +188,9 @@ OptimizerHandle::Batch OptimizerHandle::gather() {
   return b;
 }
 
-void OptimizerHandle::step() {
-  checkAlive();
+void OptimizerHandle::stepUnchecked() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  if (disposed_) throw OpError("the optimizer was disposed during the step");
   at::NoGradGuard noGrad;  // the updates are in place on leaves that require grad
   Batch b = gather();
   if (b.params.empty()) return;
@@ -273,6 +278,7 @@ void OptimizerHandle::sgdStep(Batch& b) {
 }
 
 void OptimizerHandle::zeroGrad(bool setToNone) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (setToNone) {
     for (at::Tensor& p : params_) p.mutable_grad().reset();
     return;
@@ -285,6 +291,7 @@ void OptimizerHandle::zeroGrad(bool setToNone) {
 }
 
 Napi::Object OptimizerHandle::exportState(const Args& a) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   Napi::Env env = a.env();
   Napi::Object out = Napi::Object::New(env);
   Napi::Array steps = Napi::Array::New(env, steps_.size());
@@ -314,6 +321,7 @@ Napi::Object OptimizerHandle::exportState(const Args& a) const {
 
 // importState(self, { steps: number[], buffers: { name: (Tensor | null)[] } })
 void OptimizerHandle::importState(Args& a) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (!a[1].IsObject()) throw ArgTypeError("argument 'state' must be an object");
   auto state = a[1].As<Napi::Object>();
   Napi::Value stepsValue = state.Get("steps");

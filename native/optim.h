@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <napi.h>
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,14 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   void init(Args& a);
   void configure(const Args& a, size_t i);
   Napi::Object options(Napi::Env env) const;
-  void step();
+  // Throws unless the optimizer and its parameters' handles are alive (on the JS thread).
+  void checkUsable() const;
+  void step() {
+    checkUsable();
+    stepUnchecked();
+  }
+  // The update itself: thread-safe, so that the compute thread may run it after checkUsable().
+  void stepUnchecked();
   void zeroGrad(bool setToNone);
   Napi::Object exportState(const Args& a) const;
   void importState(Args& a);
@@ -53,7 +61,6 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   Batch gather();
   void adamStep(Batch& b);
   void sgdStep(Batch& b);
-  void checkAlive() const;
 
   Kind kind_ = Kind::Adam;
   Options o_;
@@ -63,6 +70,9 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   std::vector<at::Tensor> stepTensors_;  // per-parameter step counts on CUDA
   std::vector<at::Tensor> expAvg_, expAvgSq_, maxExpAvgSq_, momentum_;
   bool disposed_ = false;
+  // Held by every method that reads or writes the state: a step on the compute thread may meet
+  // configure(), dispose() or memory() from JS.
+  mutable std::recursive_mutex mutex_;  // recursive: reading JS options can call back in
 };
 
 // The state (moment buffers, step counts on CUDA) of every live optimizer, in all threads.
