@@ -1,7 +1,6 @@
 // The native addon's typed interface, and the addon itself (loaded by lib/load-addon.ts); the
 // only file through which the rest of lib/ touches it.
 import type { MemoryInfo } from './memory.js';
-import { availableParallelism } from 'node:os';
 import { loadAddon, type LoadedAddon } from './load-addon.js';
 
 export { NativeLoadError, type LoadedAddon } from './load-addon.js';
@@ -197,6 +196,15 @@ export interface NativeAddon {
   cudaGraphEndCapture: (h: GraphHandle, keep: boolean) => void;
   cudaGraphReplay: (h: GraphHandle) => void;
   cudaGraphReset: (h: GraphHandle) => void;
+
+  // step-trace.cc
+  traceStep: (fn: () => Handle[], inputs: Handle[]) => { trace: TraceHandle; outputs: Handle[]; hostSyncs: string[] };
+  runStep: (trace: TraceHandle | null, inputs: Handle[], optimizer: OptimizerHandle | null, label: string) => Promise<Handle[]>;
+}
+
+/** An opaque recorded step (step-trace.cc). */
+export interface TraceHandle {
+  readonly __torchletTrace: unique symbol;
 }
 
 /** An opaque native CUDA graph. */
@@ -232,6 +240,6 @@ export const native = addon as NativeAddon;
 /** Which addon file was loaded, and for which libtorch. */
 export const loadedAddon: LoadedAddon = loaded;
 
-// Debian's libtorch starts with one intra-op thread; use the cores unless the user chose.
+// The compute thread's intra-op threads: the user's choice, or else (native) a share of the cores.
 const requestedThreads = Number(process.env.TORCHLET_NUM_THREADS ?? process.env.OMP_NUM_THREADS);
-native.setNumThreads(Number.isInteger(requestedThreads) && requestedThreads > 0 ? requestedThreads : availableParallelism());
+if (Number.isInteger(requestedThreads) && requestedThreads > 0) native.setNumThreads(requestedThreads);

@@ -4,6 +4,7 @@
 #include "arith.h"
 #include "autocast.h"
 #include "autograd.h"
+#include "compute-thread.h"
 #include "create.h"
 #include "device.h"
 #include "graph.h"
@@ -11,6 +12,7 @@
 #include "ops.h"
 #include "optim.h"
 #include "shape.h"
+#include "step-trace.h"
 #include "tensor.h"
 
 namespace {
@@ -18,6 +20,7 @@ namespace {
 Napi::Object initTorchlet(Napi::Env env, Napi::Object exports) {
   using namespace torchlet;
   registerHostAllocator(env, exports);  // first: every CPU tensor after this comes from it
+  registerComputeThread(env, exports);  // before any op: this thread's ops run on one thread
   registerTensor(env, exports);
   registerCreate(env, exports);
   registerArith(env, exports);
@@ -28,6 +31,7 @@ Napi::Object initTorchlet(Napi::Env env, Napi::Object exports) {
   registerOptim(env, exports);
   registerAutocast(env, exports);
   registerGraph(env, exports);
+  registerStepTrace(env, exports);
   return exports;
 }
 

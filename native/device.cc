@@ -35,13 +35,6 @@ void registerDevice(Napi::Env env, Napi::Object exports) {
     if (device.is_cuda() && !device.has_index()) device.set_index(0);
     return Napi::String::New(a.env(), deviceName(device));
   });
-  bind(exports, "setNumThreads", [](Args& a) {
-    int64_t n = a.integer(0, "n");
-    if (n < 1 || n > 4096) throw ArgRangeError("'n' must be between 1 and 4096, got " + std::to_string(n));
-    at::set_num_threads(static_cast<int>(n));
-    return a.undefined();
-  });
-  bind(exports, "getNumThreads", [](Args& a) { return Napi::Number::New(a.env(), at::get_num_threads()); });
   bind(exports, "manualSeed", [](Args& a) {
     int64_t seed = a.integer(0, "seed");
     if (seed < 0) throw ArgRangeError("'seed' must be >= 0, got " + std::to_string(seed));
