@@ -11,6 +11,7 @@
 #include "host-allocator.h"
 #include "instance.h"
 #include "optim.h"
+#include "step-trace.h"
 
 namespace torchlet {
 namespace {
@@ -164,8 +165,12 @@ void registerTensor(Napi::Env env, Napi::Object exports) {
     return Napi::Boolean::New(a.env(), t.is_contiguous(channelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
   });
 
-  bind(exports, "data", [](Args& a) { return toTypedArray(a.env(), a.tensor(0, "self")); });
+  bind(exports, "data", [](Args& a) {
+    noteHostRead();
+    return toTypedArray(a.env(), a.tensor(0, "self"));
+  });
   bind(exports, "item", [](Args& a) -> Napi::Value {
+    noteHostRead();
     at::Tensor t = a.tensor(0, "self");
     if (t.numel() != 1) throw ArgRangeError("item() needs a tensor with exactly one element");
     at::Scalar s = t.item();

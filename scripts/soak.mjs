@@ -101,10 +101,10 @@ async function child(workload) {
       const [x, y] = [tl.rand([32, 32, 32, 3]), tl.randint(0, 10, [32])];
       return {
         count: Math.max(20, Math.round(iterations / 50)),
-        step: () => {
+        step: async () => {
           const model = tl.referenceCnn();
           model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
-          model.trainOnBatch(x, y);
+          await model.trainOnBatch(x, y);
           model.dispose();
         },
         end: () => release(x, y),

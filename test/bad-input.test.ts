@@ -88,8 +88,8 @@ describe('no silent wrongs', () => {
     await expect(model.predict(x)).rejects.toThrowError(/^predict: the model 'sequential' was disposed/);
     await expect(model.fit(x, tl.randint(0, 3, [4]), { verbose: 0 })).rejects.toThrowError(/^fit: the model 'sequential' was disposed/);
     await expect(model.evaluate(x, tl.randint(0, 3, [4]))).rejects.toThrowError(/^evaluate: the model 'sequential' was disposed/);
-    expect(() => model.predictOnBatch(x)).toThrowError(/^predictOnBatch: the model 'sequential' was disposed/);
-    expect(() => model.trainOnBatch(x, tl.randint(0, 3, [4]))).toThrowError(/^trainOnBatch: the model 'sequential' was disposed/);
+    await expect(model.predictOnBatch(x)).rejects.toThrowError(/^predictOnBatch: the model 'sequential' was disposed/);
+    await expect(model.trainOnBatch(x, tl.randint(0, 3, [4]))).rejects.toThrowError(/^trainOnBatch: the model 'sequential' was disposed/);
     expect(() => model.countParams()).toThrowError(/the model 'sequential' was disposed/);
     await expect(model.save(mkdtempSync(join(tmpdir(), 'disposed-')))).rejects.toThrowError(/^save: the model 'sequential' was disposed/);
     model.dispose(); // twice is fine

@@ -28,6 +28,11 @@ export class Meter {
     });
   }
 
+  /** The device tensors holding the sums (inputs of a traced step, which adds to them in place). */
+  get sums(): Tensor[] {
+    return this.#correctSum ? [this.#lossSum, this.#correctSum] : [this.#lossSum];
+  }
+
   /** Counts `n` examples whose sums were added (by add(), or by a replayed graph that captured it). */
   count(n: number): void {
     this.#seen += n;

@@ -27,6 +27,8 @@ import {
 } from './training.js';
 import { describeValue, expectFunction, expectString, optionalBoolean, ownEntry, readOptions } from '../arguments.js';
 import { expectTensor } from '../tensor.js';
+import { exclusive, requireIdle } from './exclusive.js';
+import { StepTraces } from './traced-step.js';
 
 /** Optimizer names compile() accepts (case-insensitive), with default hyper-parameters. */
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'Adam' | 'AdamW' | 'SGD';
@@ -51,6 +53,11 @@ export interface CompileArgs {
   mixedPrecision?: 'bf16' | null;
   /** On CUDA, let cuDNN try its convolution algorithms once per shape and keep the fastest (default true). */
   cudnnBenchmark?: boolean;
+  /**
+   * Run every step eagerly on the JS thread, op by op (default false: steps are traced once and
+   * replayed off the JS thread). For debugging, or a custom layer whose ops depend on tensor values.
+   */
+  runEagerly?: boolean;
 }
 
 /** What compile() resolved. */
@@ -62,6 +69,7 @@ export interface Compiled {
   cudaGraph: boolean;
   mixedPrecision: 'bf16' | null;
   cudnnBenchmark: boolean;
+  runEagerly: boolean;
   args: { loss: LossSpec; metrics: MetricName[] };
 }
 
@@ -101,6 +109,8 @@ export class Sequential {
   #device: Device = normalizeDevice(defaultDevice());
   #compiled: Compiled | null = null;
   #disposed = false;
+  /** @internal The recorded steps that run off the JS thread. */
+  readonly traces = new StepTraces();
 
   constructor(layers: Layer[] = [], options?: { name?: string }) {
     const name = readOptions<{ name: string }>('Sequential', options, ['name']).name ?? 'sequential';
@@ -114,9 +124,15 @@ export class Sequential {
     if (this.#disposed) throw new Error(`${what}: the model '${this.name}' was disposed; build a new one`);
   }
 
+  // Before anything that reads or changes the weights or the structure: refused while another call runs (exclusive.ts).
+  private requireIdle(what: string): void {
+    requireIdle(this, this.name, what);
+  }
+
   /** Appends a layer, naming it if it has no name. */
   add(layer: Layer): void {
     this.requireLive('Sequential.add');
+    this.requireIdle('Sequential.add');
     const given: unknown = layer; // from JS, anything
     if (!(given instanceof Layer)) throw new TypeError(`Sequential.add: expected a layer, got ${describeValue(given)}`);
     if (this.#layers.includes(layer)) throw new RangeError(`Sequential.add: layer '${layer.name}' is already in the model`);
@@ -132,6 +148,7 @@ export class Sequential {
       throw new RangeError(`Sequential.add: the model already has a layer named '${layer.name}'`);
     }
     this.#layers.push(layer);
+    this.traces.clear();
     if (this.#shapes) {
       const shape = this.#shapes[this.#shapes.length - 1];
       layer.build(shape, this.#device);
@@ -198,6 +215,8 @@ export class Sequential {
     this.requireLive(`${this.name}.to`);
     const target = normalizeDevice(device, `${this.name}.to`);
     if (target === this.#device) return this;
+    this.requireIdle(`${this.name}.to`);
+    this.traces.clear();
     const state = this.#compiled?.optimizer.isAttached ? this.#compiled.optimizer.getState() : null;
     this.#device = target;
     for (const layer of this.#layers) layer.moveTo(target);
@@ -215,6 +234,11 @@ export class Sequential {
     return this.#layers.flatMap((layer) => layer.weights.map((w) => [`${layer.name}/${w.name}`, w.tensor] as [string, Tensor]));
   }
 
+  /** @internal Every weight tensor, in layer order: the inputs of a traced step besides the batch. */
+  get weightTensors(): Tensor[] {
+    return this.namedWeights().map(([, t]) => t);
+  }
+
   /** The weights the optimizer updates. */
   get trainableWeights(): Tensor[] {
     this.shapes();
@@ -229,11 +253,13 @@ export class Sequential {
 
   /** Copies of every weight, in order (yours to dispose). */
   getWeights(): Tensor[] {
+    this.requireIdle('getWeights');
     return this.namedWeights().map(([, t]) => t.detach().clone());
   }
 
   /** Sets every weight, in the order of {@link Sequential.getWeights}, copying in place. */
   setWeights(weights: Tensor[]): void {
+    this.requireIdle('setWeights');
     const named = this.namedWeights();
     const given: unknown[] = Array.isArray(weights) ? [...(weights as unknown[])] : [];
     if (!Array.isArray(weights) || given.length !== named.length)
@@ -264,6 +290,7 @@ export class Sequential {
   /** Sets the optimizer, loss and metrics for training. */
   compile(options: CompileArgs): void {
     this.requireLive('compile');
+    this.requireIdle('compile');
     if ((options as unknown) === undefined) throw new TypeError('compile: expected { optimizer, loss, metrics }');
     const input = readOptions<CompileArgs>('compile', options, [
       'optimizer',
@@ -272,6 +299,7 @@ export class Sequential {
       'cudaGraph',
       'mixedPrecision',
       'cudnnBenchmark',
+      'runEagerly',
     ]) as { [K in keyof CompileArgs]?: unknown };
     const optimizer = resolveOptimizer(input.optimizer);
     const loss = compileLoss(input.loss, this.lastActivation());
@@ -284,6 +312,7 @@ export class Sequential {
     }
     const cudaGraph = optionalBoolean('compile', 'cudaGraph', input.cudaGraph, false);
     const cudnnBenchmark = optionalBoolean('compile', 'cudnnBenchmark', input.cudnnBenchmark, true);
+    const runEagerly = optionalBoolean('compile', 'runEagerly', input.runEagerly, false);
     const precision = input.mixedPrecision ?? null;
     if (precision !== null && precision !== 'bf16')
       throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${describeValue(precision)}`);
@@ -294,8 +323,10 @@ export class Sequential {
       cudaGraph,
       mixedPrecision: precision,
       cudnnBenchmark,
+      runEagerly,
       args: { loss: input.loss as LossSpec, metrics: metrics as MetricName[] },
     };
+    this.traces.clear();
     if (this.#shapes) this.rebindOptimizer();
     else if (this.inputShape) this.build();
   }
@@ -359,27 +390,27 @@ export class Sequential {
 
   /** Trains the model; see {@link FitOptions}. `x` is a Keras-shaped tensor (with labels `y`) or a Dataset. */
   fit(x: Tensor | Dataset, y?: Tensor | FitOptions, options?: FitOptions): Promise<History> {
-    return fit(this, x, y, options);
+    return exclusive(this, this.name, 'fit', () => fit(this, x, y, options));
   }
 
   /** The loss and metrics over a dataset, in eval mode and without grad. */
   evaluate(x: Tensor | Dataset, y?: Tensor | EvaluateOptions, options?: EvaluateOptions): Promise<Logs> {
-    return evaluate(this, x, y, options);
+    return exclusive(this, this.name, 'evaluate', () => evaluate(this, x, y, options));
   }
 
   /** The model's outputs for `x`, in batches, in eval mode and without grad (on the model's device). */
   predict(x: Tensor | Dataset, options?: PredictOptions): Promise<Tensor> {
-    return predict(this, x, options);
+    return exclusive(this, this.name, 'predict', () => predict(this, x, options));
   }
 
   /** The model's outputs for one batch, in eval mode and without grad. */
-  predictOnBatch(x: Tensor): Tensor {
-    return predictOnBatch(this, x);
+  predictOnBatch(x: Tensor): Promise<Tensor> {
+    return exclusive(this, this.name, 'predictOnBatch', () => predictOnBatch(this, x));
   }
 
-  /** One training step on one batch; returns its loss and metrics. */
-  trainOnBatch(x: Tensor, y: Tensor): Logs {
-    return trainOnBatch(this, x, y);
+  /** One training step on one batch; resolves to its loss and metrics. */
+  trainOnBatch(x: Tensor, y: Tensor): Promise<Logs> {
+    return exclusive(this, this.name, 'trainOnBatch', () => trainOnBatch(this, x, y));
   }
 
   /**
@@ -387,21 +418,30 @@ export class Sequential {
    * model.json names) into folder `dir`; a save killed at any moment leaves the old model or the new.
    */
   save(dir: string): Promise<void> {
-    return saveModel(this, dir);
+    // Not exclusive: saves of one model may overlap (they only read, and queue per folder).
+    return Promise.resolve().then(() => {
+      this.requireIdle('save');
+      return saveModel(this, dir);
+    });
   }
 
   /** Writes the weights alone to a safetensors file. */
   saveWeights(path: string): Promise<void> {
-    return saveWeightsOf(this, path);
+    return Promise.resolve().then(() => {
+      this.requireIdle('saveWeights');
+      return saveWeightsOf(this, path);
+    });
   }
 
   /** Loads weights saved by {@link Sequential.saveWeights} or {@link Sequential.save} (a file or a model folder). */
   loadWeights(path: string): Promise<void> {
-    return loadWeightsInto(this, path);
+    return exclusive(this, this.name, 'loadWeights', () => loadWeightsInto(this, path));
   }
 
   /** Frees every weight and the optimizer's state; the model cannot be used after this (a second dispose does nothing). */
   dispose(): void {
+    this.requireIdle('dispose');
+    this.traces.clear();
     for (const layer of this.#layers) layer.dispose();
     this.#compiled?.optimizer.dispose();
     this.#shapes = null;

@@ -1,6 +1,7 @@
 // The loops behind fit, evaluate, predict and trainOnBatch. Per step: forward, loss, backward and
-// one optimizer call; loss and accuracy accumulate in device tensors, which the host reads only
-// when the progress bar redraws or a callback reads the logs, and at the end of the epoch.
+// one optimizer call, run off the JS thread (traced-step.ts) unless the model runs eagerly; loss
+// and accuracy accumulate in device tensors, which the host reads only when the progress bar
+// redraws or a callback reads the logs, and at the end of the epoch.
 import { noGrad } from '../autograd.js';
 import { isDataset, TensorDataset, type Batch, type BatchOptions, type Dataset } from '../data/dataset.js';
 import { native } from '../native.js';
@@ -117,15 +118,15 @@ function expectExamples(what: string, x: unknown): asserts x is Tensor {
 
 // Runs `step` on each batch of `data`, each drawn inside its own tidy scope so that the batch's
 // tensors go with it, and lets the event loop run between batches.
-async function forEachBatch(data: Dataset, options: BatchOptions, step: (batch: Batch) => void): Promise<void> {
+async function forEachBatch(data: Dataset, options: BatchOptions, step: (batch: Batch) => Promise<void>): Promise<void> {
   const yielder = new Yielder();
   const batches = data.batches(options)[Symbol.iterator]();
   try {
     while (
-      tidy(() => {
+      await tidy(async () => {
         const next = batches.next();
         if (next.done) return false;
-        step(next.value);
+        await step(next.value);
         return true;
       })
     ) {
@@ -291,20 +292,14 @@ async function trainEpoch(
     for (let step = 0; ; step++) {
       // The batch is drawn before onBatchBegin, so that the hook runs only for real batches; its
       // tensors belong to the step's tidy scope, which follows the hook's await.
-      const train = (batch: Batch) => (graph ? graph.run(batch) : trainStep(model, compiled, batch, meter));
-      const done = batchHooks
-        ? await tidy(async () => {
-            const next = batches.next();
-            if (next.done) return true;
-            await callbacks.call('onBatchBegin', step, meter.lazyLogs());
-            train(next.value);
-            return false;
-          })
-        : tidy(() => {
-            const next = batches.next();
-            if (!next.done) train(next.value);
-            return next.done === true;
-          });
+      const done = await tidy(async () => {
+        const next = batches.next();
+        if (next.done) return true;
+        if (batchHooks) await callbacks.call('onBatchBegin', step, meter.lazyLogs());
+        if (graph) graph.run(next.value);
+        else await trainBatch(model, compiled, next.value, meter, 'fit');
+        return false;
+      });
       if (done) break;
       if (batchHooks) await callbacks.call('onBatchEnd', step, meter.lazyLogs());
       if (model.stopTraining) break;
@@ -315,14 +310,41 @@ async function trainEpoch(
   }
 }
 
+// One training step on `batch`: off the JS thread, or eagerly.
+async function trainBatch(model: Sequential, compiled: Compiled, batch: Batch, meter: Meter, label: string): Promise<void> {
+  const n = batch.y.shape[0];
+  const traced =
+    !compiled.runEagerly &&
+    (await model.traces.run(
+      {
+        label,
+        inputs: [batch.x, batch.y, ...meter.sums, ...model.weightTensors],
+        run: () => {
+          const { output, loss } = forwardLoss(model, compiled, batch, true);
+          meter.add(loss, output, batch.y);
+          return [loss];
+        },
+        optimizer: compiled.optimizer,
+      },
+      n,
+    ));
+  if (traced) meter.count(n);
+  else trainStep(model, compiled, batch, meter);
+}
+
 // The mean loss and metrics over a dataset, in eval mode, without grad.
 async function evaluateDataset(model: Sequential, compiled: Compiled, data: Dataset, batchSize: number): Promise<Logs> {
   const meter = new Meter(compiled.loss, compiled.metrics, model.device);
   try {
     await noGrad(() =>
-      forEachBatch(data, { batchSize, shuffle: false, device: model.device }, (batch) => {
-        const { output, loss } = forwardLoss(model, compiled, batch, false);
-        meter.add(loss, output, batch.y);
+      forEachBatch(data, { batchSize, shuffle: false, device: model.device }, async (batch) => {
+        const run = () => {
+          const { output, loss } = forwardLoss(model, compiled, batch, false);
+          meter.add(loss, output, batch.y);
+          return [loss];
+        };
+        const inputs = [batch.x, batch.y, ...meter.sums, ...model.weightTensors];
+        if (compiled.runEagerly || !(await model.traces.run({ label: 'evaluate', inputs, run, optimizer: null }, batch.y.shape[0]))) run();
         meter.count(batch.y.shape[0]);
       }),
     );
@@ -378,8 +400,8 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options?: 
   const outputs: Tensor[] = [];
   try {
     await noGrad(() =>
-      forEachBatch(data, { batchSize, shuffle: false, device: model.device }, (batch) => {
-        outputs.push(keep(toPublic(inferencePass(model, batch.x))));
+      forEachBatch(data, { batchSize, shuffle: false, device: model.device }, async (batch) => {
+        outputs.push(keep(await predictBatch(model, batch.x, 'predict')));
       }),
     );
     return outputs.length === 1 ? outputs[0].clone() : cat(outputs, 0);
@@ -390,10 +412,18 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options?: 
 }
 
 /** See {@link Sequential.predictOnBatch}. */
-export function predictOnBatch(model: Sequential, x: Tensor): Tensor {
+export async function predictOnBatch(model: Sequential, x: Tensor): Promise<Tensor> {
   expectTensor('predictOnBatch', 'x', x);
   model.acceptInputShape(x.shape.slice(1), 'predictOnBatch');
-  return tidy(() => noGrad(() => toPublic(inferencePass(model, (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device)))));
+  return tidy(() => noGrad(() => predictBatch(model, (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device), 'predictOnBatch')));
+}
+
+// The model's public output for one batch in the internal layout: off the JS thread, or eagerly.
+async function predictBatch(model: Sequential, x: Tensor, label: string): Promise<Tensor> {
+  const run = () => [toPublic(inferencePass(model, x))];
+  const eager = model.compiled && model.requireCompiled(label).runEagerly;
+  const outputs = eager ? null : await model.traces.run({ label, inputs: [x, ...model.weightTensors], run, optimizer: null }, x.shape[0]);
+  return (outputs ?? run())[0];
 }
 
 // The forward pass of prediction, in the precision the model was compiled with.
@@ -409,7 +439,7 @@ function toPublic(output: Tensor): Tensor {
 }
 
 /** See {@link Sequential.trainOnBatch}. */
-export function trainOnBatch(model: Sequential, x: Tensor, y: Tensor): Logs {
+export async function trainOnBatch(model: Sequential, x: Tensor, y: Tensor): Promise<Logs> {
   const compiled = model.requireCompiled('trainOnBatch');
   expectTensor('trainOnBatch', 'x', x);
   expectTensor('trainOnBatch', 'y', y);
@@ -417,9 +447,9 @@ export function trainOnBatch(model: Sequential, x: Tensor, y: Tensor): Logs {
   compiled.loss.checkTargets(y, model.outputShape);
   const meter = new Meter(compiled.loss, compiled.metrics, model.device);
   try {
-    tidy(() => {
+    await tidy(async () => {
       for (const batch of data.batches({ batchSize: data.size, shuffle: false, device: model.device }))
-        trainStep(model, compiled, batch, meter);
+        await trainBatch(model, compiled, batch, meter, 'trainOnBatch');
     });
     return meter.read();
   } finally {

@@ -148,7 +148,8 @@ export abstract class Optimizer {
     if (this.#disposed) throw new Error(`${this.name}.${method}: the optimizer was disposed`);
   }
 
-  private handle(method: string): OptimizerHandle {
+  /** @internal The native optimizer (also for a training step run off the JS thread); `method` names the caller in errors. */
+  handle(method: string): OptimizerHandle {
     this.requireLive(method);
     if (!this.#handle) throw new Error(`${this.name}: no parameters are bound; pass them to the constructor or compile a model with it`);
     return this.#handle;

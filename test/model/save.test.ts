@@ -31,7 +31,7 @@ describe('saving and loading a trained model', () => {
   let expected: number[];
 
   beforeAll(async () => {
-    model.trainOnBatch(x, y);
+    await model.trainOnBatch(x, y);
     dir = tempDir();
     await model.save(dir);
     expected = valuesOf(await model.predict(x));

@@ -111,11 +111,11 @@ describe('fit', () => {
     expect(h.epoch).toEqual([2, 3]);
   });
 
-  it('trainOnBatch takes one step and returns its loss and accuracy', () => {
+  it('trainOnBatch takes one step and returns its loss and accuracy', async () => {
     const m = smallModel();
     m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['acc'] });
     const before = m.getWeights()[0].data();
-    const logs = m.trainOnBatch(x, y);
+    const logs = await m.trainOnBatch(x, y);
     expect(Object.keys(logs)).toEqual(['loss', 'acc']);
     expect(logs.loss).toBeGreaterThan(0);
     expect(logs.acc).toBeGreaterThanOrEqual(0);
@@ -144,8 +144,8 @@ describe('fit', () => {
     const input = tl.randn([3, 6, 7, 2]);
     const all = await m.predict(input);
     expect(all.shape).toEqual([3, 6, 7, 5]);
-    expect(m.predictOnBatch(input).data()).toEqual(all.data());
-    expect(m.predictOnBatch(input).requiresGrad).toBe(false);
+    expect((await m.predictOnBatch(input)).data()).toEqual(all.data());
+    expect((await m.predictOnBatch(input)).requiresGrad).toBe(false);
   });
 });
 

@@ -1,0 +1,82 @@
+// Steps off the JS thread (native/step-trace.cc). The first batch of each input layout runs the
+// JS step once under libtorch's tracer, which records the ops it calls; later batches replay that
+// record on the native compute thread, followed there by backward and the optimizer's update, so
+// that the event loop stays free (the JS thread only draws batches and awaits). A step that reads
+// a tensor's value on the host (a custom layer branching on data) would replay the value it saw:
+// it runs eagerly instead, with a warning, as every step does under compile({ runEagerly: true }).
+import { native, type TraceHandle } from '../native.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { handlesOf, wrap, type Tensor } from '../tensor.js';
+
+/** What a traced step is for: with an optimizer it trains (its output 0 is the loss). */
+export interface StepCall {
+  /** 'fit', 'evaluate', 'predict' ...: the step's kind in the cache key, and the name in errors. */
+  label: string;
+  /** The graph's inputs: the batch first, then every other tensor the step reads or updates. */
+  inputs: Tensor[];
+  /** The step as JS: returns its outputs. */
+  run: () => Tensor[];
+  optimizer: Optimizer | null;
+}
+
+/** A model's recorded steps, by kind and input layout; cleared when the model changes shape, device or compile settings. */
+export class StepTraces {
+  readonly #traces = new Map<string, TraceHandle | null>(); // null: this step runs eagerly
+  readonly #warned = new Set<string>();
+
+  clear(): void {
+    this.#traces.clear();
+  }
+
+  /**
+   * Runs `call` off the JS thread and resolves to its outputs (none when training); resolves to
+   * null when the step must run eagerly, which the caller then does.
+   */
+  async run(call: StepCall, batchSize: number): Promise<Tensor[] | null> {
+    const key = [call.label, batchSize, call.inputs.length, ...call.inputs.slice(0, 2).map(layoutOf)].join('|');
+    const trace = this.#traces.get(key);
+    if (trace === null) return null;
+    const optimizer = call.optimizer?.handle(call.label) ?? null;
+    if (trace !== undefined) return (await native.runStep(trace, handlesOf(call.inputs), optimizer, call.label)).map(wrap);
+
+    let threw = false;
+    let traced: ReturnType<typeof native.traceStep>;
+    try {
+      traced = native.traceStep(() => {
+        try {
+          return handlesOf(call.run());
+        } catch (error) {
+          threw = true;
+          throw error;
+        }
+      }, handlesOf(call.inputs));
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the callback, which TS cannot see
+      if (threw) throw error; // the step itself failed: the user's error, as an eager step gives it
+      this.runEagerly(key, call.label, (error as Error).message);
+      return null;
+    }
+    const outputs = traced.outputs.map(wrap);
+    if (traced.hostSyncs.length > 0)
+      this.runEagerly(key, call.label, `it reads tensor values on the host (${traced.hostSyncs.join(', ')})`);
+    else this.#traces.set(key, traced.trace);
+    // This batch's forward pass has run while it was traced: finish the step from its outputs.
+    if (!optimizer) return outputs;
+    await native.runStep(null, [outputs[0].handle], optimizer, call.label);
+    return [];
+  }
+
+  private runEagerly(key: string, label: string, reason: string): void {
+    this.#traces.set(key, null);
+    if (this.#warned.has(label)) return;
+    this.#warned.add(label);
+    process.emitWarning(`${label}: this model's step runs eagerly on the JS thread, because it cannot be traced: ${reason}`, {
+      code: 'TORCHLET_EAGER_STEP',
+    });
+  }
+}
+
+// A tensor's layout, as far as the recorded ops depend on it.
+function layoutOf(t: Tensor): string {
+  return `${t.dtype}[${t.shape}]/${t.strides}@${t.device}`;
+}

@@ -1,0 +1,141 @@
+#include "step-trace.h"
+
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/jit/frontend/tracer.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/runtime/interpreter.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "args.h"
+#include "compute-thread.h"
+#include "errors.h"
+#include "optim.h"
+#include "tensor.h"
+
+namespace torchlet {
+namespace {
+
+struct Trace {
+  std::shared_ptr<torch::jit::Graph> graph;
+  std::shared_ptr<torch::jit::Code> code;
+  size_t inputs = 0;
+};
+
+thread_local int hostReadsWhileTracing = 0;
+
+// Ops whose result the JS step reads as a host value: the trace would keep the value it saw.
+std::vector<std::string> hostSyncs(const torch::jit::Graph& graph) {
+  static const std::set<std::string> syncing = {
+      "aten::item", "aten::_local_scalar_dense", "aten::is_nonzero", "aten::equal", "aten::allclose", "aten::Bool", "aten::Int",
+      "aten::Float"};
+  std::vector<std::string> found;
+  for (const torch::jit::Node* node : graph.nodes()) {
+    std::string kind = node->kind().toQualString();
+    if (syncing.count(kind) != 0) found.push_back(kind);
+  }
+  return found;
+}
+
+// The JS step's return value: an array of tensor handles.
+torch::jit::Stack readOutputs(const Napi::Value& value) {
+  if (!value.IsArray()) throw ArgTypeError("the traced function must return an array of tensors");
+  auto array = value.As<Napi::Array>();
+  torch::jit::Stack out;
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    TensorHandle* h = TensorHandle::unwrap(array.Get(k));
+    if (h == nullptr || h->disposed()) throw ArgTypeError("output " + std::to_string(k) + " of the traced function is not a live tensor");
+    out.emplace_back(h->tensor());
+  }
+  return out;
+}
+
+std::shared_ptr<Trace> traceOf(const Args& a, size_t i) {
+  if (!a[i].IsExternal()) throw ArgTypeError("argument 'trace' must be a trace from traceStep()");
+  return *a[i].As<Napi::External<std::shared_ptr<Trace>>>().Data();
+}
+
+// Runs on the compute thread: the graph (or, for the traced step itself, nothing), then backward
+// and the optimizer's update when training.
+std::vector<at::Tensor> runStep(const std::shared_ptr<Trace>& trace, std::vector<at::Tensor> inputs, OptimizerHandle* optimizer) {
+  std::vector<at::Tensor> outputs = std::move(inputs);
+  if (trace) {
+    at::AutoGradMode grad(optimizer != nullptr);  // evaluation and prediction record no graph
+    torch::jit::Stack stack(outputs.begin(), outputs.end());
+    torch::jit::InterpreterState(*trace->code).run(stack);
+    outputs.clear();
+    for (const auto& value : stack) outputs.push_back(value.toTensor());
+  }
+  if (optimizer == nullptr) return outputs;
+  optimizer->zeroGrad(true);
+  torch::autograd::backward({outputs.at(0)});
+  optimizer->stepUnchecked();
+  return {};
+}
+
+}  // namespace
+
+void noteHostRead() {
+  if (torch::jit::tracer::isTracing()) ++hostReadsWhileTracing;
+}
+
+void registerStepTrace(Napi::Env env, Napi::Object exports) {
+  // traceStep(fn, inputs) → { trace, outputs, hostSyncs }: calls fn() once under the tracer, with
+  // `inputs` as the graph's inputs (every other tensor fn touches becomes a constant of the graph).
+  // A JS exception from fn passes through unchanged.
+  bind(exports, "traceStep", [](Args& a) {
+    if (!a[0].IsFunction()) throw ArgTypeError("argument 'fn' must be a function");
+    auto fn = a[0].As<Napi::Function>();
+    std::vector<at::Tensor> inputs = a.tensors(1, "inputs");
+    hostReadsWhileTracing = 0;
+    auto traced = torch::jit::tracer::trace(
+        torch::jit::Stack(inputs.begin(), inputs.end()), [&](const torch::jit::Stack&) { return readOutputs(fn.Call({})); },
+        [](const at::Tensor&) { return std::string(); }, /*strict=*/false);
+    auto trace = std::make_shared<Trace>();
+    trace->graph = traced.first->graph;
+    trace->code = std::make_shared<torch::jit::Code>(trace->graph, "torchlet_step");
+    trace->inputs = inputs.size();
+    Napi::Env env = a.env();
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("trace", Napi::External<std::shared_ptr<Trace>>::New(env, new std::shared_ptr<Trace>(trace),
+                                                                    [](Napi::Env, std::shared_ptr<Trace>* t) { delete t; }));
+    Napi::Array outputs = Napi::Array::New(env, traced.second.size());
+    for (size_t k = 0; k < traced.second.size(); ++k) outputs.Set(static_cast<uint32_t>(k), a.wrap(traced.second[k].toTensor()));
+    result.Set("outputs", outputs);
+    std::vector<std::string> syncs = hostSyncs(*trace->graph);
+    if (hostReadsWhileTracing > 0) syncs.emplace_back(std::to_string(hostReadsWhileTracing) + " read(s) by item() or data()");
+    Napi::Array syncList = Napi::Array::New(env, syncs.size());
+    for (size_t k = 0; k < syncs.size(); ++k) syncList.Set(static_cast<uint32_t>(k), syncs[k]);
+    result.Set("hostSyncs", syncList);
+    return Napi::Value(result);
+  });
+
+  // runStep(trace | null, inputs, optimizer | null, label) → Promise<Tensor[]>: on the compute
+  // thread, replays the trace on `inputs` (without a trace, `inputs` are the traced step's own
+  // outputs); with an optimizer, then zeroes the grads, runs backward from output 0 and updates.
+  // Resolves to the outputs (none when training); rejects with an error named `label`.
+  bind(exports, "runStep", [](Args& a) {
+    std::shared_ptr<Trace> trace = a.has(0) ? traceOf(a, 0) : nullptr;
+    std::vector<at::Tensor> inputs = a.tensors(1, "inputs");
+    OptimizerHandle* optimizer = nullptr;
+    if (a.has(2)) {
+      optimizer = OptimizerHandle::unwrap(a[2]);
+      if (optimizer == nullptr) throw ArgTypeError("argument 'optimizer' must be an optimizer");
+      optimizer->checkUsable();  // touches JS handles: here, not on the compute thread
+    }
+    std::string label = a.string(3, "label");
+    if (trace && inputs.size() != trace->inputs) {
+      throw ArgRangeError("the trace takes " + std::to_string(trace->inputs) + " inputs, got " + std::to_string(inputs.size()));
+    }
+    if (optimizer != nullptr && inputs.empty()) throw ArgRangeError("a training step needs the loss");
+    return Napi::Value(submitCompute(a.env(), label.c_str(), [trace, inputs = std::move(inputs), optimizer]() mutable {
+      return runStep(trace, std::move(inputs), optimizer);
+    }));
+  });
+}
+
+}  // namespace torchlet

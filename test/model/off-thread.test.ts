@@ -1,0 +1,140 @@
+// Steps off the JS thread (lib/model/traced-step.ts, native/step-trace.cc, native/compute-thread.cc):
+// the same numbers as eager steps, an event loop that turns while a step runs, one call at a time
+// per model, the eager fallback for a step that reads tensor values.
+import { describe, expect, it } from 'vitest';
+import * as tl from '../../lib/index.js';
+import { Layer, type Shape } from '../../lib/nn/index.js';
+import type { Tensor } from '../../lib/tensor.js';
+
+const { layers } = tl;
+
+function model(runEagerly: boolean, extra: Layer[] = []) {
+  tl.manualSeed(7);
+  const m = tl.sequential([
+    layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [8, 8, 3] }),
+    layers.maxPooling2d({ poolSize: 2 }),
+    layers.batchNormalization(),
+    layers.flatten(),
+    ...extra,
+    layers.dense({ units: 3, activation: 'softmax' }),
+  ]);
+  m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'], runEagerly });
+  return m;
+}
+
+// Eager steps run on the JS thread, which has one intra-op thread; with the compute thread on one
+// too, both sum in the same order and the results are bit for bit the same.
+async function onOneThread<T>(fn: () => Promise<T>): Promise<T> {
+  const threads = tl.getNumThreads();
+  tl.setNumThreads(1);
+  try {
+    return await fn();
+  } finally {
+    tl.setNumThreads(threads);
+  }
+}
+
+const x = tl.rand([40, 8, 8, 3]);
+const y = tl.randint(0, 3, [40]);
+
+describe('steps off the JS thread', () => {
+  it('give the same history, evaluation, predictions and weights as eager steps (batch norm, a partial last batch)', async () => {
+    const runs: unknown[] = [];
+    for (const runEagerly of [false, true])
+      await onOneThread(async () => {
+        const m = model(runEagerly);
+        const history = await m.fit(x, y, { epochs: 3, batchSize: 16, shuffle: false, verbose: 0, validationData: [x, y] });
+        const logs = await m.trainOnBatch(x, y);
+        runs.push({
+          history: history.history,
+          logs,
+          evaluation: await m.evaluate(x, y, { batchSize: 16 }),
+          predictions: Array.from((await m.predict(x, { batchSize: 16 })).data()),
+          onBatch: Array.from((await m.predictOnBatch(x)).data()),
+          weights: m.getWeights().map((w) => Array.from(w.data())),
+        });
+        m.dispose();
+      });
+    expect(runs[0]).toEqual(runs[1]);
+  });
+
+  it('let the event loop turn while a step runs (and an eager step does not)', async () => {
+    const big = tl.rand([512, 32, 32, 3]);
+    const labels = tl.randint(0, 10, [512]);
+    const fires: Record<string, number> = {};
+    for (const runEagerly of [false, true]) {
+      const m = tl.referenceCnn();
+      m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', runEagerly });
+      await m.trainOnBatch(big, labels); // traced here: the forward pass runs on the JS thread once
+      let count = 0;
+      const timer = setInterval(() => count++, 1);
+      await m.trainOnBatch(big, labels);
+      clearInterval(timer);
+      fires[runEagerly ? 'eager' : 'offThread'] = count;
+      m.dispose();
+    }
+    expect(fires.eager).toBe(0);
+    expect(fires.offThread).toBeGreaterThan(0);
+  });
+
+  it('refuse a second call on a busy model, naming both, but allow calls from its callbacks', async () => {
+    const m = model(false);
+    let fromCallback: number[] = [];
+    const fitting = m.fit(x, y, {
+      epochs: 2,
+      verbose: 0,
+      callbacks: {
+        onEpochEnd: async () => {
+          fromCallback = (await m.predict(x)).shape;
+          await m.save(`${process.env.TMPDIR ?? '/tmp'}/off-thread-${process.pid}`);
+        },
+      },
+    });
+    await expect(m.predict(x)).rejects.toThrowError(/^predict: the model 'sequential' is busy with fit\(\); await it first/);
+    await expect(m.fit(x, y)).rejects.toThrowError(/^fit: the model 'sequential' is busy with fit\(\)/);
+    await expect(m.save('/nonexistent')).rejects.toThrowError(/^save: the model 'sequential' is busy with fit\(\)/);
+    expect(() => m.dispose()).toThrowError(/^dispose: the model 'sequential' is busy with fit\(\)/);
+    expect(() => m.compile({ optimizer: 'sgd', loss: 'mse' })).toThrowError(/^compile: the model 'sequential' is busy/);
+    await fitting;
+    expect(fromCallback).toEqual([40, 3]);
+    expect((await m.predict(x)).shape).toEqual([40, 3]); // idle again
+    m.dispose();
+  });
+
+  it('run a step that reads tensor values on the host eagerly, with one warning, and train all the same', async () => {
+    class ScaleByMean extends Layer {
+      computeOutputShape(inputShape: Shape): Shape {
+        return inputShape;
+      }
+      call(input: Tensor): Tensor {
+        return input.mul((input.mean().item() as number) > -1 ? 1 : 0); // a branch on a value
+      }
+    }
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => {
+      if (w.code === 'TORCHLET_EAGER_STEP') warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      const histories = [];
+      for (const runEagerly of [false, true]) {
+        const m = model(runEagerly, [new ScaleByMean()]);
+        histories.push((await onOneThread(() => m.fit(x, y, { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 }))).history);
+        m.dispose();
+      }
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(histories[0]).toEqual(histories[1]);
+      expect(warnings).toEqual([
+        "fit: this model's step runs eagerly on the JS thread, because it cannot be traced: it reads tensor values on the host (1 read(s) by item() or data())",
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('reject a step whose optimizer was disposed meanwhile with an error naming it', async () => {
+    const m = model(false);
+    const fitting = m.fit(x, y, { epochs: 3, batchSize: 8, verbose: 0, callbacks: { onBatchEnd: () => m.optimizer!.dispose() } });
+    await expect(fitting).rejects.toThrowError(/^Adam\.fit: the optimizer was disposed/);
+  });
+});
