@@ -17,6 +17,12 @@ export interface StepCall {
   /** The step as JS: returns its outputs. */
   run: () => Tensor[];
   optimizer: Optimizer | null;
+  /**
+   * True when the step only computes its outputs (predict): its traced run, which ran on the JS
+   * thread's one intra-op thread, is then replayed on the compute thread, so that every output
+   * comes from there and a second call gives the same numbers bit for bit.
+   */
+  pure?: boolean;
 }
 
 /** A model's recorded steps, by kind and input layout; cleared when the model changes shape, device or compile settings. */
@@ -60,6 +66,8 @@ export class StepTraces {
     if (traced.hostSyncs.length > 0)
       this.runEagerly(key, call.label, `it reads tensor values on the host (${traced.hostSyncs.join(', ')})`);
     else this.#traces.set(key, traced.trace);
+    if (call.pure && traced.hostSyncs.length === 0)
+      return (await native.runStep(traced.trace, handlesOf(call.inputs), null, call.label)).map(wrap);
     // This batch's forward pass has run while it was traced: finish the step from its outputs.
     if (!optimizer) return outputs;
     await native.runStep(null, [outputs[0].handle], optimizer, call.label);

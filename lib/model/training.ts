@@ -422,7 +422,9 @@ export async function predictOnBatch(model: Sequential, x: Tensor): Promise<Tens
 async function predictBatch(model: Sequential, x: Tensor, label: string): Promise<Tensor> {
   const run = () => [toPublic(inferencePass(model, x))];
   const eager = model.compiled && model.requireCompiled(label).runEagerly;
-  const outputs = eager ? null : await model.traces.run({ label, inputs: [x, ...model.weightTensors], run, optimizer: null }, x.shape[0]);
+  const outputs = eager
+    ? null
+    : await model.traces.run({ label, inputs: [x, ...model.weightTensors], run, optimizer: null, pure: true }, x.shape[0]);
   return (outputs ?? run())[0];
 }
 
