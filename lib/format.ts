@@ -1,23 +1,22 @@
 // Tensor.toString(): a PyTorch-style preview. Large tensors show their first and last three
 // entries along each long dimension, so only those are copied to the host.
 import { native, type Handle } from './native.js';
-import type { Tensor } from './tensor.js';
 
 const FULL_LIMIT = 1000;
 const EDGE = 3;
 
 /** Formats `tensor` as `tensor([...], shape=[...], dtype=..., device=...)`. */
-export function formatTensor(tensor: Tensor): string {
-  if (tensor.isDisposed) return 'tensor(<disposed>)';
-  const shape = tensor.shape;
-  const summarized = tensor.numel > FULL_LIMIT;
-  const { values, kept } = summarized ? edges(tensor.handle, shape) : { values: tensor.data(), kept: shape };
-  const dtype = tensor.dtype;
+export function formatTensor(handle: Handle): string {
+  if (native.isDisposed(handle)) return 'tensor(<disposed>)';
+  const shape = native.shape(handle);
+  const summarized = native.numel(handle) > FULL_LIMIT;
+  const { values, kept } = summarized ? edges(handle, shape) : { values: native.data(handle), kept: shape };
+  const dtype = native.dtype(handle);
   const strings = Array.from(values, (v) => formatValue(Number(v), dtype));
   const width = Math.max(0, ...strings.map((s) => s.length));
   const padded = strings.map((s) => s.padStart(width));
   const body = nest(padded, kept, shape, 0, 0, 'tensor('.length + 1, summarized);
-  return `tensor(${body}, shape=[${shape.join(', ')}], dtype=${dtype}, device=${tensor.device})`;
+  return `tensor(${body}, shape=[${shape.join(', ')}], dtype=${dtype}, device=${native.device(handle)})`;
 }
 
 // Keeps the first and last EDGE entries of every dimension longer than 2 * EDGE.

@@ -36,11 +36,14 @@ export {
 } from './nn/index.js';
 export type * from './nn/index.js';
 export { Sequential, sequential } from './model/sequential.js';
-export type { CompileArgs, OptimizerName, MetricName } from './model/sequential.js';
-export { loadModel } from './model/save.js';
+export type { CompileArgs, MetricName } from './model/compiled.js';
+export type { OptimizerName } from './optim/registry.js';
+export { loadModel } from './model/load-model.js';
 export { referenceCnn } from './model/reference-cnn.js';
 export { Callback, History, EarlyStopping, ModelCheckpoint } from './model/callbacks.js';
-export type { CallbackHooks, Logs, TrainParams, EarlyStoppingArgs, ModelCheckpointArgs, MonitorMode } from './model/callbacks.js';
+export type { Logs } from './model/logs.js';
+export type { CallbackModel } from './model/model-api.js';
+export type { CallbackHooks, TrainParams, EarlyStoppingArgs, ModelCheckpointArgs, MonitorMode } from './model/callbacks.js';
 export type { FitOptions, EvaluateOptions, PredictOptions } from './model/training.js';
 export type { LossName, LossSpec } from './model/losses.js';
 export type { ProgressOutput } from './model/progress.js';

@@ -1,6 +1,6 @@
 // The native addon's typed interface, and the addon itself (loaded by lib/load-addon.ts); the
 // only file through which the rest of lib/ touches it.
-import type { MemoryInfo } from './memory.js';
+import type { MemoryInfo } from './memory-info.js';
 import { loadAddon, type LoadedAddon } from './load-addon.js';
 
 export { NativeLoadError, type LoadedAddon } from './load-addon.js';
@@ -140,8 +140,15 @@ export interface NativeAddon {
     dilation: Size2,
     groups: number,
   ) => Handle;
-  maxPool2d: (input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2, ceilMode: boolean) => Handle;
-  avgPool2d: (input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2, ceilMode: boolean, countIncludePad: boolean) => Handle;
+  maxPool2d: (input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2 | string, ceilMode: boolean) => Handle;
+  avgPool2d: (
+    input: Handle,
+    kernelSize: Size2,
+    stride: Opt<Size2>,
+    padding: Size2 | string,
+    ceilMode: boolean,
+    countIncludePad: boolean,
+  ) => Handle;
   adaptiveAvgPool2d: (input: Handle, outputSize: Size2) => Handle;
   linear: (input: Handle, weight: Handle, bias: Handle | null, kernel?: 'blas' | 'auto') => Handle;
   relu: (input: Handle) => Handle;
@@ -196,6 +203,9 @@ export interface NativeAddon {
   cudaGraphEndCapture: (h: GraphHandle, keep: boolean) => void;
   cudaGraphReplay: (h: GraphHandle) => void;
   cudaGraphReset: (h: GraphHandle) => void;
+
+  // window.cc
+  convOutputLength: (length: number, window: number, stride: number, padding: string, dilation: number) => number;
 
   // step-trace.cc
   traceStep: (fn: () => Handle[], inputs: Handle[]) => { trace: TraceHandle; outputs: Handle[]; hostSyncs: string[] };

@@ -425,7 +425,7 @@ export class Tensor {
   toString(): string {
     // An object made from the prototype alone has no data; saying so beats a throw from String(x).
     if (!isTensor(this)) return 'Tensor(no data: not made by torchlet)';
-    return formatTensor(this);
+    return formatTensor(this.handle);
   }
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();

@@ -2,11 +2,9 @@
 import { makeDirectory } from '../io/make-directory.js';
 import { dirname } from 'node:path';
 import type { Tensor } from '../tensor.js';
-import type { Sequential } from './sequential.js';
+import type { Logs } from './logs.js';
+import type { CallbackModel } from './model-api.js';
 import { describeValue, optionalBoolean, readOptions, suggestion } from '../arguments.js';
-
-/** Metric values by name ('loss', 'accuracy', 'val_loss', ...). Batch logs read the device only when a value is accessed. */
-export type Logs = Record<string, number>;
 
 /** What fit tells callbacks about the run. */
 export interface TrainParams {
@@ -27,10 +25,11 @@ export interface CallbackHooks {
 }
 
 /** Base class for callbacks: fit sets `model` and `params` before training begins. */
-export class Callback {
-  model!: Sequential;
+export class Callback<M extends CallbackModel = CallbackModel> {
+  /** The model being trained (`extends Callback<Sequential>` types it as the model class). */
+  model!: M;
   params!: TrainParams;
-  setModel(model: Sequential): void {
+  setModel(model: M): void {
     this.model = model;
   }
   setParams(params: TrainParams): void {
@@ -74,7 +73,7 @@ export function readCallbacks(value: unknown): (CallbackHooks | Callback)[] {
 export class CallbackList {
   constructor(
     private readonly callbacks: (CallbackHooks | Callback)[],
-    model: Sequential,
+    model: CallbackModel,
     params: TrainParams,
   ) {
     for (const c of callbacks) {

@@ -8,7 +8,8 @@ import { keep, tidy } from '../memory.js';
 import { native, type GraphHandle } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import type { Meter } from './meter.js';
-import type { Compiled, Sequential } from './sequential.js';
+import type { Compiled } from './compiled.js';
+import type { TrainingModel } from './model-api.js';
 import { trainStep } from './step.js';
 
 // torch.cuda.graph's advice: let cuBLAS, cuDNN and the autograd engine set themselves up first.
@@ -22,7 +23,7 @@ export class GraphStep {
   #learningRate = Number.NaN;
 
   constructor(
-    private readonly model: Sequential,
+    private readonly model: TrainingModel,
     private readonly compiled: Compiled,
     private readonly meter: Meter,
   ) {

@@ -3,7 +3,7 @@
 import { zeros } from '../create.js';
 import { keep, tidy } from '../memory.js';
 import type { Device, Tensor } from '../tensor.js';
-import type { Logs } from './callbacks.js';
+import type { Logs } from './logs.js';
 import type { CompiledLoss } from './losses.js';
 
 export class Meter {

@@ -1,6 +1,7 @@
 // The Keras-style progress display of fit and evaluate. On a TTY it redraws one line a few times
 // a second (reading the device metrics only then); elsewhere it prints one line per epoch.
-import { Callback, type Logs } from './callbacks.js';
+import { Callback } from './callbacks.js';
+import type { Logs } from './logs.js';
 
 /** Where progress goes (default process.stdout). */
 export interface ProgressOutput {

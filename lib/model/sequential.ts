@@ -1,19 +1,18 @@
-// Sequential: a stack of layers with Keras's model API. Training, evaluation and prediction
-// loops live in training.ts, saving in save.ts; this file holds the model's structure, weights,
-// device and compile state.
+// Sequential: a stack of layers with Keras's model API. This file holds the model's structure,
+// weights, device and compile state; it uses the loops (training.ts), compile's settings
+// (compiled.ts) and the files (model-file.ts), which see it only through model-api.ts.
 import { defaultDevice, normalizeDevice } from '../device.js';
 import { tidy } from '../memory.js';
 import type { Dataset } from '../data/dataset.js';
 import { Activation } from '../nn/activation.js';
 import { Layer, checkShape, type CallContext, type Shape } from '../nn/layer.js';
-import { Adam, AdamW } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { OptimizerOptions } from '../native.js';
-import { SGD } from '../optim/sgd.js';
 import type { Device, Tensor } from '../tensor.js';
-import type { History, Logs } from './callbacks.js';
-import { compileLoss, type CompiledLoss, type LossSpec } from './losses.js';
-import { loadWeightsInto, saveModel, saveWeightsOf } from './save.js';
+import type { History } from './callbacks.js';
+import { resolveCompile, type CompileArgs, type Compiled } from './compiled.js';
+import type { Logs } from './logs.js';
+import type { CallbackModel, TrainingModel } from './model-api.js';
+import { loadWeightsFile, saveModelFolder, saveWeightsFile, type ModelSnapshot } from './model-file.js';
 import { formatSummary } from './summary.js';
 import {
   evaluate,
@@ -25,67 +24,10 @@ import {
   type FitOptions,
   type PredictOptions,
 } from './training.js';
-import { describeValue, expectFunction, expectString, optionalBoolean, ownEntry, readOptions } from '../arguments.js';
+import { describeValue, expectFunction, expectString, readOptions } from '../arguments.js';
 import { expectTensor } from '../tensor.js';
 import { exclusive, requireIdle } from './exclusive.js';
 import { StepTraces } from './traced-step.js';
-
-/** Optimizer names compile() accepts (case-insensitive), with default hyper-parameters. */
-export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'Adam' | 'AdamW' | 'SGD';
-
-/** Metric names compile() accepts. */
-export type MetricName = 'accuracy' | 'acc';
-
-/** Arguments of {@link Sequential.compile}. */
-export interface CompileArgs {
-  /** An optimizer name (Keras defaults) or an Optimizer instance. */
-  optimizer: OptimizerName | Optimizer;
-  /** A loss name in camelCase or snake_case, or `{ name, fromLogits }`. */
-  loss: LossSpec;
-  /** Default none. */
-  metrics?: MetricName[];
-  /**
-   * On CUDA, capture the whole training step (forward, loss, backward, optimizer) in a CUDA graph
-   * and replay it for each batch (default false). Ignored on the CPU.
-   */
-  cudaGraph?: boolean;
-  /** 'bf16': run the forward pass under autocast in bfloat16, with float32 weights (default none: float32). */
-  mixedPrecision?: 'bf16' | null;
-  /** On CUDA, let cuDNN try its convolution algorithms once per shape and keep the fastest (default true). */
-  cudnnBenchmark?: boolean;
-  /**
-   * Run every step eagerly on the JS thread, op by op (default false: steps are traced once and
-   * replayed off the JS thread). For debugging, or a custom layer whose ops depend on tensor values.
-   */
-  runEagerly?: boolean;
-}
-
-/** What compile() resolved. */
-export interface Compiled {
-  optimizer: Optimizer;
-  loss: CompiledLoss;
-  /** The metric names as the user spelled them ('accuracy' or 'acc'), for the logs. */
-  metrics: MetricName[];
-  cudaGraph: boolean;
-  mixedPrecision: 'bf16' | null;
-  cudnnBenchmark: boolean;
-  runEagerly: boolean;
-  args: { loss: LossSpec; metrics: MetricName[] };
-}
-
-const OPTIMIZERS: Record<string, (options?: OptimizerOptions) => Optimizer> = {
-  adam: (o) => new Adam(o),
-  adamw: (o) => new AdamW(o),
-  sgd: (o) => new SGD(o),
-};
-
-/** A new optimizer of the kind named (case-insensitive), with `options` over its defaults. */
-export function makeOptimizer(name: string, options?: OptimizerOptions): Optimizer {
-  // Own keys only: 'constructor' or 'toString' must not find Object.prototype's members.
-  const make = ownEntry(OPTIMIZERS, name.toLowerCase());
-  if (!make) throw new RangeError(`compile: unknown optimizer ${describeValue(name)} (expected 'adam', 'adamw', 'sgd' or an Optimizer)`);
-  return make(options);
-}
 
 /** Keras's to_snake_case: 'MaxPooling2D' → 'max_pooling2d', 'ReLU' → 're_lu'. */
 export function snakeCase(name: string): string {
@@ -100,7 +42,7 @@ export function snakeCase(name: string): string {
  * model permutes them once to NCHW with channels-last strides, which costs no copy. It trains on
  * CUDA when available, else on the CPU; {@link Sequential.to} moves it.
  */
-export class Sequential {
+export class Sequential implements TrainingModel, CallbackModel {
   readonly name: string;
   /** Set by a callback (EarlyStopping) to end fit after the current batch. */
   stopTraining = false;
@@ -291,41 +233,7 @@ export class Sequential {
   compile(options: CompileArgs): void {
     this.requireLive('compile');
     this.requireIdle('compile');
-    if ((options as unknown) === undefined) throw new TypeError('compile: expected { optimizer, loss, metrics }');
-    const input = readOptions<CompileArgs>('compile', options, [
-      'optimizer',
-      'loss',
-      'metrics',
-      'cudaGraph',
-      'mixedPrecision',
-      'cudnnBenchmark',
-      'runEagerly',
-    ]) as { [K in keyof CompileArgs]?: unknown };
-    const optimizer = resolveOptimizer(input.optimizer);
-    const loss = compileLoss(input.loss, this.lastActivation());
-    const given = input.metrics ?? [];
-    if (!Array.isArray(given)) throw new TypeError(`compile: metrics must be an array, got ${describeValue(given)}`);
-    const metrics = [...(given as unknown[])];
-    for (const m of metrics) {
-      if (m !== 'accuracy' && m !== 'acc')
-        throw new RangeError(`compile: unknown metric ${describeValue(m)} (expected 'accuracy' or 'acc')`);
-    }
-    const cudaGraph = optionalBoolean('compile', 'cudaGraph', input.cudaGraph, false);
-    const cudnnBenchmark = optionalBoolean('compile', 'cudnnBenchmark', input.cudnnBenchmark, true);
-    const runEagerly = optionalBoolean('compile', 'runEagerly', input.runEagerly, false);
-    const precision = input.mixedPrecision ?? null;
-    if (precision !== null && precision !== 'bf16')
-      throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${describeValue(precision)}`);
-    this.#compiled = {
-      optimizer,
-      loss,
-      metrics: metrics as MetricName[],
-      cudaGraph,
-      mixedPrecision: precision,
-      cudnnBenchmark,
-      runEagerly,
-      args: { loss: input.loss as LossSpec, metrics: metrics as MetricName[] },
-    };
+    this.#compiled = resolveCompile(options, this.lastActivation());
     this.traces.clear();
     if (this.#shapes) this.rebindOptimizer();
     else if (this.inputShape) this.build();
@@ -421,7 +329,7 @@ export class Sequential {
     // Not exclusive: saves of one model may overlap (they only read, and queue per folder).
     return Promise.resolve().then(() => {
       this.requireIdle('save');
-      return saveModel(this, dir);
+      return saveModelFolder(dir, () => this.snapshot());
     });
   }
 
@@ -429,13 +337,13 @@ export class Sequential {
   saveWeights(path: string): Promise<void> {
     return Promise.resolve().then(() => {
       this.requireIdle('saveWeights');
-      return saveWeightsOf(this, path);
+      return saveWeightsFile(path, this.namedWeights(), this.name);
     });
   }
 
   /** Loads weights saved by {@link Sequential.saveWeights} or {@link Sequential.save} (a file or a model folder). */
   loadWeights(path: string): Promise<void> {
-    return exclusive(this, this.name, 'loadWeights', () => loadWeightsInto(this, path));
+    return exclusive(this, this.name, 'loadWeights', () => loadWeightsFile(path, this.namedWeights(), this.name));
   }
 
   /** Frees every weight and the optimizer's state; the model cannot be used after this (a second dispose does nothing). */
@@ -453,6 +361,28 @@ export class Sequential {
     return this.#disposed;
   }
 
+  // What a save writes: the architecture and compile settings, and the named weights.
+  private snapshot(): ModelSnapshot {
+    this.requireLive('save');
+    if (!this.built) this.build();
+    const compiled = this.#compiled;
+    return {
+      architecture: {
+        name: this.name,
+        inputShape: this.inputShape!,
+        layers: this.#layers.map((layer) => ({ className: layer.className, config: layer.getConfig() })),
+        compile: compiled && {
+          optimizer: { name: compiled.optimizer.name, config: compiled.optimizer.options },
+          loss: compiled.args.loss,
+          metrics: compiled.args.metrics,
+          cudaGraph: compiled.cudaGraph,
+          mixedPrecision: compiled.mixedPrecision,
+        },
+      },
+      weights: this.namedWeights(),
+    };
+  }
+
   // Binds the optimizer to the current weights, carrying `state` over when given.
   private rebindOptimizer(state: ReturnType<Optimizer['getState']> | null = null): void {
     const optimizer = this.#compiled?.optimizer;
@@ -460,12 +390,6 @@ export class Sequential {
     optimizer.attach(this.trainableWeights);
     if (state) optimizer.setState(state);
   }
-}
-
-function resolveOptimizer(spec: unknown): Optimizer {
-  if (typeof spec === 'string') return makeOptimizer(spec);
-  if (spec && typeof (spec as Optimizer).attach === 'function' && typeof (spec as Optimizer).step === 'function') return spec as Optimizer;
-  throw new TypeError(`compile: optimizer must be a name ('adam', 'adamw', 'sgd') or an Optimizer, got ${describeValue(spec)}`);
 }
 
 /** Creates a {@link Sequential} model: `sequential([layers.dense({ units: 10 })])`. */

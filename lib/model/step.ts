@@ -4,10 +4,11 @@ import type { Batch } from '../data/dataset.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import type { Meter } from './meter.js';
-import type { Compiled, Sequential } from './sequential.js';
+import type { Compiled } from './compiled.js';
+import type { TrainingModel } from './model-api.js';
 
 /** Runs `fn` with autocast on when the model was compiled with mixedPrecision (bf16, fp32 weights). */
-export function withPrecision<T>(model: Sequential, compiled: Compiled, fn: () => T): T {
+export function withPrecision<T>(model: TrainingModel, compiled: Compiled, fn: () => T): T {
   if (!compiled.mixedPrecision) return fn();
   const device = model.device.startsWith('cuda') ? 'cuda' : 'cpu';
   native.setAutocast(device, true, 'bfloat16');
@@ -19,7 +20,7 @@ export function withPrecision<T>(model: Sequential, compiled: Compiled, fn: () =
 }
 
 /** The model's output (pre-activation when the loss fuses the last activation) and its loss. */
-export function forwardLoss(model: Sequential, compiled: Compiled, batch: Batch, training: boolean): { output: Tensor; loss: Tensor } {
+export function forwardLoss(model: TrainingModel, compiled: Compiled, batch: Batch, training: boolean): { output: Tensor; loss: Tensor } {
   return withPrecision(model, compiled, () => {
     const output = model.forward(batch.x, { training }, compiled.loss.usesPreActivation);
     return { output, loss: compiled.loss.compute(output, batch.y) };
@@ -27,7 +28,7 @@ export function forwardLoss(model: Sequential, compiled: Compiled, batch: Batch,
 }
 
 /** One eager training step. `count` false leaves the example count to the caller (graph capture). */
-export function trainStep(model: Sequential, compiled: Compiled, batch: Batch, meter: Meter, count = true): void {
+export function trainStep(model: TrainingModel, compiled: Compiled, batch: Batch, meter: Meter, count = true): void {
   const { output, loss } = forwardLoss(model, compiled, batch, true);
   compiled.optimizer.zeroGrad();
   loss.backward();

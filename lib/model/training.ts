@@ -8,11 +8,13 @@ import { native } from '../native.js';
 import { keep, tidy } from '../memory.js';
 import { cat, expectTensor, isTensor, Tensor } from '../tensor.js';
 import { describeValue, optionalBoolean, readOptions } from '../arguments.js';
-import { CallbackList, History, readCallbacks, type Callback, type CallbackHooks, type Logs } from './callbacks.js';
+import { CallbackList, History, readCallbacks, type Callback, type CallbackHooks } from './callbacks.js';
+import type { Logs } from './logs.js';
 import { GraphStep } from './graph-step.js';
 import { Meter } from './meter.js';
 import { formatResult, ProgressBar, type ProgressOutput } from './progress.js';
-import type { Compiled, Sequential } from './sequential.js';
+import type { Compiled } from './compiled.js';
+import type { CallbackModel, TrainingModel } from './model-api.js';
 import { forwardLoss, trainStep, withPrecision } from './step.js';
 
 /** Options of {@link Sequential.fit}, with Keras's names and defaults. */
@@ -92,7 +94,7 @@ function checkVerbose(owner: string, value: unknown, fallback: 0 | 1 | 2): 0 | 1
 }
 
 // The data as a Dataset: a Dataset as is, or tensors x (Keras-shaped) and y checked against each other.
-function toDataset(model: Sequential, what: string, x: unknown, y: unknown): Dataset {
+function toDataset(model: TrainingModel, what: string, x: unknown, y: unknown): Dataset {
   if (isDataset(x)) {
     if (y instanceof Tensor) throw new TypeError(`${what}: y must be omitted when x is a Dataset`);
     model.acceptInputShape(x.inputShape, what);
@@ -168,7 +170,7 @@ function fitSettings(options: FitOptions): FitSettings {
 // The training and validation datasets of a fit call. Datasets made here from tensors go into
 // `made`, for fit to free (their device copies and split views) when it ends.
 function fitData(
-  model: Sequential,
+  model: TrainingModel,
   x: unknown,
   y: unknown,
   options: FitOptions,
@@ -207,7 +209,7 @@ function fitData(
 
 /** See {@link Sequential.fit}. */
 export async function fit(
-  model: Sequential,
+  model: TrainingModel & CallbackModel,
   x: Tensor | Dataset,
   yOrOptions?: Tensor | FitOptions,
   maybeOptions?: FitOptions,
@@ -228,7 +230,7 @@ export async function fit(
 }
 
 async function trainEpochs(
-  model: Sequential,
+  model: TrainingModel & CallbackModel,
   compiled: Compiled,
   settings: FitSettings,
   options: FitOptions,
@@ -277,7 +279,7 @@ async function trainEpochs(
 
 // The batches of one epoch, each trained on (eagerly, or by a graph replay) in its own tidy scope.
 async function trainEpoch(
-  model: Sequential,
+  model: TrainingModel,
   compiled: Compiled,
   data: Dataset,
   batchOptions: BatchOptions,
@@ -311,7 +313,7 @@ async function trainEpoch(
 }
 
 // One training step on `batch`: off the JS thread, or eagerly.
-async function trainBatch(model: Sequential, compiled: Compiled, batch: Batch, meter: Meter, label: string): Promise<void> {
+async function trainBatch(model: TrainingModel, compiled: Compiled, batch: Batch, meter: Meter, label: string): Promise<void> {
   const n = batch.y.shape[0];
   const traced =
     !compiled.runEagerly &&
@@ -333,7 +335,7 @@ async function trainBatch(model: Sequential, compiled: Compiled, batch: Batch, m
 }
 
 // The mean loss and metrics over a dataset, in eval mode, without grad.
-async function evaluateDataset(model: Sequential, compiled: Compiled, data: Dataset, batchSize: number): Promise<Logs> {
+async function evaluateDataset(model: TrainingModel, compiled: Compiled, data: Dataset, batchSize: number): Promise<Logs> {
   const meter = new Meter(compiled.loss, compiled.metrics, model.device);
   try {
     await noGrad(() =>
@@ -356,7 +358,7 @@ async function evaluateDataset(model: Sequential, compiled: Compiled, data: Data
 
 /** See {@link Sequential.evaluate}. */
 export async function evaluate(
-  model: Sequential,
+  model: TrainingModel,
   x: Tensor | Dataset,
   yOrOptions?: Tensor | EvaluateOptions,
   maybeOptions?: EvaluateOptions,
@@ -387,7 +389,7 @@ export async function evaluate(
 }
 
 /** See {@link Sequential.predict}. */
-export async function predict(model: Sequential, x: Tensor | Dataset, options?: PredictOptions): Promise<Tensor> {
+export async function predict(model: TrainingModel, x: Tensor | Dataset, options?: PredictOptions): Promise<Tensor> {
   const batchSize = positiveInteger('predict', 'batchSize', readOptions<PredictOptions>('predict', options, PREDICT_OPTIONS).batchSize, 32);
   if (!isDataset(x)) expectExamples('predict', x);
   model.acceptInputShape(isDataset(x) ? x.inputShape : x.shape.slice(1), 'predict');
@@ -412,14 +414,14 @@ export async function predict(model: Sequential, x: Tensor | Dataset, options?: 
 }
 
 /** See {@link Sequential.predictOnBatch}. */
-export async function predictOnBatch(model: Sequential, x: Tensor): Promise<Tensor> {
+export async function predictOnBatch(model: TrainingModel, x: Tensor): Promise<Tensor> {
   expectTensor('predictOnBatch', 'x', x);
   model.acceptInputShape(x.shape.slice(1), 'predictOnBatch');
   return tidy(() => noGrad(() => predictBatch(model, (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device), 'predictOnBatch')));
 }
 
 // The model's public output for one batch in the internal layout: off the JS thread, or eagerly.
-async function predictBatch(model: Sequential, x: Tensor, label: string): Promise<Tensor> {
+async function predictBatch(model: TrainingModel, x: Tensor, label: string): Promise<Tensor> {
   const run = () => [toPublic(inferencePass(model, x))];
   const eager = model.compiled && model.requireCompiled(label).runEagerly;
   const outputs = eager
@@ -429,7 +431,7 @@ async function predictBatch(model: Sequential, x: Tensor, label: string): Promis
 }
 
 // The forward pass of prediction, in the precision the model was compiled with.
-function inferencePass(model: Sequential, x: Tensor): Tensor {
+function inferencePass(model: TrainingModel, x: Tensor): Tensor {
   const forward = () => model.forward(x, { training: false });
   return model.compiled ? withPrecision(model, model.requireCompiled('predict'), forward) : forward();
 }
@@ -441,7 +443,7 @@ function toPublic(output: Tensor): Tensor {
 }
 
 /** See {@link Sequential.trainOnBatch}. */
-export async function trainOnBatch(model: Sequential, x: Tensor, y: Tensor): Promise<Logs> {
+export async function trainOnBatch(model: TrainingModel, x: Tensor, y: Tensor): Promise<Logs> {
   const compiled = model.requireCompiled('trainOnBatch');
   expectTensor('trainOnBatch', 'x', x);
   expectTensor('trainOnBatch', 'y', y);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as tl from '../../lib/index.js';
-import { storedToTensor } from '../../lib/model/save.js';
+import { storedToTensor } from '../../lib/model/model-file.js';
 import { oraclePython } from '../helpers/reference.js';
 
 let dir: string;

@@ -72,7 +72,7 @@ describe('the callback hooks', () => {
 
   it('run in Keras order for a Callback subclass, which gets model and params first', async () => {
     const events: string[] = [];
-    class Recorder extends tl.Callback {
+    class Recorder extends tl.Callback<tl.Sequential> {
       seen: { model: tl.Sequential; params: tl.TrainParams } | null = null;
       onTrainBegin(): void {
         this.seen = { model: this.model, params: { ...this.params } };

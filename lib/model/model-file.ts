@@ -1,23 +1,23 @@
-// Saving and loading: the architecture as JSON (model.json) and the weights as safetensors,
-// both written atomically (a temporary file, then a rename). Each save writes its weights under a
-// new name (model-<id>.safetensors) and then model.json, which names them: whenever a save is
-// killed, model.json and the weights it names belong to one save, the old or the new.
+// A model on disk, below the model itself: the architecture as JSON (model.json) and the weights
+// as safetensors, both written atomically (a temporary file, then a rename). Each save writes its
+// weights under a new name (model-<id>.safetensors) and then model.json, which names them: whenever
+// a save is killed, model.json and the weights it names belong to one save, the old or the new.
+// Sequential describes itself (a SavedModel) and hands over its named weights; loadModel
+// (load-model.ts) builds a model from what is read here.
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { makeDirectory } from '../io/make-directory.js';
-import { removeStaleTemps } from '../io/stale-temps.js';
 import { basename, dirname, join, resolve } from 'node:path';
+import { describeValue, expectString } from '../arguments.js';
 import { tensor } from '../create.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { makeDirectory } from '../io/make-directory.js';
 import { readSafetensorsFor, writeSafetensorsFor, type StoredTensor } from '../io/safetensors.js';
-import { LAYER_CLASSES } from '../nn/index.js';
-import type { Layer } from '../nn/layer.js';
-import type { Tensor } from '../tensor.js';
-import type { OptimizerOptions } from '../native.js';
-import type { LossSpec } from './losses.js';
-import { makeOptimizer, Sequential, type MetricName } from './sequential.js';
+import { removeStaleTemps } from '../io/stale-temps.js';
 import type { JsInput } from '../js-input.js';
-import { describeValue, expectString, ownEntry } from '../arguments.js';
+import type { OptimizerOptions } from '../native.js';
+import type { Tensor } from '../tensor.js';
+import type { MetricName } from './compiled.js';
+import type { LossSpec } from './losses.js';
 
 const FORMAT = 'torchlet.Sequential';
 const ARCHITECTURE = 'model.json';
@@ -27,7 +27,7 @@ const LEGACY_WEIGHTS = 'model.safetensors';
 const WEIGHTS_FILE = /^model(-[0-9a-z]+)*\.safetensors$/;
 
 /** What model.json holds. */
-interface SavedModel {
+export interface SavedModel {
   format: typeof FORMAT;
   version: 1;
   name: string;
@@ -45,17 +45,23 @@ interface SavedModel {
   } | null;
 }
 
+/** A model's description and weights, as a save takes them when its turn comes. */
+export interface ModelSnapshot {
+  architecture: Omit<SavedModel, 'format' | 'version' | 'weights'>;
+  weights: [string, Tensor][];
+}
+
 // Saves in progress, by folder: saves to one folder run one after the other, so that one's
 // clean-up never removes the weights another has just written (concurrent saves from several
 // processes into one folder are not supported).
 const saving = new Map<string, Promise<void>>();
 
-/** See {@link Sequential.save}. */
-export async function saveModel(model: Sequential, dir: string): Promise<void> {
+/** Writes the model that `snapshot` describes into folder `dir`, once the earlier saves to it have ended. */
+export async function saveModelFolder(dir: string, snapshot: () => ModelSnapshot): Promise<void> {
   expectPath('save', 'dir', dir);
   const key = resolve(dir);
   const previous = saving.get(key) ?? Promise.resolve();
-  const done = previous.catch(() => {}).then(() => saveNow(model, dir));
+  const done = previous.catch(() => {}).then(() => saveNow(dir, snapshot()));
   saving.set(key, done);
   try {
     await done;
@@ -64,28 +70,12 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
   }
 }
 
-async function saveNow(model: Sequential, dir: string): Promise<void> {
-  model.requireLive('save');
-  if (!model.built) model.build();
-  const compiled = model.compiled ? model.requireCompiled('save') : null;
-  const saved: SavedModel = {
-    format: FORMAT,
-    version: 1,
-    name: model.name,
-    inputShape: model.inputShape!,
-    layers: model.layers.map((layer) => ({ className: layer.className, config: layer.getConfig() })),
-    compile: compiled && {
-      optimizer: { name: model.optimizer!.name, config: model.optimizer!.options },
-      loss: compiled.args.loss,
-      metrics: compiled.args.metrics,
-      cudaGraph: compiled.cudaGraph,
-      mixedPrecision: compiled.mixedPrecision,
-    },
-  };
+async function saveNow(dir: string, { architecture, weights }: ModelSnapshot): Promise<void> {
   await makeDirectory(dir, 'save');
   await removeStaleTemps(dir);
+  const saved: SavedModel = { format: FORMAT, version: 1, ...architecture };
   saved.weights = `model-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.safetensors`;
-  await saveWeightsOf(model, join(dir, saved.weights), 'save');
+  await saveWeightsFile(join(dir, saved.weights), weights, saved.name, 'save');
   await writeFileAtomic(join(dir, ARCHITECTURE), [JSON.stringify(saved, null, 2) + '\n'], 'save');
   // Only now are the earlier saves' weights no longer named by model.json (read again: the one on
   // disk is what a load would use).
@@ -95,8 +85,8 @@ async function saveNow(model: Sequential, dir: string): Promise<void> {
   await Promise.all(unused.map((n) => rm(join(dir, n), { force: true })));
 }
 
-// A path argument: a non-empty string without NUL (which fs would reject with a message naming nothing of ours).
-function expectPath(api: string, name: string, value: unknown): void {
+/** A path argument: a non-empty string without NUL (which fs would reject with a message naming nothing of ours). */
+export function expectPath(api: string, name: string, value: unknown): void {
   if (expectString(api, name, value) === '' || (value as string).includes('\0'))
     throw new TypeError(`${api}: ${name} must be a non-empty path, got ${JSON.stringify(value)}`);
 }
@@ -121,11 +111,11 @@ function weightsPath(dir: string, named: unknown, api: string): string {
   return join(dir, named);
 }
 
-/** See {@link Sequential.saveWeights}. */
-export async function saveWeightsOf(model: Sequential, path: string, api = 'saveWeights'): Promise<void> {
+/** Writes named weights to a safetensors file (see {@link Sequential.saveWeights}). */
+export async function saveWeightsFile(path: string, weights: [string, Tensor][], modelName: string, api = 'saveWeights'): Promise<void> {
   expectPath(api, 'path', path);
   await makeDirectory(dirname(path), api);
-  await writeSafetensorsFor(api, path, model.namedWeights(), { format: 'torchlet', model: model.name });
+  await writeSafetensorsFor(api, path, weights, { format: 'torchlet', model: modelName });
 }
 
 const ARRAYS = {
@@ -146,14 +136,16 @@ export function storedToTensor(stored: StoredTensor): Tensor {
   return tensor(new Array(aligned.buffer), stored.shape, { dtype: stored.dtype });
 }
 
-/** See {@link Sequential.loadWeights}. */
-export async function loadWeightsInto(model: Sequential, path: string): Promise<void> {
-  expectPath('loadWeights', 'path', path);
-  const file = (await stat(path).catch(() => null))?.isDirectory() ? await weightsFileIn(path, 'loadWeights') : path;
-  const { tensors } = await readSafetensorsFor('loadWeights', file);
-  const named = model.namedWeights();
+/**
+ * Copies the weights stored at `path` (a safetensors file, or a model folder) into `weights`, in
+ * place; every name, shape and dtype is checked first, so that a mismatch changes nothing.
+ */
+export async function loadWeightsFile(path: string, weights: [string, Tensor][], modelName: string, api = 'loadWeights'): Promise<void> {
+  expectPath(api, 'path', path);
+  const file = (await stat(path).catch(() => null))?.isDirectory() ? await weightsFileIn(path, api) : path;
+  const { tensors } = await readSafetensorsFor(api, file);
   const problems: string[] = [];
-  for (const [name, weight] of named) {
+  for (const [name, weight] of weights) {
     const stored = tensors.get(name);
     if (!stored) problems.push(`missing '${name}' (shape [${weight.shape}] in the model)`);
     else if (stored.shape.join() !== weight.shape.join())
@@ -161,25 +153,24 @@ export async function loadWeightsInto(model: Sequential, path: string): Promise<
     // No silent conversion: int32 bytes relabelled, or float64 weights, are not this model's.
     else if (stored.dtype !== weight.dtype) problems.push(`'${name}' is ${stored.dtype} in the file, ${weight.dtype} in the model`);
   }
-  const known = new Set(named.map(([name]) => name));
+  const known = new Set(weights.map(([name]) => name));
   const extra = [...tensors.keys()].filter((name) => !known.has(name));
   if (extra.length > 0) problems.push(`the file has weights the model lacks: ${extra.map((n) => `'${n}'`).join(', ')}`);
-  if (problems.length > 0) throw new Error(`loadWeights: ${file} does not match the model '${model.name}': ${problems.join('; ')}`);
-  for (const [name, weight] of named) {
+  if (problems.length > 0) throw new Error(`loadWeights: ${file} does not match the model '${modelName}': ${problems.join('; ')}`);
+  for (const [name, weight] of weights) {
     const value = storedToTensor(tensors.get(name)!);
     weight.assign(value);
     value.dispose();
   }
 }
 
-/** Loads a model saved by {@link Sequential.save}: its layers, weights and compile settings. */
-export async function loadModel(dir: string): Promise<Sequential> {
+/** The model.json in `dir`, checked to be a torchlet model (each layer checks its own config), and the path of its weights. */
+export async function readModelFolder(dir: string): Promise<{ saved: SavedModel; path: string; weightsPath: string }> {
   expectPath('loadModel', 'dir', dir);
   const path = join(dir, ARCHITECTURE);
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`loadModel: cannot read ${path} (${error.code ?? error.message})`);
   });
-  // The file may hold anything: it is checked here, and each layer checks its own config.
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -191,37 +182,6 @@ export async function loadModel(dir: string): Promise<Sequential> {
     throw new Error(`loadModel: ${path} is not a torchlet model (format '${String(file?.format)}', version ${String(file?.version)})`);
   }
   const saved = file as SavedModel;
-  const layers: Layer[] = (saved.layers as unknown[]).map((entry, k) => {
-    const { className, config } = (entry ?? {}) as JsInput<SavedModel['layers'][number]> & object;
-    // Own keys only: a className such as 'constructor' must not find Object.prototype's members.
-    const LayerClass = ownEntry<new (args: never) => Layer>(LAYER_CLASSES, className);
-    if (!LayerClass) {
-      throw new Error(
-        `loadModel: ${path}: layer ${k} has unknown class ${describeValue(className)} (known: ${Object.keys(LAYER_CLASSES).join(', ')})`,
-      );
-    }
-    try {
-      return new LayerClass(config as never);
-    } catch (error) {
-      if (error instanceof Error) error.message = `loadModel: ${path}: layer ${k} (${String(className)}): ${error.message}`;
-      throw error;
-    }
-  });
-  const model = new Sequential(layers, { name: saved.name });
-  model.build(saved.inputShape);
   await removeStaleTemps(dir);
-  await loadWeightsInto(model, weightsPath(dir, saved.weights, 'loadModel'));
-  if (saved.compile) {
-    const { optimizer, loss, metrics, cudaGraph, mixedPrecision } = saved.compile;
-    // compile() and the optimizer check what they are given; a missing optimizer entry is named here.
-    const spec = optimizer as JsInput<{ name: string; config: OptimizerOptions }>;
-    model.compile({
-      optimizer: makeOptimizer(String(spec?.name), spec?.config as OptimizerOptions),
-      loss,
-      metrics,
-      cudaGraph,
-      mixedPrecision,
-    });
-  }
-  return model;
+  return { saved, path, weightsPath: weightsPath(dir, saved.weights, 'loadModel') };
 }
