@@ -46,8 +46,12 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
 export interface Pool2dOptions {
   /** Default: the window size. */
   stride?: Size2;
-  /** Zero (average) or -infinity (max) padding per side, at most half the window. Default 0. */
-  padding?: Size2;
+  /**
+   * Zero (average) or -infinity (max) padding per side, at most half the window (default 0); or
+   * 'same' (output size ceil(input / stride), as Keras: average pooling leaves the padding out of
+   * each mean) or 'valid' (none).
+   */
+  padding?: Size2 | 'same' | 'valid';
   /** Round the output size up instead of down. Default false. */
   ceilMode?: boolean;
 }

@@ -14,6 +14,7 @@
 #include "shape.h"
 #include "step-trace.h"
 #include "tensor.h"
+#include "window.h"
 
 namespace {
 
@@ -27,7 +28,13 @@ Napi::Object initTorchlet(Napi::Env env, Napi::Object exports) {
   registerShape(env, exports);
   registerDevice(env, exports);
   registerAutograd(env, exports);
-  registerOps(env, exports);
+  registerWindow(env, exports);
+  registerConv(env, exports);
+  registerPooling(env, exports);
+  registerLinear(env, exports);
+  registerActivations(env, exports);
+  registerNormalization(env, exports);
+  registerLosses(env, exports);
   registerOptim(env, exports);
   registerAutocast(env, exports);
   registerGraph(env, exports);

@@ -2,6 +2,7 @@
 // input shape, a forward call on the internal layout, and a JSON config for saving.
 import { normalizeDevice } from '../device.js';
 import { keep, tidy } from '../memory.js';
+import { native } from '../native.js';
 import type { Device, Tensor } from '../tensor.js';
 import { describeValue, optionalBoolean, readOptions } from '../arguments.js';
 
@@ -207,8 +208,7 @@ export function checkPadding(owner: string, padding: unknown): Padding {
   return padding;
 }
 
-/** Output length along one dim for 'valid' or 'same' padding, as Keras computes it. */
+/** Output length along one dim for 'valid' or 'same' padding, as Keras computes it (native/window.cc, beside the ops' own padding). */
 export function convOutputLength(length: number, window: number, stride: number, padding: Padding, dilation = 1): number {
-  if (padding === 'same') return Math.ceil(length / stride);
-  return Math.floor((length - dilation * (window - 1) - 1) / stride) + 1;
+  return native.convOutputLength(length, window, stride, padding, dilation);
 }

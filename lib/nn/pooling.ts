@@ -1,6 +1,5 @@
 // Pooling layers: MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D, with Keras's
 // 'valid' and 'same' padding.
-import { ones } from '../create.js';
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { optionalBoolean } from '../arguments.js';
@@ -57,17 +56,6 @@ abstract class Pooling2D extends Layer {
     return [out[0], out[1], c];
   }
 
-  /** [left, right, top, bottom] padding for 'same': the odd pixel at the end, as Keras. */
-  protected samePads(x: Tensor): number[] {
-    const [h, w] = x.shape.slice(2);
-    const pads = [w, h].map((size, k) => {
-      const i = 1 - k;
-      const total = Math.max((Math.ceil(size / this.strides[i]) - 1) * this.strides[i] + this.poolSize[i] - size, 0);
-      return [Math.floor(total / 2), total - Math.floor(total / 2)];
-    });
-    return pads.flat();
-  }
-
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding };
   }
@@ -76,22 +64,14 @@ abstract class Pooling2D extends Layer {
 /** Max over each window. */
 export class MaxPooling2D extends Pooling2D {
   call(x: Tensor, _ctx?: CallContext): Tensor {
-    const pads = this.padding === 'same' ? this.samePads(x) : [0, 0, 0, 0];
-    // Padding with -infinity keeps it out of every max.
-    const input = pads.some((p) => p > 0) ? x.pad(pads, -Infinity) : x;
-    return ops.maxPool2d(input, this.poolSize, { stride: this.strides });
+    return ops.maxPool2d(x, this.poolSize, { stride: this.strides, padding: this.padding });
   }
 }
 
 /** Mean over each window; with 'same', padding is excluded from the mean, as Keras. */
 export class AveragePooling2D extends Pooling2D {
   call(x: Tensor, _ctx?: CallContext): Tensor {
-    const pads = this.padding === 'same' ? this.samePads(x) : [0, 0, 0, 0];
-    if (!pads.some((p) => p > 0)) return ops.avgPool2d(x, this.poolSize, { stride: this.strides });
-    // Average of the padded input divided by the fraction of each window that is real input.
-    const sums = ops.avgPool2d(x.pad(pads), this.poolSize, { stride: this.strides });
-    const mask = ones([1, 1, ...x.shape.slice(2)], { device: x.device }).pad(pads);
-    return sums.div(ops.avgPool2d(mask, this.poolSize, { stride: this.strides }));
+    return ops.avgPool2d(x, this.poolSize, { stride: this.strides, padding: this.padding });
   }
 }
 

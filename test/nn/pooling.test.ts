@@ -45,6 +45,27 @@ describe('pooling layers', () => {
     y.data().forEach((v) => expect(v).toBeCloseTo(7, 5));
   });
 
+  it("ops.maxPool2d / avgPool2d take 'same' too, on 4-D and 3-D inputs alike", () => {
+    const x = tl.randn([2, 3, 5, 4]);
+    for (const pool of [tl.ops.maxPool2d, tl.ops.avgPool2d]) {
+      const batched = pool(x, 3, { stride: 2, padding: 'same' });
+      expect(batched.shape).toEqual([2, 3, 3, 2]);
+      expect(pool(x.narrow(0, 1, 1).squeeze(0), 3, { stride: 2, padding: 'same' }).data()).toEqual(
+        batched.narrow(0, 1, 1).squeeze(0).data(),
+      );
+    }
+    expect(() => tl.ops.maxPool2d(x, 2, { padding: 'same', ceilMode: true })).toThrowError(/ceilMode must be false/);
+    expect(() => tl.ops.avgPool2d(x, 2, { padding: 'full' as 'same' })).toThrowError(/^avgPool2d: unknown padding 'full'/);
+  });
+
+  it('output shapes come from the same arithmetic as the ops, even for windows far larger than any input', () => {
+    expect(() => layers.conv2d({ filters: 1, kernelSize: 2 ** 40, dilationRate: 2 ** 40 }).computeOutputShape([8, 8, 1])).toThrowError(
+      /does not fit the input shape/,
+    );
+    expect(layers.maxPooling2d({ poolSize: 7, strides: 3, padding: 'same' }).computeOutputShape([10, 11, 2])).toEqual([4, 4, 2]);
+    expect(layers.maxPooling2d({ poolSize: 7, strides: 3 }).computeOutputShape([10, 11, 2])).toEqual([2, 2, 2]);
+  });
+
   it('global average pooling is the mean over height and width', () => {
     const x = tl.randn([2, 3, 4, 5]);
     const y = layers.globalAveragePooling2d().call(x, { training: false });

@@ -1,0 +1,35 @@
+// linear (Dense).
+#include "args.h"
+#include "convert.h"
+#include "errors.h"
+#include "ops.h"
+
+namespace torchlet {
+
+void registerLinear(Napi::Env env, Napi::Object exports) {
+  // linear(input, weight, bias?, kernel): kernel 'blas' is torch.nn.functional.linear; 'auto'
+  // also allows oneDNN's 1x1 convolution, which replaces the matmul where libtorch has no MKL:
+  // a reference BLAS (as in Debian's libtorch) is an order of magnitude slower than oneDNN there.
+  bind(exports, "linear", [](Args& a) {
+    at::Tensor input = a.tensor(0, "input");
+    at::Tensor weight = a.tensor(1, "weight");
+    c10::optional<at::Tensor> bias = a.optionalTensor(2, "bias");
+    std::string kernel = a.has(3) ? a.string(3, "kernel") : "blas";
+    if (kernel != "blas" && kernel != "auto") throw ArgRangeError("unknown kernel '" + kernel + "' (expected 'blas' or 'auto')");
+    if (weight.dim() != 2) throw ArgRangeError("expects a 2-D [out, in] weight, got " + formatShape(weight.sizes()));
+    if (input.dim() < 1 || input.size(-1) != weight.size(1)) {
+      throw ArgRangeError("input features (last dim of " + formatShape(input.sizes()) + ") must equal the weight's in-features " +
+                          std::to_string(weight.size(1)));
+    }
+    bool viaConv = kernel == "auto" && input.is_cpu() && input.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
+                   input.dim() >= 2 && at::hasMKLDNN() && !at::hasMKL();
+    if (!viaConv) return a.wrap(at::linear(input, weight, bias));
+    std::vector<int64_t> outShape(input.sizes().begin(), input.sizes().end());
+    outShape.back() = weight.size(0);
+    at::Tensor rows = input.reshape({-1, input.size(-1), 1, 1});
+    at::Tensor out = at::conv2d(rows, weight.view({weight.size(0), weight.size(1), 1, 1}), bias);
+    return a.wrap(out.view(outShape));
+  });
+}
+
+}  // namespace torchlet

@@ -1,0 +1,86 @@
+#include "window.h"
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "args.h"
+#include "convert.h"
+#include "errors.h"
+
+namespace torchlet {
+
+Pair pair(const Args& a, size_t i, const char* name, int64_t min) {
+  std::vector<int64_t> v = a.ints(i, name);
+  if (v.size() == 1) v.push_back(v[0]);
+  if (v.size() != 2) throw ArgRangeError(std::string("'") + name + "' must be one integer or two, got " + formatShape(v));
+  for (int64_t x : v) {
+    if (x < min) throw ArgRangeError(std::string("'") + name + "' must be >= " + std::to_string(min) + ", got " + formatShape(v));
+  }
+  return {v[0], v[1]};
+}
+
+std::string pairText(const Pair& p) { return std::to_string(p[0]) + "x" + std::to_string(p[1]); }
+
+Pair spatial(const at::Tensor& input, const char* op) {
+  if (input.dim() != 4 && input.dim() != 3) {
+    throw ArgRangeError(std::string(op) + " expects a 4-D [N, C, H, W] (or 3-D [C, H, W]) input, got " + formatShape(input.sizes()));
+  }
+  return {input.size(-2), input.size(-1)};
+}
+
+namespace {
+
+// dilation * (window - 1) + 1: the extent of a dilated window, saturated where it overflows (a
+// window that large fits no input, and 'same' padding for it is refused by the op's size checks).
+int64_t extent(int64_t window, int64_t dilation) {
+  int64_t span = 0;
+  if (__builtin_mul_overflow(dilation, window - 1, &span) || span == std::numeric_limits<int64_t>::max()) {
+    return std::numeric_limits<int64_t>::max();
+  }
+  return span + 1;
+}
+
+}  // namespace
+
+SamePadding samePadding(int64_t size, int64_t window, int64_t stride, int64_t dilation) {
+  int64_t out = (size + stride - 1) / stride;
+  int64_t total = 0;
+  if (__builtin_add_overflow((out - 1) * stride - size, extent(window, dilation), &total)) total = std::numeric_limits<int64_t>::max();
+  total = std::max<int64_t>(total, 0);
+  return {total / 2, total - total / 2};
+}
+
+int64_t outputLength(int64_t size, int64_t window, int64_t stride, bool same, int64_t dilation) {
+  if (same) return (size + stride - 1) / stride;
+  int64_t span = size - extent(window, dilation);
+  // Floor division: a window larger than the input gives a length below 1, never 1.
+  return (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1;
+}
+
+std::array<int64_t, 4> samePads(const Pair& size, const Pair& window, const Pair& stride, const Pair& dilation) {
+  SamePadding h = samePadding(size[0], window[0], stride[0], dilation[0]);
+  SamePadding w = samePadding(size[1], window[1], stride[1], dilation[1]);
+  return {w.before, w.after, h.before, h.after};
+}
+
+bool isSamePadding(const Args& a, size_t i) {
+  std::string mode = a.string(i, "padding");
+  if (mode != "same" && mode != "valid") throw ArgRangeError("unknown padding '" + mode + "' (expected 'valid', 'same' or numbers)");
+  return mode == "same";
+}
+
+void registerWindow(Napi::Env env, Napi::Object exports) {
+  bind(exports, "convOutputLength", [](Args& a) {
+    int64_t length = a.integer(0, "length");
+    int64_t window = a.integer(1, "window");
+    int64_t stride = a.integer(2, "stride");
+    int64_t dilation = a.integer(4, "dilation", 1);
+    if (length < 0 || window < 1 || stride < 1 || dilation < 1) {
+      throw ArgRangeError("expects length >= 0 and window, stride and dilation >= 1");
+    }
+    return Napi::Number::New(a.env(), static_cast<double>(outputLength(length, window, stride, isSamePadding(a, 3), dilation)));
+  });
+}
+
+}  // namespace torchlet
