@@ -25,7 +25,13 @@ export interface StepCall {
   pure?: boolean;
 }
 
-/** A model's recorded steps, by kind and input layout; cleared when the model changes shape, device or compile settings. */
+// Traces kept per model: a server that predicts on batches of every size must not grow without bound.
+const MAX_TRACES = 32;
+
+/**
+ * A model's recorded steps, by kind and input layout (the least recently used go beyond
+ * MAX_TRACES); cleared when the model changes shape, device or compile settings.
+ */
 export class StepTraces {
   readonly #traces = new Map<string, TraceHandle | null>(); // null: this step runs eagerly
   readonly #warned = new Set<string>();
@@ -41,6 +47,10 @@ export class StepTraces {
   async run(call: StepCall, batchSize: number): Promise<Tensor[] | null> {
     const key = [call.label, batchSize, call.inputs.length, ...call.inputs.slice(0, 2).map(layoutOf)].join('|');
     const trace = this.#traces.get(key);
+    if (trace !== undefined) {
+      this.#traces.delete(key); // to the back: most recently used
+      this.#traces.set(key, trace);
+    }
     if (trace === null) return null;
     const optimizer = call.optimizer?.handle(call.label) ?? null;
     if (trace !== undefined) return (await native.runStep(trace, handlesOf(call.inputs), optimizer, call.label)).map(wrap);
@@ -65,7 +75,7 @@ export class StepTraces {
     const outputs = traced.outputs.map(wrap);
     if (traced.hostSyncs.length > 0)
       this.runEagerly(key, call.label, `it reads tensor values on the host (${traced.hostSyncs.join(', ')})`);
-    else this.#traces.set(key, traced.trace);
+    else this.remember(key, traced.trace);
     if (call.pure && traced.hostSyncs.length === 0)
       return (await native.runStep(traced.trace, handlesOf(call.inputs), null, call.label)).map(wrap);
     // This batch's forward pass has run while it was traced: finish the step from its outputs.
@@ -74,8 +84,18 @@ export class StepTraces {
     return [];
   }
 
+  /** How many steps are recorded (for tests). */
+  get size(): number {
+    return this.#traces.size;
+  }
+
+  private remember(key: string, trace: TraceHandle | null): void {
+    this.#traces.set(key, trace);
+    if (this.#traces.size > MAX_TRACES) this.#traces.delete(this.#traces.keys().next().value!);
+  }
+
   private runEagerly(key: string, label: string, reason: string): void {
-    this.#traces.set(key, null);
+    this.remember(key, null);
     if (this.#warned.has(label)) return;
     this.#warned.add(label);
     process.emitWarning(`${label}: this model's step runs eagerly on the JS thread, because it cannot be traced: ${reason}`, {

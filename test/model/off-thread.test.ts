@@ -132,6 +132,13 @@ describe('steps off the JS thread', () => {
     }
   });
 
+  it('keep at most 32 recorded steps per model, the most recently used', async () => {
+    const m = model(false);
+    for (let n = 1; n <= 40; n++) (await m.predictOnBatch(x.narrow(0, 0, n))).dispose();
+    expect(m.traces.size).toBe(32);
+    m.dispose();
+  });
+
   it('reject a step whose optimizer was disposed meanwhile with an error naming it', async () => {
     const m = model(false);
     const fitting = m.fit(x, y, { epochs: 3, batchSize: 8, verbose: 0, callbacks: { onBatchEnd: () => m.optimizer!.dispose() } });
