@@ -2,9 +2,6 @@
 
 #include <ATen/Parallel.h>
 #include <sched.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,7 +26,6 @@ namespace torchlet {
 namespace {
 
 std::atomic<int> liveComputeThreads{0};
-constexpr int kNiceOffset = 5;
 
 // The cores this process may run on (its affinity mask, as Node's availableParallelism()).
 int usableCores() {
@@ -103,9 +99,6 @@ class ComputeThread {
 
  private:
   void loop() {
-    // Below the JS thread in the scheduler's eyes (as are the OpenMP workers it starts, which
-    // inherit it): when both want a core, the event loop gets it first.
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), getpriority(PRIO_PROCESS, 0) + kNiceOffset);
     int applied = 0;
     for (;;) {
       Job* job = nullptr;

@@ -5,7 +5,7 @@
 // PyTorch, torchlet, ...) so that a shared machine's changing load falls on all of them alike.
 // Prints a markdown table; --json writes every figure and the environment.
 // Run it with `npm run bench -- [options]`.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,8 @@ const HELP = `Usage: npm run bench -- [options]
 Measures training and inference throughput of torchlet and PyTorch side by side.
 
 Options:
-  --workload LIST        seed-cnn (default), inference, airbench, or all; comma-separated
+  --workload LIST        seed-cnn (default), inference, airbench, or all; comma-separated; or
+                         event-loop alone: how free the event loop stays during fit (event-loop.mjs)
   --batch-sizes LIST     batch sizes, comma-separated (default 32,128)
   --steps N              timed steps per pass (default 20)
   --warmup N             untimed steps before timing (default 5)
@@ -88,6 +89,12 @@ function parseOptions(argv) {
   if (values.help) {
     process.stdout.write(HELP);
     process.exit(0);
+  }
+  if (values.workload === 'event-loop') {
+    // Not a throughput race against PyTorch: its own script, at the first batch size.
+    const batch = values['batch-sizes'].split(',')[0].trim();
+    const result = spawnSync(process.execPath, [join(here, 'event-loop.mjs'), '--batch-size', batch], { stdio: 'inherit' });
+    process.exit(result.status ?? 1);
   }
   const positive = (name, text, min = 1) => {
     if (!/^\d+$/.test(text) || Number(text) < min) fail(`--${name} must be an integer >= ${min}, got '${text}'`);
