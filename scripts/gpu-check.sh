@@ -4,8 +4,8 @@
 #   device: run with carry [".gpu"] and the command `bash .gpu/on-device.sh bash scripts/gpu-check.sh`
 # on-device.sh builds the addon against the machine's PyTorch (libtorch 2.x with CUDA) first.
 # $OUT gets (besides on-device.sh's device.log, which holds everything printed): tests.log,
-# bench-seed.json, bench-airbench.json, prebuild.log and the CUDA prebuild
-# (torchlet.libtorch-<version>.cu<XYZ>.node): 6 files, within the device tool's 8. About 8 minutes.
+# bench-seed.json, bench-airbench.json, event-loop.json, prebuild.log and the CUDA prebuild
+# (torchlet.libtorch-<version>.cu<XYZ>.node): 7 files, within the device tool's 8. About 9 minutes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/gpu-check}
@@ -27,6 +27,8 @@ timeout 200 node scripts/bench/benchmark.mjs --device cuda --python python3 --wo
 echo "== benchmark: airbench at batch 128"
 timeout 120 node scripts/bench/benchmark.mjs --device cuda --python python3 --workload airbench --batch-sizes 128 \
   --steps 20 --warmup 5 --repeats 3 --json "$out/bench-airbench.json" 2>&1
+echo "== event loop during fit on CUDA (steps off the JS thread, and runEagerly)"
+timeout 90 node scripts/bench/event-loop.mjs --steps 300 --json "$out/event-loop.json" 2>&1
 echo "== prebuild for this libtorch (to publish with the package)"
 timeout 120 node scripts/prebuild.mjs > "$out/prebuild.log" 2>&1 && cp prebuilds/linux-x64/*.node "$out/" && ls -la "$out"/*.node
 echo "== done"
