@@ -44,8 +44,9 @@ export class StepTraces {
    * Runs `call` off the JS thread and resolves to its outputs (none when training); resolves to
    * null when the step must run eagerly, which the caller then does.
    */
-  async run(call: StepCall, batchSize: number): Promise<Tensor[] | null> {
-    const key = [call.label, batchSize, call.inputs.length, ...call.inputs.slice(0, 2).map(layoutOf)].join('|');
+  async run(call: StepCall): Promise<Tensor[] | null> {
+    // The batch's layout (its shape includes the batch size) and the number of other inputs.
+    const key = [call.label, call.inputs.length, ...call.inputs.slice(0, 2).map(layoutOf)].join('|');
     const trace = this.#traces.get(key);
     if (trace !== undefined) {
       this.#traces.delete(key); // to the back: most recently used

@@ -16,6 +16,8 @@ import { formatResult, ProgressBar, type ProgressOutput } from './progress.js';
 import type { Compiled } from './compiled.js';
 import type { CallbackModel, TrainingModel } from './model-api.js';
 import { forwardLoss, trainStep, withPrecision } from './step.js';
+import type { StepCall } from './traced-step.js';
+import type { Optimizer } from '../optim/optimizer.js';
 
 /** Options of {@link Sequential.fit}, with Keras's names and defaults. */
 export interface FitOptions {
@@ -312,25 +314,32 @@ async function trainEpoch(
   }
 }
 
+// The step as fit and evaluate trace it: forward pass and loss, with the batch's loss and correct
+// predictions added to the meter's sums; with an optimizer, a training step.
+function meteredCall(
+  model: TrainingModel,
+  compiled: Compiled,
+  batch: Batch,
+  meter: Meter,
+  label: string,
+  optimizer: Optimizer | null,
+): StepCall {
+  return {
+    label,
+    inputs: [batch.x, batch.y, ...meter.sums, ...model.weightTensors],
+    run: () => {
+      const { output, loss } = forwardLoss(model, compiled, batch, optimizer !== null);
+      meter.add(loss, output, batch.y);
+      return [loss];
+    },
+    optimizer,
+  };
+}
+
 // One training step on `batch`: off the JS thread, or eagerly.
 async function trainBatch(model: TrainingModel, compiled: Compiled, batch: Batch, meter: Meter, label: string): Promise<void> {
-  const n = batch.y.shape[0];
-  const traced =
-    !compiled.runEagerly &&
-    (await model.traces.run(
-      {
-        label,
-        inputs: [batch.x, batch.y, ...meter.sums, ...model.weightTensors],
-        run: () => {
-          const { output, loss } = forwardLoss(model, compiled, batch, true);
-          meter.add(loss, output, batch.y);
-          return [loss];
-        },
-        optimizer: compiled.optimizer,
-      },
-      n,
-    ));
-  if (traced) meter.count(n);
+  const traced = !compiled.runEagerly && (await model.traces.run(meteredCall(model, compiled, batch, meter, label, compiled.optimizer)));
+  if (traced) meter.count(batch.y.shape[0]);
   else trainStep(model, compiled, batch, meter);
 }
 
@@ -340,13 +349,8 @@ async function evaluateDataset(model: TrainingModel, compiled: Compiled, data: D
   try {
     await noGrad(() =>
       forEachBatch(data, { batchSize, shuffle: false, device: model.device }, async (batch) => {
-        const run = () => {
-          const { output, loss } = forwardLoss(model, compiled, batch, false);
-          meter.add(loss, output, batch.y);
-          return [loss];
-        };
-        const inputs = [batch.x, batch.y, ...meter.sums, ...model.weightTensors];
-        if (compiled.runEagerly || !(await model.traces.run({ label: 'evaluate', inputs, run, optimizer: null }, batch.y.shape[0]))) run();
+        const call = meteredCall(model, compiled, batch, meter, 'evaluate', null);
+        if (compiled.runEagerly || !(await model.traces.run(call))) call.run();
         meter.count(batch.y.shape[0]);
       }),
     );
@@ -424,9 +428,7 @@ export async function predictOnBatch(model: TrainingModel, x: Tensor): Promise<T
 async function predictBatch(model: TrainingModel, x: Tensor, label: string): Promise<Tensor> {
   const run = () => [toPublic(inferencePass(model, x))];
   const eager = model.compiled && model.requireCompiled(label).runEagerly;
-  const outputs = eager
-    ? null
-    : await model.traces.run({ label, inputs: [x, ...model.weightTensors], run, optimizer: null, pure: true }, x.shape[0]);
+  const outputs = eager ? null : await model.traces.run({ label, inputs: [x, ...model.weightTensors], run, optimizer: null, pure: true });
   return (outputs ?? run())[0];
 }
 
