@@ -11,14 +11,6 @@
 namespace torchlet {
 namespace {
 
-// Output size of a pooling window along one dim (as ATen's pooling_output_shape).
-int64_t pooledSize(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil) {
-  int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1 + (ceil ? stride - 1 : 0);
-  int64_t out = span < 0 ? 0 : span / stride + 1;
-  if (ceil && (out - 1) * stride >= in + pad) --out;
-  return out;
-}
-
 struct PoolArgs {
   Pair kernel, stride, padding;
   bool ceilMode;
@@ -40,7 +32,7 @@ PoolArgs poolArgs(const Args& a, const at::Tensor& input, const char* op) {
     if (p.padding[k] * 2 > p.kernel[k]) {
       throw ArgRangeError("padding " + pairText(p.padding) + " must be at most half of the window " + pairText(p.kernel));
     }
-    if (!p.same && pooledSize(size[k], p.kernel[k], p.stride[k], p.padding[k], 1, p.ceilMode) < 1) {
+    if (!p.same && pooledLength(size[k], p.kernel[k], p.stride[k], p.padding[k], 1, p.ceilMode) < 1) {
       throw ArgRangeError("the " + pairText(p.kernel) + " window does not fit in the " + pairText(size) + " input (padding " +
                           pairText(p.padding) + ")");
     }

@@ -51,11 +51,15 @@ SamePadding samePadding(int64_t size, int64_t window, int64_t stride, int64_t di
   return {total / 2, total - total / 2};
 }
 
+int64_t pooledLength(int64_t size, int64_t window, int64_t stride, int64_t pad, int64_t dilation, bool ceil) {
+  int64_t span = size + 2 * pad - extent(window, dilation) + (ceil ? stride - 1 : 0);
+  int64_t out = span < 0 ? 0 : span / stride + 1;
+  if (ceil && (out - 1) * stride >= size + pad) --out;  // the last window must start inside the input
+  return out;
+}
+
 int64_t outputLength(int64_t size, int64_t window, int64_t stride, bool same, int64_t dilation) {
-  if (same) return (size + stride - 1) / stride;
-  int64_t span = size - extent(window, dilation);
-  // Floor division: a window larger than the input gives a length below 1, never 1.
-  return (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1;
+  return same ? (size + stride - 1) / stride : pooledLength(size, window, stride, 0, dilation, false);
 }
 
 std::array<int64_t, 4> samePads(const Pair& size, const Pair& window, const Pair& stride, const Pair& dilation) {

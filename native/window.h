@@ -28,8 +28,12 @@ struct SamePadding {
 };
 SamePadding samePadding(int64_t size, int64_t window, int64_t stride, int64_t dilation);
 
-// Output length along one dim: 'same' → ceil(size / stride); 'valid' → the windows that fit
-// (< 1 when none does).
+// Output length along one dim with `pad` on each side (as ATen's pooling_output_shape): the
+// windows that fit, rounded up with `ceil`; 0 when none does.
+int64_t pooledLength(int64_t size, int64_t window, int64_t stride, int64_t pad, int64_t dilation, bool ceil);
+
+// Output length along one dim: 'same' → ceil(size / stride); 'valid' → pooledLength without
+// padding (0 when the window does not fit).
 int64_t outputLength(int64_t size, int64_t window, int64_t stride, bool same, int64_t dilation);
 
 // [left, right, top, bottom] 'same' padding of a [.., H, W] input, as constant_pad_nd takes it.
