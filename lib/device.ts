@@ -41,12 +41,16 @@ export function defaultDevice(): Device {
   return native.cudaIsAvailable() ? 'cuda' : 'cpu';
 }
 
-/** Sets libtorch's intra-op thread count (default: the machine's cores, or $TORCHLET_NUM_THREADS). */
+/**
+ * Sets the intra-op thread count of this thread's compute thread, where model steps run (default:
+ * $TORCHLET_NUM_THREADS, or an equal share of the cores among the Node.js threads that loaded
+ * torchlet). Tensor ops called from JS run on the JS thread, on one core.
+ */
 export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 
-/** libtorch's intra-op thread count. */
+/** The intra-op thread count of this thread's compute thread. */
 export function getNumThreads(): number {
   return native.getNumThreads();
 }

@@ -31,7 +31,7 @@ std::atomic<int> liveComputeThreads{0};
 int usableCores() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1, static_cast<int>(at::get_num_interop_threads()));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 struct Job {

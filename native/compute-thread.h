@@ -6,7 +6,7 @@
 // Intra-op threads: only compute threads run multi-threaded ops. OpenMP (libgomp) gives every
 // thread that opens a parallel region a team of its own, and once the process holds more OpenMP
 // threads than cores its workers stop spinning between regions and sleep; a second team, on the
-// JS thread, made each step of the compute thread 35% slower. So each JS thread runs its ops on
+// JS thread, made each step of the compute thread a third slower. So each JS thread runs its ops on
 // one thread, and the compute threads of all environments share the cores.
 #pragma once
 

@@ -21,7 +21,6 @@ namespace torchlet {
 namespace {
 
 struct Trace {
-  std::shared_ptr<torch::jit::Graph> graph;
   std::shared_ptr<torch::jit::Code> code;
   size_t inputs = 0;
 };
@@ -95,10 +94,8 @@ void registerStepTrace(Napi::Env env, Napi::Object exports) {
     auto traced = torch::jit::tracer::trace(
         torch::jit::Stack(inputs.begin(), inputs.end()), [&](const torch::jit::Stack&) { return readOutputs(fn.Call({})); },
         [](const at::Tensor&) { return std::string(); }, /*strict=*/false);
-    auto trace = std::make_shared<Trace>();
-    trace->graph = traced.first->graph;
-    trace->code = std::make_shared<torch::jit::Code>(trace->graph, "torchlet_step");
-    trace->inputs = inputs.size();
+    const std::shared_ptr<torch::jit::Graph>& graph = traced.first->graph;
+    auto trace = std::make_shared<Trace>(Trace{std::make_shared<torch::jit::Code>(graph, "torchlet_step"), inputs.size()});
     Napi::Env env = a.env();
     Napi::Object result = Napi::Object::New(env);
     result.Set("trace", Napi::External<std::shared_ptr<Trace>>::New(env, new std::shared_ptr<Trace>(trace),
@@ -106,7 +103,7 @@ void registerStepTrace(Napi::Env env, Napi::Object exports) {
     Napi::Array outputs = Napi::Array::New(env, traced.second.size());
     for (size_t k = 0; k < traced.second.size(); ++k) outputs.Set(static_cast<uint32_t>(k), a.wrap(traced.second[k].toTensor()));
     result.Set("outputs", outputs);
-    std::vector<std::string> syncs = hostSyncs(*trace->graph);
+    std::vector<std::string> syncs = hostSyncs(*graph);
     if (hostReadsWhileTracing > 0) syncs.emplace_back(std::to_string(hostReadsWhileTracing) + " read(s) by item() or data()");
     Napi::Array syncList = Napi::Array::New(env, syncs.size());
     for (size_t k = 0; k < syncs.size(); ++k) syncList.Set(static_cast<uint32_t>(k), syncs[k]);
