@@ -3,6 +3,7 @@
 #include <torch/cuda.h>
 
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <utility>
 
@@ -163,6 +164,12 @@ std::string formatShape(at::IntArrayRef shape) {
   std::string out = "[";
   for (size_t k = 0; k < shape.size(); ++k) out += (k ? ", " : "") + std::to_string(shape[k]);
   return out + "]";
+}
+
+std::string formatNumber(double value) {
+  std::array<char, 32> text{};
+  auto result = std::to_chars(text.data(), text.data() + text.size(), value);
+  return {text.data(), result.ptr};
 }
 
 std::string describeTensor(const at::Tensor& tensor) {

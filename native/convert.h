@@ -27,6 +27,8 @@ at::Tensor fromTypedArray(const Napi::TypedArray& array, const std::vector<int64
 Napi::Value toTypedArray(Napi::Env env, const at::Tensor& tensor);
 
 std::string formatShape(at::IntArrayRef shape);
+// The shortest text that reads back as `value` (1e-09, not std::to_string's 0.000000).
+std::string formatNumber(double value);
 // "float32[2, 3] cpu"
 std::string describeTensor(const at::Tensor& tensor);
 

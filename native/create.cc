@@ -1,6 +1,7 @@
 #include "create.h"
 
 #include "args.h"
+#include "convert.h"
 #include "errors.h"
 
 namespace torchlet {
@@ -37,8 +38,8 @@ void registerCreate(Napi::Env env, Napi::Object exports) {
     at::Scalar start = a.scalar(0, "start"), end = a.scalar(1, "end"), step = a.scalar(2, "step");
     if (step.toDouble() == 0) throw ArgRangeError("'step' must not be zero");
     if ((end.toDouble() - start.toDouble()) / step.toDouble() < 0) {
-      throw ArgRangeError("'step' points away from 'end': arange(" + std::to_string(start.toDouble()) + ", " +
-                          std::to_string(end.toDouble()) + ", " + std::to_string(step.toDouble()) + ")");
+      throw ArgRangeError("'step' points away from 'end': arange(" + formatNumber(start.toDouble()) + ", " + formatNumber(end.toDouble()) +
+                          ", " + formatNumber(step.toDouble()) + ")");
     }
     bool integral = start.isIntegral(false) && end.isIntegral(false) && step.isIntegral(false);
     return a.wrap(at::arange(start, end, step, options(a, 3, integral ? at::kLong : at::kFloat)));

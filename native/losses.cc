@@ -62,7 +62,7 @@ void registerLosses(Napi::Env env, Napi::Object exports) {
     at::Tensor input = a.tensor(0, "input");
     at::Tensor target = a.tensor(1, "target");
     double smoothing = a.has(3) ? a.number(3, "labelSmoothing") : 0.0;
-    if (smoothing < 0 || smoothing > 1) throw ArgRangeError("'labelSmoothing' must be in [0, 1], got " + std::to_string(smoothing));
+    if (smoothing < 0 || smoothing > 1) throw ArgRangeError("'labelSmoothing' must be in [0, 1], got " + formatNumber(smoothing));
     if (at::isFloatingType(target.scalar_type())) {
       requireSameShape(input, target);
     } else {

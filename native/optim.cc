@@ -138,12 +138,12 @@ void OptimizerHandle::configure(const Args& a, size_t i) {
   auto check = [](bool ok, const std::string& what) {
     if (!ok) throw ArgRangeError(what);
   };
-  check(o.lr >= 0, "learningRate must be >= 0, got " + std::to_string(o.lr));
-  check(o.beta1 >= 0 && o.beta1 < 1, "beta1 must be in [0, 1), got " + std::to_string(o.beta1));
-  check(o.beta2 >= 0 && o.beta2 < 1, "beta2 must be in [0, 1), got " + std::to_string(o.beta2));
-  check(o.eps >= 0, "epsilon must be >= 0, got " + std::to_string(o.eps));
-  check(o.weightDecay >= 0, "weightDecay must be >= 0, got " + std::to_string(o.weightDecay));
-  check(o.momentum >= 0, "momentum must be >= 0, got " + std::to_string(o.momentum));
+  check(o.lr >= 0, "learningRate must be >= 0, got " + formatNumber(o.lr));
+  check(o.beta1 >= 0 && o.beta1 < 1, "beta1 must be in [0, 1), got " + formatNumber(o.beta1));
+  check(o.beta2 >= 0 && o.beta2 < 1, "beta2 must be in [0, 1), got " + formatNumber(o.beta2));
+  check(o.eps >= 0, "epsilon must be >= 0, got " + formatNumber(o.eps));
+  check(o.weightDecay >= 0, "weightDecay must be >= 0, got " + formatNumber(o.weightDecay));
+  check(o.momentum >= 0, "momentum must be >= 0, got " + formatNumber(o.momentum));
   check(!o.nesterov || (o.momentum > 0 && o.dampening == 0), "nesterov needs momentum > 0 and dampening 0");
   o_ = o;
 }

@@ -42,13 +42,15 @@ describe('no silent wrongs', () => {
     opt.step();
     const state = opt.getState();
     for (const steps of [[NaN], [0.5], [-1], ['1']]) {
-      expect(() => opt.setState({ ...state, steps: steps as number[] })).toThrowError(/state.steps must hold non-negative integers/);
+      expect(() => opt.setState({ ...state, steps: steps as number[] })).toThrowError(
+        /^Adam.setState: state.steps must hold non-negative integers/,
+      );
     }
     expect(() => opt.setState({ ...state, buffers: { ...state.buffers, expAvg: [{}] as tl.Tensor[] } })).toThrowError(
-      /state.buffers.expAvg\[0\] must be a live Tensor or null/,
+      /^Adam.setState: state.buffers.expAvg\[0\] must be a live Tensor or null/,
     );
     expect(() => opt.setState({ ...state, buffers: { ...state.buffers, expAvg: [fake()] } })).toThrowError(
-      /state.buffers.expAvg\[0\] must be a live Tensor or null/,
+      /^Adam.setState: state.buffers.expAvg\[0\] must be a live Tensor or null/,
     );
     expect(() => opt.setState({ ...state, buffers: { expAvgs: state.buffers.expAvg } })).toThrowError(
       /^Adam.setState: unknown option 'expAvgs' \(did you mean 'expAvg'\?\)/,
@@ -58,6 +60,16 @@ describe('no silent wrongs', () => {
     );
     // Nothing was half-applied: the state is the one from before.
     expect(opt.getState().steps).toEqual([1]);
+  });
+
+  it('optimizer errors name the method called, with the value as given', () => {
+    const p = tl.randn([2]).setRequiresGrad();
+    const opt = new tl.optim.AdamW([p]);
+    expect(() => opt.configure({ epsilon: -1e-9 })).toThrowError(/^AdamW.configure: epsilon must be >= 0, got -1e-09$/);
+    expect(() => (opt.learningRate = -0.5)).toThrowError(/^AdamW.configure: learningRate must be >= 0, got -0.5$/);
+    p.grad = tl.ones([2]);
+    p.dispose();
+    expect(() => opt.step()).toThrowError(/^AdamW.step: parameter 0 \(float32\[2\] cpu\) was disposed/);
   });
 
   it('names never find Object.prototype members', () => {

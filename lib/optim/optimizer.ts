@@ -87,13 +87,15 @@ export abstract class Optimizer {
   configure(options: OptimizerOptions): void {
     this.requireLive('configure');
     const read = this.read(options, 'configure');
-    if (this.#handle) native.optimizerConfigure(this.#handle, read);
+    const handle = this.#handle;
+    if (handle) renamingErrors('optimizerConfigure', `${this.name}.configure`, () => native.optimizerConfigure(handle, read));
     this.#options = { ...this.#options, ...read };
   }
 
   /** Updates every parameter that has a gradient, in one native call. */
   step(): void {
-    native.optimizerStep(this.handle('step'));
+    const handle = this.handle('step');
+    renamingErrors('optimizerStep', `${this.name}.step`, () => native.optimizerStep(handle));
   }
 
   /** Clears the parameters' gradients: drops them (default), or zeroes them in place with setToNone false. */
@@ -121,9 +123,9 @@ export abstract class Optimizer {
     for (const [name, list] of Object.entries(lists)) {
       buffers[name] = Array.isArray(list) ? [...(list as unknown[])].map((t) => (t === null || t === undefined ? t : handleOf(t))) : list;
     }
-    native.optimizerImportState(this.handle('setState'), { steps: given.steps, buffers } as Parameters<
-      typeof native.optimizerImportState
-    >[1]);
+    const handle = this.handle('setState');
+    const imported = { steps: given.steps, buffers } as Parameters<typeof native.optimizerImportState>[1];
+    renamingErrors('optimizerImportState', api, () => native.optimizerImportState(handle, imported));
   }
 
   // Options from JS, checked for unknown keys (values are checked natively, when bound).

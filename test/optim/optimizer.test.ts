@@ -86,7 +86,7 @@ describe('Optimizer', () => {
     const a = new optim.Adam(params());
     const state = a.getState();
     state.steps = [1];
-    expect(() => a.setState(state)).toThrowError(/optimizerImportState: state has 1 step counts for 2 parameters/);
+    expect(() => a.setState(state)).toThrowError(/^Adam.setState: state has 1 step counts for 2 parameters/);
     const b = new optim.SGD(params(), { momentum: 0.9 });
     expect(() => b.setState({ steps: [1, 1], buffers: { momentum: [tl.zeros([2]), null] } })).toThrowError(
       /state.buffers.momentum\[0\] has shape \[2\] but parameter 0 has \[4, 3\]/,
@@ -105,7 +105,7 @@ describe('Optimizer', () => {
     const later = tl.zeros([3], { requiresGrad: true });
     const opt = new optim.SGD([w, later]);
     later.dispose();
-    expect(() => opt.step()).toThrowError(/^optimizerStep: parameter 1 \(float32\[3\] cpu\) was disposed/);
+    expect(() => opt.step()).toThrowError(/^SGD.step: parameter 1 \(float32\[3\] cpu\) was disposed/);
   });
 
   it('rejects bad hyper-parameters and steps without parameters', () => {
