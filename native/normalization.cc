@@ -19,6 +19,8 @@ void registerNormalization(Napi::Env env, Napi::Object exports) {
     double momentum = a.has(6) ? a.number(6, "momentum") : 0.1;
     double eps = a.has(7) ? a.number(7, "eps") : 1e-5;
     if (input.dim() < 2) throw ArgRangeError("expects an [N, C, ...] input, got " + formatShape(input.sizes()));
+    // No channels would be an empty no-op in libtorch; here it is a caller's mistake worth naming.
+    if (input.size(1) == 0) throw ArgRangeError("input " + formatShape(input.sizes()) + " has no channels (dim 1 is 0)");
     if (!training && (!mean || !var)) throw ArgRangeError("eval mode needs runningMean and runningVar");
     for (const auto* t : {&mean, &var, &weight, &bias}) {
       if (*t && ((*t)->dim() != 1 || (*t)->size(0) != input.size(1))) {
@@ -39,7 +41,7 @@ void registerNormalization(Napi::Env env, Napi::Object exports) {
   bind(exports, "dropout", [](Args& a) {
     at::Tensor input = a.tensor(0, "input");
     double p = a.number(1, "rate");
-    if (p < 0 || p > 1) throw ArgRangeError("'rate' must be in [0, 1], got " + std::to_string(p));
+    if (p < 0 || p > 1) throw ArgRangeError("'rate' must be in [0, 1], got " + formatNumber(p));
     return a.wrap(at::dropout(input, p, a.boolean(2, "training", false)));
   });
 }

@@ -57,9 +57,19 @@ describe('found by fuzzing, fixed', () => {
     }
   });
 
-  it('batch norm over zero channels trains to an empty result (a division by zero before)', () => {
-    expect(tl.ops.batchNorm(tl.zeros([4, 0]), { training: true }).shape).toEqual([4, 0]);
-    expect(tl.ops.batchNorm(tl.zeros([2, 0, 3, 3]), { training: true }).shape).toEqual([2, 0, 3, 3]);
+  it('batch norm over zero channels is an error naming the input (a division by zero before)', () => {
+    for (const shape of [
+      [4, 0],
+      [0, 0],
+      [2, 0, 3, 3],
+    ]) {
+      for (const training of [true, false]) {
+        const stats = training ? {} : { runningMean: tl.zeros([0]), runningVar: tl.ones([0]) };
+        expect(() => tl.ops.batchNorm(tl.zeros(shape), { training, ...stats })).toThrowError(
+          /^batchNorm: input \[[\d, ]+\] has no channels \(dim 1 is 0\)/,
+        );
+      }
+    }
     expect(() => tl.ops.batchNorm(tl.zeros([1, 4]), { training: true })).toThrowError(
       /batchNorm: training needs more than one value per channel/,
     );
@@ -83,5 +93,13 @@ describe('found by fuzzing, fixed', () => {
     const fake = Object.create(Object.getPrototypeOf(handle)) as object;
     expect(native.isTensorHandle(fake)).toBe(false);
     expect(() => native.neg(fake as never)).toThrowError(/^neg: argument 'self' must be a Tensor, got object/);
+
+    // The optimizer's class too (the CUDA graph's is the same code, instance.h, on CUDA builds).
+    const parameter = (tl.zeros([1]).setRequiresGrad() as unknown as { handle: object }).handle;
+    const optimizer = native.optimizer('adam', [parameter as never], {}) as object;
+    const OptimizerClass = Object.getPrototypeOf(optimizer).constructor as new () => object;
+    expect(() => new OptimizerClass()).toThrowError(/^OptimizerHandle: cannot be constructed from JS; /);
+    const fakeOptimizer = Object.create(Object.getPrototypeOf(optimizer)) as never;
+    expect(() => native.optimizerStep(fakeOptimizer)).toThrowError(/^optimizerStep: argument 'self' must be an optimizer/);
   });
 });
