@@ -8,6 +8,7 @@ const HELP = `Usage: torchlet <command> [options]
 Commands:
   train-cifar10   train the reference CNN on CIFAR-10 (or on a synthetic CIFAR-format set)
   doctor          report the libtorch found, the addon loaded, CUDA, threads, MKL and oneDNN
+  launch          start N processes of a script with torchrun's environment (RANK, WORLD_SIZE, ...)
 
 Run \`torchlet <command> --help\` for a command's options.
 `;
@@ -33,6 +34,7 @@ export async function main(
     // Loaded on demand, so that --help works even where the native addon cannot load.
     if (command === 'train-cifar10') return await (await import('./train-cifar10.js')).trainCifar10(rest, out);
     if (command === 'doctor') return await (await import('./doctor.js')).doctor(rest, out);
+    if (command === 'launch') return await (await import('./launch.js')).launch(rest, out, err);
     throw new UsageError(`unknown command '${command}' (run torchlet --help)`);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
