@@ -45,6 +45,7 @@ export interface NativeAddon {
   randint: (low: number, high: number, shape: number[], dtype: Opt<string>, device: Opt<string>) => Handle;
   arange: (start: number, end: number, step: number, dtype: Opt<string>, device: Opt<string>) => Handle;
   randperm: (n: number, dtype: Opt<string>, device: Opt<string>) => Handle;
+  randpermSeeded: (n: number, seed: number, device: string) => Handle;
 
   // arith.cc
   neg: (h: Handle) => Handle;
@@ -209,7 +210,44 @@ export interface NativeAddon {
 
   // step-trace.cc
   traceStep: (fn: () => Handle[], inputs: Handle[]) => { trace: TraceHandle; outputs: Handle[]; hostSyncs: string[] };
-  runStep: (trace: TraceHandle | null, inputs: Handle[], optimizer: OptimizerHandle | null, label: string) => Promise<Handle[]>;
+  runStep: (
+    trace: TraceHandle | null,
+    inputs: Handle[],
+    optimizer: OptimizerHandle | null,
+    label: string,
+    sync?: GradSyncHandle,
+    scale?: number,
+  ) => Promise<Handle[]>;
+
+  // process-group.cc
+  distributedAvailable: boolean;
+  ncclAvailable: boolean;
+  distInit: (masterAddr: string, port: number, rank: number, worldSize: number, backend: string, timeoutMs: number) => Promise<Handle[]>;
+  distDestroy: () => void;
+  distInfo: () => {
+    rank: number;
+    worldSize: number;
+    backend: 'gloo' | 'nccl';
+    timeoutMs: number;
+    collectives: number;
+    bytes: number;
+    waitSeconds: number;
+  } | null;
+  distAllReduce: (tensor: Handle, op: string) => Promise<Handle[]>;
+  distBroadcast: (tensor: Handle, src: number) => Promise<Handle[]>;
+  distAllGather: (tensor: Handle) => Promise<Handle[]>;
+  distBarrier: () => Promise<Handle[]>;
+
+  // grad-sync.cc
+  gradSync: (optimizer: OptimizerHandle, bucketBytes: number, sums: Handle[], globalSums: Handle[]) => GradSyncHandle;
+  gradSyncDispose: (sync: GradSyncHandle) => void;
+  gradSyncBegin: (sync: GradSyncHandle, scale: number) => void;
+  gradSyncFinish: (sync: GradSyncHandle) => void;
+}
+
+/** An opaque gradient reduction across the process group (grad-sync.cc). */
+export interface GradSyncHandle {
+  readonly __gradSync: unique symbol;
 }
 
 /** An opaque recorded step (step-trace.cc). */

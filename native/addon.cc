@@ -7,10 +7,12 @@
 #include "compute-thread.h"
 #include "create.h"
 #include "device.h"
+#include "grad-sync.h"
 #include "graph.h"
 #include "host-allocator.h"
 #include "ops.h"
 #include "optim.h"
+#include "process-group.h"
 #include "shape.h"
 #include "step-trace.h"
 #include "tensor.h"
@@ -39,6 +41,8 @@ Napi::Object initTorchlet(Napi::Env env, Napi::Object exports) {
   registerAutocast(env, exports);
   registerGraph(env, exports);
   registerStepTrace(env, exports);
+  registerProcessGroup(env, exports);
+  registerGradSync(env, exports);
   return exports;
 }
 

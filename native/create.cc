@@ -1,5 +1,7 @@
 #include "create.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "args.h"
 #include "convert.h"
 #include "errors.h"
@@ -33,6 +35,17 @@ void registerCreate(Napi::Env env, Napi::Object exports) {
     int64_t n = a.integer(0, "n");
     if (n < 0) throw ArgRangeError("'n' must be >= 0, got " + std::to_string(n));
     return a.wrap(at::randperm(n, options(a, 1, at::kLong)));
+  });
+  // randpermSeeded(n, seed, device): a permutation from a generator of its own, seeded: every
+  // process that asks with the same seed draws the same order (data-parallel epochs).
+  bind(exports, "randpermSeeded", [](Args& a) {
+    int64_t n = a.integer(0, "n"), seed = a.integer(1, "seed");
+    if (n < 0) throw ArgRangeError("'n' must be >= 0, got " + std::to_string(n));
+    if (seed < 0) throw ArgRangeError("'seed' must be >= 0, got " + std::to_string(seed));
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
+    at::Tensor order = at::randperm(n, generator, at::TensorOptions().dtype(at::kLong));
+    c10::optional<at::Device> device = a.optionalDevice(2, "device");
+    return a.wrap(device ? order.to(*device) : order);
   });
   bind(exports, "arange", [](Args& a) {
     at::Scalar start = a.scalar(0, "start"), end = a.scalar(1, "end"), step = a.scalar(2, "step");

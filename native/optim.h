@@ -43,6 +43,11 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   // The update itself: thread-safe, so that the compute thread may run it after checkUsable().
   void stepUnchecked();
   void zeroGrad(bool setToNone);
+  // The bound parameters (a copy: the list changes with init()).
+  std::vector<at::Tensor> parameters() const {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    return params_;
+  }
   Napi::Object exportState(const Args& a) const;
   void importState(Args& a);
   // Frees the state and lets go of the parameters; every later call is an error.

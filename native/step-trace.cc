@@ -14,6 +14,7 @@
 #include "args.h"
 #include "compute-thread.h"
 #include "errors.h"
+#include "grad-sync.h"
 #include "optim.h"
 #include "tensor.h"
 
@@ -60,7 +61,8 @@ std::shared_ptr<Trace> traceOf(const Args& a, size_t i) {
 
 // Runs on the compute thread: the graph (or, for the traced step itself, nothing), then backward
 // and the optimizer's update when training.
-std::vector<at::Tensor> runStep(const std::shared_ptr<Trace>& trace, std::vector<at::Tensor> inputs, OptimizerHandle* optimizer) {
+std::vector<at::Tensor> runStep(const std::shared_ptr<Trace>& trace, std::vector<at::Tensor> inputs, OptimizerHandle* optimizer,
+                                const std::shared_ptr<GradSync>& sync, double scale) {
   std::vector<at::Tensor> outputs = std::move(inputs);
   if (trace) {
     at::AutoGradMode grad(optimizer != nullptr);  // evaluation and prediction record no graph
@@ -71,7 +73,14 @@ std::vector<at::Tensor> runStep(const std::shared_ptr<Trace>& trace, std::vector
   }
   if (optimizer == nullptr) return outputs;
   optimizer->zeroGrad(true);
-  torch::autograd::backward({outputs.at(0)});
+  if (sync) sync->begin(scale);
+  try {
+    if (!outputs.empty()) torch::autograd::backward({outputs.at(0)});  // none: this rank's shard of the batch is empty
+  } catch (...) {
+    if (sync) sync->abandon();
+    throw;
+  }
+  if (sync) sync->finish();
   optimizer->stepUnchecked();
   return {};
 }
@@ -111,10 +120,11 @@ void registerStepTrace(Napi::Env env, Napi::Object exports) {
     return Napi::Value(result);
   });
 
-  // runStep(trace | null, inputs, optimizer | null, label) → Promise<Tensor[]>: on the compute
-  // thread, replays the trace on `inputs` (without a trace, `inputs` are the traced step's own
-  // outputs); with an optimizer, then zeroes the grads, runs backward from output 0 and updates.
-  // Resolves to the outputs (none when training); rejects with an error named `label`.
+  // runStep(trace | null, inputs, optimizer | null, label, sync?, scale?) → Promise<Tensor[]>: on
+  // the compute thread, replays the trace on `inputs` (without a trace, `inputs` are the traced
+  // step's own outputs); with an optimizer, then zeroes the grads, runs backward from output 0
+  // (its gradients reduced across ranks by `sync`, this rank's counting `scale` times) and
+  // updates. Resolves to the outputs (none when training); rejects with an error named `label`.
   bind(exports, "runStep", [](Args& a) {
     std::shared_ptr<Trace> trace = a.has(0) ? traceOf(a, 0) : nullptr;
     std::vector<at::Tensor> inputs = a.tensors(1, "inputs");
@@ -125,12 +135,15 @@ void registerStepTrace(Napi::Env env, Napi::Object exports) {
       optimizer->checkUsable();  // touches JS handles: here, not on the compute thread
     }
     std::string label = a.string(3, "label");
+    std::shared_ptr<GradSync> sync = a.has(4) ? gradSyncOf(a[4], "sync") : nullptr;
+    double scale = a.has(5) ? a.number(5, "scale") : 1.0;
+    if (sync && optimizer == nullptr) throw ArgRangeError("a gradient reduction needs an optimizer");
     if (trace && inputs.size() != trace->inputs) {
       throw ArgRangeError("the trace takes " + std::to_string(trace->inputs) + " inputs, got " + std::to_string(inputs.size()));
     }
-    if (optimizer != nullptr && inputs.empty()) throw ArgRangeError("a training step needs the loss");
-    return Napi::Value(submitCompute(a.env(), label.c_str(), [trace, inputs = std::move(inputs), optimizer]() mutable {
-      return runStep(trace, std::move(inputs), optimizer);
+    if (optimizer != nullptr && inputs.empty() && !sync) throw ArgRangeError("a training step needs the loss");
+    return Napi::Value(submitCompute(a.env(), label.c_str(), [trace, inputs = std::move(inputs), optimizer, sync, scale]() mutable {
+      return runStep(trace, std::move(inputs), optimizer, sync, scale);
     }));
   });
 }

@@ -10,7 +10,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends libtorch-dev python3-torch cmake g++ make python3 python3-venv clang-format clang-tidy
+$sudo apt-get install -y -q --no-install-recommends libtorch-dev python3-torch cmake g++ make python3 python3-venv libgloo-dev clang-format clang-tidy
 bash scripts/setup-venv.sh .venv-cu130 --no-deps torch==2.14.1 \
   nvidia-cublas nvidia-cudnn-cu13 nvidia-nccl-cu13 nvidia-cusparse nvidia-cufft nvidia-curand nvidia-cusolver \
   nvidia-cusparselt-cu13 nvidia-nvjitlink nvidia-nvshmem-cu13 nvidia-cuda-nvrtc nvidia-cuda-cupti nvidia-nvtx nvidia-cufile \
