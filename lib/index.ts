@@ -56,3 +56,5 @@ export { ImageDataset } from './data/image-dataset.js';
 export type { ImageDatasetOptions } from './data/image-dataset.js';
 export type { Cifar10, Cifar10Options } from './data/cifar10.js';
 export { randomCrop, randomFlip } from './data/augment.js';
+export { distributed } from './distributed/index.js';
+export type { InitOptions, ReduceOpName, DistributedStats } from './distributed/index.js';

@@ -1,10 +1,10 @@
 // The Dataset contract that fit/evaluate/predict consume, and TensorDataset over in-memory tensors.
 import { expectBoolean, expectInteger, readOptions } from '../arguments.js';
-import { randperm } from '../create.js';
 import { normalizeDevice } from '../device.js';
 import { keep } from '../memory.js';
 import type { Shape } from '../nn/layer.js';
 import { expectTensor, type Device, type Tensor } from '../tensor.js';
+import { passOrder, type Shard } from './order.js';
 
 /** One batch, on the training device. */
 export interface Batch {
@@ -20,16 +20,32 @@ export interface BatchOptions {
   /** Draw a new random order (on the device) for this pass. */
   shuffle: boolean;
   device: Device;
+  /** With shuffle, the order comes from this seed (default: the global generator); fit passes one per epoch. */
+  seed?: number;
+  /**
+   * Yield only this process's part of each batch (data-parallel fit): `shardOf(length, shard)`
+   * of every batch of `batchSize`, which may be empty for the last one.
+   */
+  shard?: Shard;
 }
 
-/** `options` of `api` (a batches() method), checked: all three are required; the device comes back normalised. */
+/** `options` of `api` (a batches() method), checked: the first three are required; the device comes back normalised. */
 export function readBatchOptions(api: string, options: unknown): BatchOptions {
-  const o = readOptions<BatchOptions>(api, options, ['batchSize', 'shuffle', 'device']);
-  return {
+  const o = readOptions<BatchOptions>(api, options, ['batchSize', 'shuffle', 'device', 'seed', 'shard']);
+  const read: BatchOptions = {
     batchSize: expectInteger(api, 'batchSize', o.batchSize, 1),
     shuffle: expectBoolean(api, 'shuffle', o.shuffle),
     device: normalizeDevice(o.device as Device, api),
   };
+  if (o.seed !== undefined) read.seed = expectInteger(api, 'seed', o.seed, 0);
+  if (o.shard !== undefined) {
+    const shard = readOptions<Shard>(api, o.shard, ['rank', 'worldSize'], 'shard');
+    const worldSize = expectInteger(api, 'shard.worldSize', shard.worldSize, 1);
+    const rank = expectInteger(api, 'shard.rank', shard.rank, 0);
+    if (rank >= worldSize) throw new RangeError(`${api}: shard.rank must be below shard.worldSize (${worldSize}), got ${rank}`);
+    read.shard = { rank, worldSize };
+  }
+  return read;
 }
 
 /**
@@ -92,20 +108,13 @@ export class TensorDataset implements Dataset {
     return this.#batches(readBatchOptions('TensorDataset.batches', options));
   }
 
-  *#batches({ batchSize, shuffle, device }: BatchOptions): Iterable<Batch> {
-    const { x, y } = this.on(device);
-    const order = shuffle ? keep(randperm(this.size, { device })) : null;
-    try {
-      for (let start = 0; start < this.size; start += batchSize) {
-        const length = Math.min(batchSize, this.size - start);
-        const index = order?.narrow(0, start, length);
-        const xb = index ? x.indexSelect(0, index) : x.narrow(0, start, length);
-        const yb = index ? y.indexSelect(0, index) : y.narrow(0, start, length);
-        // NHWC → NCHW as a view: the batch keeps NHWC memory, which is channels-last NCHW.
-        yield { x: xb.rank === 4 ? xb.permute([0, 3, 1, 2]) : xb, y: yb };
-      }
-    } finally {
-      order?.dispose();
+  *#batches(options: BatchOptions): Iterable<Batch> {
+    const { x, y } = this.on(options.device);
+    for (const { index, start, length } of passOrder(this.size, options)) {
+      const xb = index ? x.indexSelect(0, index) : x.narrow(0, start, length);
+      const yb = index ? y.indexSelect(0, index) : y.narrow(0, start, length);
+      // NHWC → NCHW as a view: the batch keeps NHWC memory, which is channels-last NCHW.
+      yield { x: xb.rank === 4 ? xb.permute([0, 3, 1, 2]) : xb, y: yb };
     }
   }
 

@@ -2,13 +2,14 @@
 // training device once. Each pass draws its order on the device; each batch is gathered,
 // augmented, converted to float and normalised there. Nothing returns to the host per batch.
 import { describeValue, expectBoolean, expectInteger, readOptions } from '../arguments.js';
-import { randperm, tensor } from '../create.js';
+import { tensor } from '../create.js';
 import { normalizeDevice } from '../device.js';
 import { keep, tidy } from '../memory.js';
 import type { Shape } from '../nn/layer.js';
 import { expectTensor, type Device, type Tensor } from '../tensor.js';
 import { expectCropPadding, randomCrop, randomFlip } from './augment.js';
 import { readBatchOptions, type Batch, type BatchOptions, type Dataset } from './dataset.js';
+import { passOrder } from './order.js';
 
 /** How batches are prepared. */
 export interface ImageDatasetOptions {
@@ -133,17 +134,14 @@ export class ImageDataset implements Dataset {
     return this.#batches(readBatchOptions('ImageDataset.batches', options));
   }
 
-  *#batches({ batchSize, shuffle, device }: BatchOptions): Iterable<Batch> {
-    this.to(device);
+  *#batches(options: BatchOptions): Iterable<Batch> {
+    this.to(options.device);
     const { images, labels } = this.#store;
-    const order = shuffle ? keep(randperm(this.size, { device })) : null;
-    const scale = this.#scale(device);
+    const scale = this.#scale(options.device);
     try {
-      for (let start = 0; start < this.size; start += batchSize) {
-        const length = Math.min(batchSize, this.size - start);
+      for (const { index, start, length } of passOrder(this.size, options)) {
         // The batch's temporaries (the uint8 gather, the unscaled floats) are freed at once.
         yield tidy(() => {
-          const index = order?.narrow(0, start, length);
           let x = index ? images.indexSelect(0, index) : images.narrow(0, start, length);
           if (this.#settings.flip) x = randomFlip(x);
           x = randomCrop(x, this.#settings.cropPadding);
@@ -153,7 +151,6 @@ export class ImageDataset implements Dataset {
         });
       }
     } finally {
-      order?.dispose();
       scale?.mean.dispose();
       scale?.std.dispose();
     }
