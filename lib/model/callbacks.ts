@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor.js';
 import type { Logs } from './logs.js';
 import type { CallbackModel } from './model-api.js';
 import { describeValue, optionalBoolean, readOptions, suggestion } from '../arguments.js';
+import { distributed } from '../distributed/index.js';
 
 /** What fit tells callbacks about the run. */
 export interface TrainParams {
@@ -314,6 +315,8 @@ export class ModelCheckpoint extends Callback {
   }
 
   async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
+    // In data-parallel training every rank holds the same weights: rank 0 alone writes them.
+    if (distributed.rank !== 0) return;
     if (this.saveBestOnly) {
       const current = logs[this.monitor] as number | undefined;
       if (current === undefined)

@@ -9,6 +9,8 @@ import type { CompiledLoss } from './losses.js';
 export class Meter {
   readonly #lossSum: Tensor;
   readonly #correctSum: Tensor | null;
+  // In data-parallel training: every rank's sums added up, after each step (native/grad-sync.cc).
+  #globalSums: Tensor[] | null = null;
   #seen = 0;
 
   constructor(
@@ -33,6 +35,15 @@ export class Meter {
     return this.#correctSum ? [this.#lossSum, this.#correctSum] : [this.#lossSum];
   }
 
+  /**
+   * For data-parallel training: `globalSums` (which the gradient reduction fills with the sums of
+   * every rank after each step) are what read() reports; count() then counts every rank's examples.
+   */
+  get globalSums(): Tensor[] {
+    this.#globalSums ??= this.sums.map((t) => keep(zeros([], { dtype: 'float64', device: t.device })));
+    return this.#globalSums;
+  }
+
   /** Counts `n` examples whose sums were added (by add(), or by a replayed graph that captured it). */
   count(n: number): void {
     this.#seen += n;
@@ -42,14 +53,16 @@ export class Meter {
   reset(): void {
     this.#lossSum.fill_(0);
     this.#correctSum?.fill_(0);
+    this.#globalSums?.forEach((t) => t.fill_(0));
     this.#seen = 0;
   }
 
   /** The running means: a host sync. */
   read(): Logs {
     if (this.#seen === 0) return {};
-    const logs: Logs = { loss: (this.#lossSum.item() as number) / this.#seen };
-    for (const m of this.metrics) logs[m] = (this.#correctSum!.item() as number) / this.#seen;
+    const [lossSum, correctSum] = this.#globalSums ?? this.sums;
+    const logs: Logs = { loss: (lossSum.item() as number) / this.#seen };
+    for (const m of this.metrics) logs[m] = (correctSum.item() as number) / this.#seen;
     return logs;
   }
 
@@ -66,5 +79,6 @@ export class Meter {
   dispose(): void {
     this.#lossSum.dispose();
     this.#correctSum?.dispose();
+    this.#globalSums?.forEach((t) => t.dispose());
   }
 }

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import type { Meter } from './meter.js';
 import type { Compiled } from './compiled.js';
 import type { TrainingModel } from './model-api.js';
+import type { StepSync } from './traced-step.js';
 
 /** Runs `fn` with autocast on when the model was compiled with mixedPrecision (bf16, fp32 weights). */
 export function withPrecision<T>(model: TrainingModel, compiled: Compiled, fn: () => T): T {
@@ -27,11 +28,17 @@ export function forwardLoss(model: TrainingModel, compiled: Compiled, batch: Bat
   });
 }
 
-/** One eager training step. `count` false leaves the example count to the caller (graph capture). */
-export function trainStep(model: TrainingModel, compiled: Compiled, batch: Batch, meter: Meter, count = true): void {
+/**
+ * One eager training step. `count` false leaves the example count to the caller (graph capture,
+ * data-parallel steps); with `sync`, the gradients are reduced across ranks (blocking: eager
+ * steps run on the JS thread).
+ */
+export function trainStep(model: TrainingModel, compiled: Compiled, batch: Batch, meter: Meter, count = true, sync?: StepSync): void {
   const { output, loss } = forwardLoss(model, compiled, batch, true);
   compiled.optimizer.zeroGrad();
+  if (sync) native.gradSyncBegin(sync.sync, sync.scale);
   loss.backward();
+  if (sync) native.gradSyncFinish(sync.sync);
   compiled.optimizer.step();
   meter.add(loss, output, batch.y);
   if (count) meter.count(batch.y.shape[0]);

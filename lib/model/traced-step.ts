@@ -4,9 +4,15 @@
 // that the event loop stays free (the JS thread only draws batches and awaits). A step that reads
 // a tensor's value on the host (a custom layer branching on data) would replay the value it saw:
 // it runs eagerly instead, with a warning, as every step does under compile({ runEagerly: true }).
-import { native, type TraceHandle } from '../native.js';
+import { native, type GradSyncHandle, type TraceHandle } from '../native.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { handlesOf, wrap, type Tensor } from '../tensor.js';
+
+/** A data-parallel step's gradient reduction, and this rank's weight in it (data-parallel.ts). */
+export interface StepSync {
+  sync: GradSyncHandle;
+  scale: number;
+}
 
 /** What a traced step is for: with an optimizer it trains (its output 0 is the loss). */
 export interface StepCall {
@@ -23,6 +29,8 @@ export interface StepCall {
    * comes from there and a second call gives the same numbers bit for bit.
    */
   pure?: boolean;
+  /** A data-parallel training step: its gradients are reduced across ranks. */
+  sync?: StepSync;
 }
 
 // Traces kept per model: a server that predicts on batches of every size must not grow without bound.
@@ -54,7 +62,8 @@ export class StepTraces {
     }
     if (trace === null) return null;
     const optimizer = call.optimizer?.handle(call.label) ?? null;
-    if (trace !== undefined) return (await native.runStep(trace, handlesOf(call.inputs), optimizer, call.label)).map(wrap);
+    const { sync, scale } = call.sync ?? {};
+    if (trace !== undefined) return (await native.runStep(trace, handlesOf(call.inputs), optimizer, call.label, sync, scale)).map(wrap);
 
     let threw = false;
     let traced: ReturnType<typeof native.traceStep>;
@@ -81,7 +90,7 @@ export class StepTraces {
       return (await native.runStep(traced.trace, handlesOf(call.inputs), null, call.label)).map(wrap);
     // This batch's forward pass has run while it was traced: finish the step from its outputs.
     if (!optimizer) return outputs;
-    await native.runStep(null, [outputs[0].handle], optimizer, call.label);
+    await native.runStep(null, [outputs[0].handle], optimizer, call.label, sync, scale);
     return [];
   }
 

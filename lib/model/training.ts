@@ -16,7 +16,9 @@ import { formatResult, ProgressBar, type ProgressOutput } from './progress.js';
 import type { Compiled } from './compiled.js';
 import type { CallbackModel, TrainingModel } from './model-api.js';
 import { forwardLoss, trainStep, withPrecision } from './step.js';
-import type { StepCall } from './traced-step.js';
+import { DataParallel, type DistributedFitOptions } from './data-parallel.js';
+import { randint } from '../create.js';
+import type { StepCall, StepSync } from './traced-step.js';
 import type { Optimizer } from '../optim/optimizer.js';
 
 /** Options of {@link Sequential.fit}, with Keras's names and defaults. */
@@ -39,6 +41,12 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Where progress is written (default process.stdout). */
   output?: ProgressOutput;
+  /**
+   * Data-parallel training across the ranks of tl.distributed (joined from torchrun's variables
+   * if init() was not called), as Keras's MultiWorkerMirroredStrategy: `batchSize` is the global
+   * batch, which the ranks split; only rank 0 shows progress and writes checkpoints.
+   */
+  distributed?: boolean | DistributedFitOptions;
 }
 
 /** Options of {@link Sequential.evaluate}. */
@@ -66,6 +74,7 @@ const FIT_OPTIONS: (keyof FitOptions)[] = [
   'verbose',
   'initialEpoch',
   'output',
+  'distributed',
 ];
 const EVALUATE_OPTIONS: (keyof EvaluateOptions)[] = ['batchSize', 'verbose', 'output'];
 const PREDICT_OPTIONS: (keyof PredictOptions)[] = ['batchSize'];
@@ -243,28 +252,44 @@ async function trainEpochs(
   const device = model.device;
   const steps = Math.ceil(train.size / batchSize);
   const history = new History();
-  const userCallbacks = readCallbacks(options.callbacks);
-  const callbacks = new CallbackList(
-    [...userCallbacks, history, ...(verbose > 0 ? [new ProgressBar(verbose as 1 | 2, options.output)] : [])],
-    model,
-    { epochs, steps, verbose },
-  );
-  const batchHooks = callbacks.has('onBatchBegin') || callbacks.has('onBatchEnd');
-  const yielder = new Yielder();
   const cuda = device.startsWith('cuda');
   if (cuda) native.setCudnnBenchmark(compiled.cudnnBenchmark);
   // One meter for the run (reset each epoch): a captured graph adds into its sums in place.
   const meter = new Meter(compiled.loss, compiled.metrics, device);
-  const graph = compiled.cudaGraph && cuda ? new GraphStep(model, compiled, meter) : null;
-  model.stopTraining = false;
+  let parallel: DataParallel | null = null;
+  let graph: GraphStep | null = null;
   try {
+    if (options.distributed !== undefined && options.distributed !== false)
+      parallel = await DataParallel.start(model, compiled, meter, options.distributed);
+    graph = compiled.cudaGraph && cuda ? new GraphStep(model, compiled, meter) : null;
+    // Only rank 0 shows progress; every rank runs the callbacks, on the same global logs.
+    const shown = parallel && parallel.shard.rank !== 0 ? 0 : verbose;
+    if (parallel && shown > 0) (options.output ?? process.stdout).write(parallel.describe(train.size, batchSize));
+    const callbacks = new CallbackList(
+      [...readCallbacks(options.callbacks), history, ...(shown > 0 ? [new ProgressBar(shown as 1 | 2, options.output)] : [])],
+      model,
+      { epochs, steps, verbose },
+    );
+    // Each epoch's order comes from one seed drawn here (rank 0's, in data-parallel training).
+    let seed = shuffle ? Number(tidy(() => randint(0, 2 ** 31 - 1, [1]).item())) : undefined;
+    if (parallel && seed !== undefined) seed = await parallel.agree(seed);
+    const loop: EpochLoop = { model, compiled, meter, graph, parallel, callbacks, yielder: new Yielder(), size: train.size, batchSize };
+    model.stopTraining = false;
     await callbacks.call('onTrainBegin', {});
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callbacks set stopTraining during the epoch
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       await callbacks.call('onEpochBegin', epoch, {});
       meter.reset();
-      await trainEpoch(model, compiled, train, { batchSize, shuffle, device }, meter, graph, callbacks, batchHooks, yielder);
+      const order = {
+        batchSize,
+        shuffle,
+        device,
+        ...(seed === undefined ? {} : { seed: seed + epoch }),
+        ...(parallel ? { shard: parallel.shard } : {}),
+      };
+      await trainEpoch(loop, train, order);
       const logs = meter.read();
+      await parallel?.syncBuffers();
       if (validation) {
         for (const [key, value] of Object.entries(await evaluateDataset(model, compiled, validation, batchSize)))
           logs[`val_${key}`] = value;
@@ -273,24 +298,31 @@ async function trainEpochs(
     }
     await callbacks.call('onTrainEnd', {});
   } finally {
+    parallel?.dispose();
     graph?.dispose();
     meter.dispose();
   }
   return history;
 }
 
+// What an epoch's loop uses, fixed for the run.
+interface EpochLoop {
+  model: TrainingModel;
+  compiled: Compiled;
+  meter: Meter;
+  graph: GraphStep | null;
+  parallel: DataParallel | null;
+  callbacks: CallbackList;
+  yielder: Yielder;
+  /** The training set's size and the (global) batch size, which give each batch's length. */
+  size: number;
+  batchSize: number;
+}
+
 // The batches of one epoch, each trained on (eagerly, or by a graph replay) in its own tidy scope.
-async function trainEpoch(
-  model: TrainingModel,
-  compiled: Compiled,
-  data: Dataset,
-  batchOptions: BatchOptions,
-  meter: Meter,
-  graph: GraphStep | null,
-  callbacks: CallbackList,
-  batchHooks: boolean,
-  yielder: Yielder,
-): Promise<void> {
+async function trainEpoch(loop: EpochLoop, data: Dataset, batchOptions: BatchOptions): Promise<void> {
+  const { model, compiled, meter, graph, parallel, callbacks, yielder } = loop;
+  const batchHooks = callbacks.has('onBatchBegin') || callbacks.has('onBatchEnd');
   const batches = data.batches(batchOptions)[Symbol.iterator]();
   try {
     for (let step = 0; ; step++) {
@@ -301,6 +333,7 @@ async function trainEpoch(
         if (next.done) return true;
         if (batchHooks) await callbacks.call('onBatchBegin', step, meter.lazyLogs());
         if (graph) graph.run(next.value);
+        else if (parallel) await trainPart(loop, next.value, step, parallel);
         else await trainBatch(model, compiled, next.value, meter, 'fit');
         return false;
       });
@@ -312,6 +345,22 @@ async function trainEpoch(
   } finally {
     batches.return?.();
   }
+}
+
+// This rank's part of global batch `step`, in data-parallel training: counted as the whole batch,
+// whose sums the step's reduction adds up. A rank whose part is empty still takes part.
+async function trainPart(loop: EpochLoop, batch: Batch, step: number, parallel: DataParallel): Promise<void> {
+  const length = Math.min(loop.batchSize, loop.size - step * loop.batchSize);
+  const { sync, scale, count } = parallel.step(length);
+  const got = batch.y.shape[0];
+  if (got !== count) {
+    throw new RangeError(
+      `fit: the dataset gave ${got} examples for batch ${step}, but this rank's part of it is ${count}: a Dataset must yield options.shard's part of each batch (see BatchOptions)`,
+    );
+  }
+  if (count === 0) await native.runStep(null, [], loop.compiled.optimizer.handle('fit'), 'fit', sync, 0);
+  else await trainBatch(loop.model, loop.compiled, batch, loop.meter, 'fit', { sync, scale });
+  loop.meter.count(length - count);
 }
 
 // The step as fit and evaluate trace it: forward pass and loss, with the batch's loss and correct
@@ -337,10 +386,17 @@ function meteredCall(
 }
 
 // One training step on `batch`: off the JS thread, or eagerly.
-async function trainBatch(model: TrainingModel, compiled: Compiled, batch: Batch, meter: Meter, label: string): Promise<void> {
-  const traced = !compiled.runEagerly && (await model.traces.run(meteredCall(model, compiled, batch, meter, label, compiled.optimizer)));
-  if (traced) meter.count(batch.y.shape[0]);
-  else trainStep(model, compiled, batch, meter);
+async function trainBatch(
+  model: TrainingModel,
+  compiled: Compiled,
+  batch: Batch,
+  meter: Meter,
+  label: string,
+  sync?: StepSync,
+): Promise<void> {
+  const call = { ...meteredCall(model, compiled, batch, meter, label, compiled.optimizer), sync };
+  if (compiled.runEagerly || !(await model.traces.run(call))) trainStep(model, compiled, batch, meter, false, sync);
+  meter.count(batch.y.shape[0]);
 }
 
 // The mean loss and metrics over a dataset, in eval mode, without grad.
