@@ -16,6 +16,9 @@ import { Adam } from '../optim/adam.js';
 import type { Device } from '../tensor.js';
 import { trainingCurvesSvg } from './plot.js';
 import { UsageError } from './usage-error.js';
+import { launch } from './launch.js';
+import { distributed } from '../distributed/index.js';
+import { fileURLToPath } from 'node:url';
 
 export const TRAIN_CIFAR10_HELP = `Usage: torchlet train-cifar10 [options]
 
@@ -37,6 +40,10 @@ Options:
   --out DIR         write the model (model.json and its weights), history.json and
                     training-curves.svg into DIR
   --verbose N       0 silent, 1 progress bar (default), 2 one line per epoch
+  --nproc N         train data-parallel in N processes on this machine (default 1), as
+                    torchlet launch does; --batch-size stays the global batch. With CUDA, rank
+                    R uses cuda:R and NCCL, else the CPU and Gloo. Rank 0 alone prints and
+                    writes --out. Ctrl-C stops every process at once.
   -h, --help        show this help
 `;
 
@@ -53,6 +60,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   out: { type: 'string' },
   verbose: { type: 'string' },
+  nproc: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -115,6 +123,7 @@ export function parseTrainArgs(argv: string[]) {
     seed: integer('seed', v.seed, 0, 0),
     out: v.out,
     verbose: verbose as 0 | 1 | 2,
+    nproc: integer('nproc', v.nproc, 1, 1),
   };
 }
 
@@ -163,8 +172,22 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
     out.write(TRAIN_CIFAR10_HELP);
     return 0;
   }
-  if (args.out !== undefined) await prepareOut(args.out);
-  const say = (line: string) => args.verbose > 0 && out.write(`${line}\n`);
+  if (args.nproc > 1 && process.env.RANK === undefined) return launchRanks(argv, args, out);
+  const rank = Number(process.env.RANK ?? 0);
+  if (args.out !== undefined && rank === 0) await prepareOut(args.out);
+  const say = (line: string) => args.verbose > 0 && rank === 0 && out.write(`${line}\n`);
+  // A rank of a data-parallel run cannot stop on its own after a batch, as the others would wait
+  // for it: Ctrl-C (which the launcher forwards to every rank) ends every rank at once.
+  if (process.env.RANK !== undefined) {
+    const quit = () => process.exit(130);
+    process.once('SIGINT', quit);
+    try {
+      return await runTraining({ ...args, verbose: rank === 0 ? args.verbose : 0 }, out, say, { interrupted: false });
+    } finally {
+      process.off('SIGINT', quit);
+      distributed.destroy();
+    }
+  }
   // Ctrl-C once: training stops after the current batch, and the run still evaluates and writes
   // its outputs, noting in history.json that it was interrupted; before training, the run ends
   // after the current step. The handler stays until the outputs are complete. Twice: exit now.
@@ -181,6 +204,15 @@ export async function trainCifar10(argv: string[], out: NodeJS.WritableStream = 
   } finally {
     process.off('SIGINT', onInterrupt);
   }
+}
+
+// --nproc N: this process prepares what the ranks share (the --out folder, the synthetic set, which
+// they would otherwise all write), then runs N copies of this command under `torchlet launch`.
+async function launchRanks(argv: string[], args: TrainArgs, out: NodeJS.WritableStream): Promise<number> {
+  if (args.out !== undefined) await prepareOut(args.out);
+  if (args.synthetic) await cifar10.synthetic({ seed: args.seed });
+  const bin = fileURLToPath(new URL('../../bin/torchlet.js', import.meta.url));
+  return launch(['--nproc', String(args.nproc), bin, 'train-cifar10', ...argv], out);
 }
 
 // What the Ctrl-C handler and the run share: whether Ctrl-C was pressed, and the model once made.
@@ -204,12 +236,17 @@ async function runTraining(args: TrainArgs, out: NodeJS.WritableStream, say: (li
   if (run.interrupted) return 130;
   const train = args.limit ? data.train.take(args.limit) : data.train;
   const test = args.limit ? data.test.take(args.limit) : data.test;
+  const parallel = process.env.RANK !== undefined;
+  if (parallel) await distributed.init();
+  // Each rank of a CUDA run trains on its own GPU (NCCL's device); a CPU run uses Gloo.
+  const device = parallel && args.device.startsWith('cuda') ? distributed.device : args.device;
   const info = backendInfo();
+  const where = parallel ? `${distributed.worldSize} processes (${distributed.backend}), ${device} each` : device;
   say(
-    `Training on ${args.device} (libtorch ${info.torchVersion}, ${info.threads} threads): ${train.size} training and ${test.size} test images${args.augment ? ', augmented' : ''}`,
+    `Training on ${where} (libtorch ${info.torchVersion}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${parallel ? ' each' : ''}): ${train.size} training and ${test.size} test images${args.augment ? ', augmented' : ''}`,
   );
 
-  const model = referenceCnn().to(args.device);
+  const model = referenceCnn().to(device);
   run.model = model;
   model.compile({ optimizer: new Adam({ learningRate: args.lr }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const timer = new EpochTimer();
@@ -220,6 +257,7 @@ async function runTraining(args: TrainArgs, out: NodeJS.WritableStream, say: (li
     verbose: args.verbose,
     callbacks: [timer],
     output: out,
+    distributed: parallel,
   });
   const { loss, accuracy } = await model.evaluate(test, { batchSize: args.batchSize });
   const times = timer.seconds;
@@ -230,7 +268,7 @@ async function runTraining(args: TrainArgs, out: NodeJS.WritableStream, say: (li
       `Wall time per epoch: ${mean.toFixed(1)} s mean (${times.map((t) => t.toFixed(1)).join(', ')}), ${Math.round(train.size / mean)} training images/s with validation`,
     );
   }
-  if (args.out) {
+  if (args.out && distributed.rank === 0) {
     await model.save(args.out);
     const record = {
       ...history.history,
