@@ -327,6 +327,14 @@ const BASES = {
   },
   randint: () => [0, 5, [3], 'int64', 'cpu'],
   arange: () => [0, 5, 1, null, 'cpu'],
+  randpermSeeded: () => [5, 3, 'cpu'],
+  // A process group of one (loopback, a short timeout), so that the collectives and the gradient
+  // reduction below run for real; mutated, the rendezvous fails within the timeout.
+  distInit: () => ['127.0.0.1', 40000 + Math.floor(random() * 20000), 0, 1, 'gloo', 200],
+  distAllReduce: () => [tensor(), pick(['sum', 'mean', 'max', 'min', 'product'])],
+  distBroadcast: () => [tensor(), 0],
+  distAllGather: () => [tensor()],
+  gradSync: () => [pooledOptimizer(), 1024, [], []],
 };
 
 function structured() {
@@ -358,6 +366,8 @@ for (const [name, cls] of [
 const calls = Number(opts.calls);
 let threw = 0;
 let namedTheOp = 0;
+let rejected = 0;
+const pending = [];
 for (let i = 0; i < calls; i++) {
   // Building a structured call makes native calls too: a crash there is logged as such.
   if (log) writeSync(log, `${i} (building a call)\n`);
@@ -376,6 +386,22 @@ for (let i = 0; i < calls; i++) {
     threw++;
     if (error.message.startsWith(`${name}:`)) namedTheOp++;
   }
+  // A job for the compute thread settles later: it too must reject with an Error.
+  if (result instanceof Promise) {
+    pending.push(
+      result.then(
+        (handles) => handles.forEach((h) => h && native.dispose(h)),
+        (error) => {
+          if (!(error instanceof Error)) {
+            console.error(`fuzz: call ${i} ${name} rejected with a non-Error: ${String(error)}`);
+            process.exit(3);
+          }
+          rejected++;
+        },
+      ),
+    );
+    result = undefined;
+  }
   // Small results join the pool, so that calls chain; everything else is freed now.
   if (native.isTensorHandle(result) && !native.isDisposed(result)) {
     if (native.numel(result) <= 4096 && tensors.length < 200) tensors.push(result);
@@ -385,7 +411,10 @@ for (let i = 0; i < calls; i++) {
   native.setGradEnabled(true);
   native.setAutocast('cpu', false);
 }
-console.log(JSON.stringify({ seed: Number(opts.seed), calls, threw, namedTheOp, returned: calls - threw }));
+await Promise.all(pending);
+console.log(
+  JSON.stringify({ seed: Number(opts.seed), calls, threw, namedTheOp, returned: calls - threw, promises: pending.length, rejected }),
+);
 
 function describe(v) {
   try {
