@@ -1,5 +1,6 @@
 #include "process-group.h"
 
+#include <ATen/core/grad_mode.h>
 #include <torch/version.h>
 #include <unistd.h>
 
@@ -357,7 +358,7 @@ ReduceOp parseOp(const std::string& name) {
 // stays free and they keep their order with the training steps queued around them. The Promise
 // resolves to tensors[resultsFrom...]; those before it are updated in place.
 using Launch = std::function<std::unique_ptr<PendingCollective>(Group&, std::vector<at::Tensor>&)>;
-Napi::Value runCollective(Args& a, const std::string& what, std::vector<at::Tensor> tensors, size_t resultsFrom, Launch launch) {
+Napi::Value runCollective(Args& a, const std::string& what, std::vector<at::Tensor> tensors, size_t resultsFrom, const Launch& launch) {
   std::shared_ptr<Group> group = requireGroup();
   return submitCompute(a.env(), what.c_str(), [group, what, tensors = std::move(tensors), resultsFrom, launch]() mutable {
     at::AutoGradMode noGrad(false);  // weights are updated in place, outside any graph

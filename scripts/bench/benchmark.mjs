@@ -25,8 +25,9 @@ const HELP = `Usage: npm run bench -- [options]
 Measures training and inference throughput of torchlet and PyTorch side by side.
 
 Options:
-  --workload LIST        seed-cnn (default), inference, airbench, or all; comma-separated; or
-                         event-loop alone: how free the event loop stays during fit (event-loop.mjs)
+  --workload LIST        seed-cnn (default), inference, airbench, or all; comma-separated; or alone:
+                         event-loop, how free the event loop stays during fit (event-loop.mjs), or
+                         distributed, N processes of 1 thread against 1 of N, and PyTorch DDP (distributed.mjs)
   --batch-sizes LIST     batch sizes, comma-separated (default 32,128)
   --steps N              timed steps per pass (default 20)
   --warmup N             untimed steps before timing (default 5)
@@ -89,6 +90,17 @@ function parseOptions(argv) {
   if (values.help) {
     process.stdout.write(HELP);
     process.exit(0);
+  }
+  if (values.workload === 'distributed') {
+    // N processes against one (and PyTorch DDP): its own script, see distributed.mjs.
+    const args = [
+      '--batch-sizes',
+      values['batch-sizes'],
+      ...(values.python ? ['--python', values.python] : []),
+      ...(values.json ? ['--json', values.json] : []),
+    ];
+    const result = spawnSync(process.execPath, [join(here, 'distributed.mjs'), ...args], { stdio: 'inherit' });
+    process.exit(result.status ?? 1);
   }
   if (values.workload === 'event-loop') {
     // Not a throughput race against PyTorch: its own script, at the first batch size.
