@@ -68,6 +68,47 @@ describe('npm run bench', () => {
     expect(Object.keys(ours.ratios).sort()).toEqual([...variants].sort());
   });
 
+  it('--workload distributed: 2 processes against 1, and PyTorch DDP against PyTorch, with the communication per step', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'bench-')), 'distributed.json');
+    const table = execFileSync(
+      process.execPath,
+      [
+        join(root, 'scripts', 'bench', 'distributed.mjs'),
+        '--batch-sizes',
+        '4',
+        '--steps',
+        '2',
+        '--warmup',
+        '1',
+        '--repeats',
+        '1',
+        '--json',
+        json,
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    expect(table).toMatch(/\| 4 \| torchlet, 2 processes x 1 thread \| [\d.]+ \| [\d,]+ \| [\d.]+x \| [\d.]+ \| 1,444,192 \| [\d,]+ \|/);
+    expect(table).toMatch(/Batch 4: torchlet data-parallel is [\d.]+x the speed of PyTorch DDP/);
+    const { rows } = JSON.parse(readFileSync(json, 'utf8')) as {
+      rows: { name: string; passes: unknown[]; imagesPerSecond: number; bytesPerStep?: number }[];
+    };
+    expect(rows.map((r) => r.name)).toEqual([
+      'torchlet, 1 process x 2 threads',
+      'torchlet, 2 processes x 1 thread',
+      'PyTorch, 1 process x 2 threads',
+      'PyTorch DDP, 2 processes x 1 thread',
+    ]);
+    for (const r of rows) {
+      expect(r.passes).toHaveLength(2); // one pass in each of the two runs
+      expect(r.imagesPerSecond).toBeGreaterThan(0);
+    }
+    // The reference CNN's 361,034 gradients and 10 presence flags (float32), and 2 float64 metric sums.
+    expect(rows[1].bytesPerStep).toBe((361_034 + 10) * 4 + 2 * 8);
+  });
+
   it('--help documents the options; a bad option is a one-line error', () => {
     const help = execFileSync(process.execPath, [script, '--help'], { encoding: 'utf8' });
     for (const option of [

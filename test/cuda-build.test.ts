@@ -10,6 +10,11 @@ const info = tl.backendInfo();
 const noGpu = /device 'cuda(:0)?' requested but CUDA is not available: no CUDA GPU is visible/;
 
 describe.runIf(info.cudaBuild && !info.cudaAvailable)('a CUDA build without a GPU', () => {
+  it('binds both c10d backends: NCCL (compiled and linked), and Gloo, which init() picks without a GPU', () => {
+    expect([native.distributedAvailable, native.ncclAvailable]).toEqual([true, true]);
+    expect(tl.distributed.device).toBe('cpu');
+  });
+
   it('links libtorch_cuda (kept by --no-as-needed) and reports no GPU', () => {
     const maps = readFileSync('/proc/self/maps', 'utf8');
     expect(maps).toMatch(/\/libtorch_cuda\.so/);

@@ -2,8 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.js';
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'torchlet.js');
 
 function capture(): Writable & { text: string } {
   const stream = new Writable({
@@ -244,5 +247,62 @@ describe('torchlet train-cifar10 --synthetic', () => {
     expect(readdirSync(interruptedOut)).toContain('training-curves.svg');
     expect(existsSync(stale)).toBe(false);
     expect(process.listenerCount('SIGINT')).toBe(0); // the handler is gone once the outputs are written
+  });
+
+  // Processes whose command line names `marker` (the ranks of a run given a unique --out).
+  const processesNaming = (marker: string) =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
+        } catch {
+          return false; // gone meanwhile
+        }
+      });
+
+  it('--nproc 2 trains data-parallel under torchlet launch: rank 0 alone prints and writes --out', () => {
+    const out = join(home, 'runs', 'two-ranks');
+    const run = spawnSync(
+      process.execPath,
+      [bin, 'train-cifar10', '--synthetic', '--limit', '256', '--epochs', '1', '--nproc', '2', '--verbose', '2', '--out', out],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TORCHLET_HOME: home },
+      },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines.every((line) => line.startsWith('[rank 0] '))).toBe(true);
+    expect(run.stdout).toMatch(/Training on 2 processes \(gloo\), cpu each \(libtorch [^,]+, 1 thread each\): 256 training/);
+    expect(run.stdout).toContain('Data-parallel on 2 ranks (gloo): each batch of 32 splits 16 + 16\n');
+    expect(run.stdout).toMatch(/Test accuracy: 0\.\d{4}/);
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+    expect(history.loss).toHaveLength(1);
+  });
+
+  it('--nproc 2: Ctrl-C to the launcher stops every rank at once', async () => {
+    const out = join(home, 'runs', `interrupted-ranks-${process.pid}`);
+    const child = spawn(
+      process.execPath,
+      [bin, 'train-cifar10', '--synthetic', '--limit', '2048', '--epochs', '5', '--nproc', '2', '--verbose', '2', '--out', out],
+      {
+        env: { ...process.env, TORCHLET_HOME: home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let text = '';
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d) => {
+        text += String(d);
+        if (text.includes('Epoch 1/5')) resolve();
+      }),
+    );
+    expect(processesNaming(out).length).toBe(3); // the launcher and its two ranks
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(processesNaming(out)).toEqual([]);
+    expect(existsSync(join(out, 'history.json'))).toBe(false);
   });
 });

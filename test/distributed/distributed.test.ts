@@ -2,6 +2,7 @@
 // process at the same global batch, and the faults a rank can cause.
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { native } from '../../lib/native.js';
 import { freePort, relativeDistance, runRanks, type RankResult } from './ranks.js';
 
 // The progress lines without their timings, which differ from run to run.
@@ -21,6 +22,10 @@ function ok(results: (RankResult | null)[]): RankResult[] {
 }
 
 describe('tl.distributed collectives', () => {
+  it("this build binds c10d's Gloo process group (gloo's headers were found)", () => {
+    expect(native.distributedAvailable).toBe(true);
+  });
+
   it('allReduce, broadcast, allGather and barrier on 3 ranks; destroy() leaves no group', async () => {
     const run = await runRanks(3, 'collectives');
     expect(run.codes, run.stderr.join('\n')).toEqual([0, 0, 0]);
