@@ -177,6 +177,12 @@ async function child(start) {
     'dir',
     'augment',
     'normalize',
+    'distributed',
+    'bucketCapMb',
+    'masterPort',
+    'worldSize',
+    'op',
+    'src',
     'constructor',
     '__proto__',
     'toString',
@@ -371,6 +377,21 @@ async function child(start) {
   }
   add('datasets.cifar10.load', ['load', 'cifar10', 'CIFAR-10'], (args) => tl.datasets.cifar10.load(...args));
   add('datasets.cifar10.synthetic', ['synthetic', 'cifar10', 'CIFAR-10'], (args) => tl.datasets.cifar10.synthetic(...args));
+  for (const name of ['init', 'destroy', 'barrier', 'allReduce', 'broadcast', 'allGather', 'stats'])
+    add(`distributed.${name}`, [`distributed.${name}`], (args) => tl.distributed[name](...args));
+  for (const name of ['initialized', 'rank', 'worldSize', 'localRank', 'backend', 'device'])
+    add(`distributed.${name}`, [], () => tl.distributed[name]);
+  // A real group of one on loopback, which later calls (fit's distributed option, collectives) then use.
+  add('distributed.init (a group of one)', ['distributed.init'], (args) =>
+    tl.distributed.init({
+      masterAddr: '127.0.0.1',
+      masterPort: 40000 + Math.floor(random() * 20000),
+      rank: 0,
+      worldSize: 1,
+      timeoutMs: 2000,
+      ...(chance(0.3) ? args[0] : {}),
+    }),
+  );
   for (const name of ['isAvailable', 'deviceCount', 'memory', 'resetPeakMemory', 'synchronize'])
     add(`cuda.${name}`, [name, 'cuda', 'cudaMemory', 'checkDevice'], (args) => tl.cuda[name](...args));
 

@@ -46,7 +46,11 @@ function info(api: string): NonNullable<ReturnType<typeof native.distInfo>> {
  * timeout naming what went wrong. Reads torchrun's variables for what `options` leaves out.
  */
 async function init(options?: InitOptions): Promise<void> {
-  const api = 'distributed.init';
+  await initFor('distributed.init', options);
+}
+
+/** init() on behalf of `api` (fit), whose name its errors then carry. */
+export async function initFor(api: string, options?: InitOptions): Promise<void> {
   if (!native.distributedAvailable) {
     throw new Error(
       `${api}: this build of torchlet has no distributed support: gloo's headers were not found when it was built (apt-get install libgloo-dev, then rebuild)`,

@@ -7,7 +7,7 @@
 // loss, even when a batch does not split evenly: N ranks at batch B train as one process at B.
 import { tensor } from '../create.js';
 import { shardOf, type Shard } from '../data/order.js';
-import { distributed } from '../distributed/index.js';
+import { distributed, initFor } from '../distributed/index.js';
 import { keep } from '../memory.js';
 import { native, type GradSyncHandle } from '../native.js';
 import { describeValue, readOptions } from '../arguments.js';
@@ -49,7 +49,7 @@ export class DataParallel {
       throw new RangeError(`fit: distributed.bucketCapMb must be a number in (0, 4096], got ${describeValue(bucketMb)}`);
     if (compiled.cudaGraph && model.device.startsWith('cuda'))
       throw new RangeError('fit: distributed training does not combine with compile({ cudaGraph: true }) yet');
-    if (!distributed.initialized) await distributed.init();
+    if (!distributed.initialized) await initFor('fit');
     const optimizer = compiled.optimizer.handle('fit');
     const trainable = new Set(compiled.optimizer.parameters);
     for (const weight of model.weightTensors) await distributed.broadcast(weight, { src: 0 });
