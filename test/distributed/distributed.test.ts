@@ -89,7 +89,9 @@ describe('data-parallel fit: N ranks at a global batch train as one process at t
     const env = { EXAMPLES: String(examples), BATCH: examples === 101 ? '33' : '32', EPOCHS: '2' };
     const [one] = ok((await runRanks(0, 'fit', env)).results);
     const ranks = ok((await runRanks(world, 'fit', env)).results);
-    expect(relativeDistance(ranks[0].weights!, one.weights!)).toBeLessThan(1e-5);
+    // Float rounding only (libtorch 1.13's kernels sum in another order): a wrong weighting of the
+    // uneven parts moves the weights by 1e-2 and more.
+    expect(relativeDistance(ranks[0].weights!, one.weights!)).toBeLessThan(1e-4);
     expect(figures(ranks[0].output)).toEqual(figures(one.output));
     for (const r of ranks) expect(r.weights).toEqual(ranks[0].weights);
   });
@@ -150,7 +152,10 @@ describe('faults', () => {
       /^distributed.init: MASTER_ADDR is not set: start the script with `npx torchlet launch --nproc N script.js`/,
     );
     const [alone] = (await runRanks(1, 'init', { WORLD_SIZE: '2', ...timeout })).results;
-    expect(alone!.error).toMatch(/^distributed.init: rank 0 of 2 could not meet the others at 127.0.0.1:\d+ within 3 s/);
+    // TCPStore's server waits for the others (PyTorch 2.x), or the first read of their keys does (1.13).
+    expect(alone!.error).toMatch(
+      /^distributed.init: (rank 0 of 2 could not meet the others at 127.0.0.1:\d+|rank 1 did not join) within 3 s/,
+    );
     const [beyond] = (await runRanks(1, 'init', { RANK: '2', WORLD_SIZE: '2' })).results;
     expect(beyond!.error).toBe('distributed.init: RANK 2 is not below WORLD_SIZE 2');
   });
