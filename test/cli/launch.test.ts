@@ -2,23 +2,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { capture } from '../helpers/capture.js';
 import { launch } from '../../lib/cli/launch.js';
 import { main } from '../../lib/cli/main.js';
 
 const root = join(import.meta.dirname, '..', '..');
-
-function capture(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
 
 async function run(argv: string[], graceMs?: number): Promise<{ code: number; out: string; err: string }> {
   const out = capture();

@@ -1,23 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capture } from '../helpers/capture.js';
 import { main } from '../../lib/cli/main.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'torchlet.js');
-
-function capture(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = capture();
