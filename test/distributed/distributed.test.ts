@@ -1,9 +1,16 @@
 // Data-parallel training on c10d (Gloo on loopback): collectives, fit's equivalence with one
 // process at the same global batch, and the faults a rank can cause.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/native.js';
 import { freePort, relativeDistance, runRanks, type RankResult } from './ranks.js';
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'torchlet.js');
+const rankScript = join(import.meta.dirname, 'rank.mjs');
 
 // The progress lines without their timings, which differ from run to run.
 function figures(output: string | undefined): string[] {
@@ -125,6 +132,20 @@ describe('faults', () => {
     const waited = r0!.failedAt! - r1!.stoppedAt!;
     expect(waited).toBeGreaterThanOrEqual(2900);
     expect(waited).toBeLessThan(3000 + 8000);
+  });
+
+  it('under torchlet launch, the rank that fails first ends the run, and the hung one is stopped: nothing is left running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'launched-'));
+    const run = spawnSync(process.execPath, [bin, 'launch', '--nproc', '2', rankScript, 'hang'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...timeout, OUT_DIR: dir, RESULT_INDEX: 'x', TORCHLET_NUM_THREADS: '1' },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/torchlet launch: rank 0 \(pid \d+\) exited with code 1; stopping the other ranks/);
+    expect(run.stdout + run.stderr).toMatch(/rank 1 \(pid \d+\) has not reached operation #\d+ within 3 s/);
+    const pids = [...(run.stdout + run.stderr).matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 
   it('a port in use, a wrong WORLD_SIZE, a missing variable and a missing rank each get a clear message', async () => {

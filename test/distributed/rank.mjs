@@ -112,6 +112,7 @@ try {
   }
 } catch (error) {
   result.error = error.message;
+  console.error(error.message);
   result.failedAt = Date.now();
   process.exitCode = 1;
 }
