@@ -16,7 +16,7 @@ export TORCHLET_ORACLE_PYTHON=${TORCHLET_ORACLE_PYTHON:-python3}
 echo "== backend"
 node --input-type=module -e "const t = await import('./dist/index.js'); console.log(JSON.stringify({ ...t.backendInfo(), cuda: t.cuda.isAvailable() && t.cuda.memory() }))"
 
-echo "== tests (the CUDA ones run where a GPU is visible)"
+echo "== tests (the CUDA ones run where a GPU is visible; test/distributed/nccl.test.ts: a group of one on NCCL)"
 # The packaging test needs the npm registry and the benchmark test /usr/bin/python3: not there.
 timeout 240 npx vitest run --exclude test/package.test.ts --exclude test/bench.test.ts 2>&1 | tee "$out/tests.log" | tail -40
 

@@ -25,7 +25,7 @@ function model() {
     tl.layers.flatten(),
     tl.layers.dense({ units: 3, activation: 'softmax' }),
   ];
-  const m = tl.sequential(layers);
+  const m = tl.sequential(layers).to(env.DEVICE ?? 'cpu');
   const optimizer =
     env.OPTIMIZER === 'adam' ? new tl.optim.Adam({ learningRate: 0.01 }) : new tl.optim.SGD({ learningRate: 0.1, momentum: 0.9 });
   m.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
@@ -91,6 +91,12 @@ try {
     tl.distributed.destroy();
     result.afterDestroy = { initialized: tl.distributed.initialized, rank: tl.distributed.rank, worldSize: tl.distributed.worldSize };
   } else if (mode === 'fit') {
+    await fit();
+  } else if (mode === 'nccl') {
+    // A group of one on NCCL (a machine with one GPU): a collective, then fit, on this rank's GPU.
+    await tl.distributed.init({ backend: 'nccl' });
+    result.info = { backend: tl.distributed.backend, device: tl.distributed.device };
+    result.sum = (await tl.distributed.allReduce(tl.full([3], 2, { device: tl.distributed.device }))).toArray();
     await fit();
   } else if (mode === 'die' || mode === 'hang') {
     const victim = Number(env.VICTIM ?? 1);
