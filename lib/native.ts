@@ -232,6 +232,7 @@ export interface NativeAddon {
     collectives: number;
     bytes: number;
     waitSeconds: number;
+    bucketsInBackward: number;
   } | null;
   distAllReduce: (tensor: Handle, op: string) => Promise<Handle[]>;
   distBroadcast: (tensor: Handle, src: number) => Promise<Handle[]>;

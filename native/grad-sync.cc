@@ -78,6 +78,8 @@ void GradSync::begin(double scale) {
     bucket.work.reset();
   }
   nextLaunch_ = 0;
+  readySlots_ = 0;
+  overlapped_ = 0;
   scale_ = scale;
   error_.clear();
   active_ = true;
@@ -101,14 +103,17 @@ void GradSync::onGradient(size_t param, const at::Tensor& grad) {
 
 void GradSync::markReady(size_t param) {
   slots_[param].ready = true;
+  ++readySlots_;
   if (--buckets_[slots_[param].bucket].pending == 0) launchReady();
 }
 
 // Launches the ready buckets in bucket order only: ranks must issue collectives in one order.
+// A bucket launched while gradients are still to come overlaps the rest of backward.
 void GradSync::launchReady() {
   while (nextLaunch_ < buckets_.size() && buckets_[nextLaunch_].pending == 0) {
     Bucket& bucket = buckets_[nextLaunch_++];
     bucket.work = group_->allReduce({bucket.flat}, ReduceOp::Sum, "gradient all-reduce");
+    if (readySlots_ < slots_.size()) ++overlapped_;
   }
 }
 
@@ -118,6 +123,7 @@ void GradSync::finish() {
   if (!active_) throw OpError("the gradient reduction was not begun");
   active_ = false;
   if (!error_.empty()) throw OpError(error_);
+  group_->noteBucketsInBackward(overlapped_);
   // Parameters this rank has no gradient for take part with zeros (and a zero flag).
   for (size_t k = 0; k < slots_.size(); ++k) {
     if (slots_[k].ready) continue;

@@ -62,6 +62,8 @@ class GradSync {
   bool active_ = false;
   double scale_ = 1;
   size_t nextLaunch_ = 0;
+  size_t readySlots_ = 0;
+  int64_t overlapped_ = 0;  // buckets launched before the last gradient arrived
   std::string error_;
 };
 

@@ -174,6 +174,11 @@ class C10dGroup : public Group, public std::enable_shared_from_this<C10dGroup> {
     return start(what, 0, [&] { return backend_->barrier(options); });
   }
 
+  void noteBucketsInBackward(int64_t count) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.bucketsInBackward += count;
+  }
+
   GroupStats stats() const override {
     std::lock_guard<std::mutex> lock(mutex_);
     return stats_;
@@ -449,6 +454,7 @@ void registerProcessGroup(Napi::Env env, Napi::Object exports) {
     info.Set("collectives", static_cast<double>(stats.collectives));
     info.Set("bytes", static_cast<double>(stats.bytes));
     info.Set("waitSeconds", stats.waitSeconds);
+    info.Set("bucketsInBackward", static_cast<double>(stats.bucketsInBackward));
     return info;
   });
 

@@ -37,8 +37,9 @@ class PendingCollective {
 // Communication counters, for tl.distributed.stats() and the benchmark.
 struct GroupStats {
   int64_t collectives = 0;
-  int64_t bytes = 0;       // payload of the reductions and broadcasts this rank took part in
-  double waitSeconds = 0;  // time blocked in wait(): communication that computation did not hide
+  int64_t bytes = 0;              // payload of the reductions and broadcasts this rank took part in
+  double waitSeconds = 0;         // time blocked in wait(): communication that computation did not hide
+  int64_t bucketsInBackward = 0;  // gradient buckets launched before backward produced its last gradient
 };
 
 class Group {
@@ -61,6 +62,8 @@ class Group {
   virtual void begin(const std::string& what) = 0;
 
   virtual GroupStats stats() const = 0;
+  // Counts gradient buckets launched before backward produced its last gradient (grad-sync.cc).
+  virtual void noteBucketsInBackward(int64_t count) = 0;
 };
 
 // The process's group, or null before init() and after destroy().

@@ -20,6 +20,8 @@ export interface DistributedStats {
   bytes: number;
   /** Time spent waiting for collectives to finish: communication that computation did not hide. */
   waitSeconds: number;
+  /** Gradient buckets launched while backward still ran (overlapped with it), of `collectives`. */
+  bucketsInBackward: number;
 }
 
 let localRank = 0;
@@ -118,8 +120,8 @@ async function allGather(tensor: Tensor): Promise<Tensor[]> {
 
 /** Communication counters of this process since init(). */
 function stats(): DistributedStats {
-  const { collectives, bytes, waitSeconds } = info('distributed.stats');
-  return { collectives, bytes, waitSeconds };
+  const { collectives, bytes, waitSeconds, bucketsInBackward } = info('distributed.stats');
+  return { collectives, bytes, waitSeconds, bucketsInBackward };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Data-parallel training on c10d (Gloo on loopback): collectives, fit's equivalence with one
 // process at the same global batch, and the faults a rank can cause.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,8 +83,9 @@ describe('data-parallel fit: N ranks at a global batch train as one process at t
     }
     // The start broadcasts the 4 weight tensors and the shuffle's seed; then each of the 20 steps
     // reduces one bucket (127 float32 gradients and 4 presence flags) and the 2 float64 meter sums.
-    const stats = r0.stats as { collectives: number; bytes: number; waitSeconds: number };
+    const stats = r0.stats as { collectives: number; bytes: number; bucketsInBackward: number };
     expect(stats.collectives).toBe(4 + 1 + 20 * 2);
+    expect(stats.bucketsInBackward).toBe(0); // one bucket: it is complete only with the last gradient
     expect(stats.bytes).toBe(127 * 4 + 8 + 20 * ((127 + 4) * 4 + 2 * 8));
   });
 
@@ -101,6 +102,27 @@ describe('data-parallel fit: N ranks at a global batch train as one process at t
     expect(relativeDistance(ranks[0].weights!, one.weights!)).toBeLessThan(1e-4);
     expect(figures(ranks[0].output)).toEqual(figures(one.output));
     for (const r of ranks) expect(r.weights).toEqual(ranks[0].weights);
+  });
+
+  it('buckets of one parameter each: every bucket but the last launches while backward still runs', async () => {
+    // 4 weight tensors, 4 buckets. The dense layer's two are launched while the convolution's
+    // backward still runs; its weight and bias gradients come out of one node, in an order that is
+    // libtorch's (the bias's bucket goes first: it waits for the weight's only if that comes first).
+    const [r0] = ok((await runRanks(2, 'fit', { BUCKET_MB: '0.000001', EXAMPLES: '640' })).results);
+    const stats = r0.stats as { collectives: number; bucketsInBackward: number };
+    expect(stats.collectives).toBe(4 + 1 + 20 * (4 + 1));
+    expect(stats.bucketsInBackward).toBeGreaterThanOrEqual(20 * 2);
+    expect(stats.bucketsInBackward).toBeLessThanOrEqual(20 * 3);
+  });
+
+  it('only rank 0 writes ModelCheckpoint files', async () => {
+    const run = await runRanks(2, 'fit', { CHECKPOINT: '1', EPOCHS: '2', EXAMPLES: '64' });
+    ok(run.results);
+    expect(
+      readdirSync(run.dir)
+        .filter((f) => f.startsWith('ckpt'))
+        .sort(),
+    ).toEqual(['ckpt-rank0-1.safetensors', 'ckpt-rank0-2.safetensors']);
   });
 
   it('batch-norm statistics, which each rank updates from its own part, agree after each epoch', async () => {

@@ -39,6 +39,9 @@ function data() {
 }
 
 async function fit(callbacks = []) {
+  // A checkpoint per epoch, named after the rank that would write it: rank 0 alone does.
+  if (env.CHECKPOINT === '1')
+    callbacks.push(new tl.ModelCheckpoint({ filepath: join(env.OUT_DIR, `ckpt-rank${rank}-{epoch}.safetensors`), saveWeightsOnly: true }));
   const m = model();
   const { x, y } = data();
   let output = '';

@@ -21,6 +21,8 @@ export interface RankResult {
 }
 
 export interface Run {
+  /** Where the ranks wrote (OUT_DIR). */
+  dir: string;
   codes: (number | null)[];
   signals: (string | null)[];
   results: (RankResult | null)[];
@@ -92,7 +94,7 @@ export async function runRanks(
     const file = join(dir, `rank-${rank}.json`);
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RankResult) : null;
   });
-  return { codes: exits.map((e) => e[0]), signals: exits.map((e) => e[1]), results, stderr };
+  return { dir, codes: exits.map((e) => e[0]), signals: exits.map((e) => e[1]), results, stderr };
 }
 
 /** The largest |a - b| over max |b|, per tensor: a relative distance that zeros do not inflate. */
