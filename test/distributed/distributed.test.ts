@@ -156,7 +156,7 @@ describe('faults', () => {
     expect(waited).toBeLessThan(3000 + 8000);
   });
 
-  it('under torchlet launch, the rank that fails first ends the run, and the hung one is stopped: nothing is left running', async () => {
+  it('under torchlet launch, the rank that fails first ends the run, and the hung one is stopped: nothing is left running', () => {
     const dir = mkdtempSync(join(tmpdir(), 'launched-'));
     const run = spawnSync(process.execPath, [bin, 'launch', '--nproc', '2', rankScript, 'hang'], {
       encoding: 'utf8',
