@@ -63,6 +63,9 @@ describe('npm run bench', () => {
       expect(r.imagesPerSecond).toBeGreaterThan(0);
       expect(r.epochSeconds).toBeCloseTo(50000 / r.imagesPerSecond, 6);
       expect(r.peakMemory).toBeGreaterThan(0);
+      // From the process's start to the end of its first step: seconds, not hours.
+      expect(r.firstStepSeconds).toBeGreaterThan(0);
+      expect(r.firstStepSeconds).toBeLessThan(600);
     }
     const ours = report.results.find((r: { runner: string }) => r.runner === 'torchlet');
     expect(Object.keys(ours.ratios).sort()).toEqual([...variants].sort());

@@ -38,9 +38,10 @@ Options:
                          torchlet is built against, e.g. the project's .venv); 'none' skips PyTorch
   --modes LIST           torchlet's modes: eager, graph (a CUDA graph per step), bf16, graph+bf16
                          (default: eager on the CPU; eager,graph,graph+bf16 on CUDA)
-  --pytorch-variants L   default, channels_last, compile (torch.compile, PyTorch 2.x) and cuda_graph
-                         (CUDA); default: default,channels_last, with compile on PyTorch 2.x and
-                         cuda_graph on CUDA
+  --pytorch-variants L   default, channels_last, compile (torch.compile, PyTorch 2.x), cuda_graph
+                         (CUDA), bf16 (channels_last under bf16 autocast) and compile_bf16 (PyTorch
+                         2.x); default: default,channels_last, with compile on PyTorch 2.x,
+                         cuda_graph on CUDA, and the bf16 ones when torchlet's modes include bf16
   --tfjs                 also time @tensorflow/tfjs on its CPU backend (must be installed; slow: 3 steps)
   --json FILE            write every figure and the environment to FILE
   -h, --help             show this help
@@ -118,13 +119,22 @@ function parseOptions(argv) {
   const python = values.python === 'none' ? null : (values.python ?? defaultPython());
   const pythonTorch = pythonTorchVersion(python);
   const torch2 = pythonTorch !== null && Number(pythonTorch.split('.')[0]) >= 2;
-  const variants = (
-    values['pytorch-variants'] ?? ['default', 'channels_last', ...(torch2 ? ['compile'] : []), ...(onCuda ? ['cuda_graph'] : [])].join(',')
-  ).split(',');
   const modes = (values.modes ?? (onCuda ? 'eager,graph,graph+bf16' : 'eager')).split(',');
+  const bf16 = modes.some((m) => m.includes('bf16'));
+  const variants = (
+    values['pytorch-variants'] ??
+    [
+      'default',
+      'channels_last',
+      ...(torch2 ? ['compile'] : []),
+      ...(onCuda ? ['cuda_graph'] : []),
+      ...(bf16 ? ['bf16', ...(torch2 ? ['compile_bf16'] : [])] : []),
+    ].join(',')
+  ).split(',');
   for (const m of modes)
     if (!['eager', 'graph', 'bf16', 'graph+bf16'].includes(m)) fail(`unknown mode '${m}' (expected eager, graph, bf16 or graph+bf16)`);
-  for (const v of variants) if (!['default', 'channels_last', 'cuda_graph', 'compile'].includes(v)) fail(`unknown PyTorch variant '${v}'`);
+  for (const v of variants)
+    if (!['default', 'channels_last', 'cuda_graph', 'compile', 'bf16', 'compile_bf16'].includes(v)) fail(`unknown PyTorch variant '${v}'`);
   let device;
   try {
     device = tl.normalizeDevice(values.device ?? tl.defaultDevice(), '--device');
@@ -247,17 +257,17 @@ function table(rows) {
   // One ratio column per PyTorch variant that ran.
   const versus = [...new Set(rows.filter((r) => r.runner.startsWith('pytorch')).map((r) => r.runner))];
   const lines = [
-    `| workload | batch | runner | img/s | ms/step (median, min–max) | 50k-image epoch | peak memory |${versus.map((v) => ` vs ${v.replace('pytorch', 'PyTorch')} |`).join('')}`,
-    `|---|---:|---|---:|---|---:|---:|${versus.map(() => '---:|').join('')}`,
+    `| workload | batch | runner | img/s | ms/step (median, min–max) | 50k-image epoch | peak memory | first step |${versus.map((v) => ` vs ${v.replace('pytorch', 'PyTorch')} |`).join('')}`,
+    `|---|---:|---|---:|---|---:|---:|---:|${versus.map(() => '---:|').join('')}`,
   ];
   for (const r of rows) {
     if (r.error) {
-      lines.push(`| ${r.workload} | ${r.batchSize} | ${r.runner} | failed: ${r.error} | | | |${versus.map(() => ' |').join('')}`);
+      lines.push(`| ${r.workload} | ${r.batchSize} | ${r.runner} | failed: ${r.error} | | | | |${versus.map(() => ' |').join('')}`);
       continue;
     }
     const ratios = versus.map((v) => ` ${r.ratios?.[v] ? `${r.ratios[v].toFixed(2)}×` : ''} |`).join('');
     lines.push(
-      `| ${r.workload} | ${r.batchSize} | ${r.runner} | ${r.imagesPerSecond.toFixed(0)} | ${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)}) | ${r.epochSeconds.toFixed(r.epochSeconds < 10 ? 2 : 1)} s | ${mb(r.peakMemory)} MiB |${ratios}`,
+      `| ${r.workload} | ${r.batchSize} | ${r.runner} | ${r.imagesPerSecond.toFixed(0)} | ${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)}) | ${r.epochSeconds.toFixed(r.epochSeconds < 10 ? 2 : 1)} s | ${mb(r.peakMemory)} MiB | ${r.firstStepSeconds == null ? '' : `${r.firstStepSeconds.toFixed(2)} s`} |${ratios}`,
     );
   }
   return lines.join('\n');
@@ -292,7 +302,9 @@ async function main() {
           '--device',
           opts.device,
         ];
-        const runners = opts.modes.map((mode) => {
+        // Each runner is started only when the one before it is warm: warm-ups (and the time to
+        // first step, which includes the process's start) do not compete.
+        const starts = opts.modes.map((mode) => () => {
           const flags = [...(mode.includes('graph') ? ['--cuda-graph'] : []), ...(mode.includes('bf16') ? ['--precision', 'bf16'] : [])];
           return new Runner(mode === 'eager' ? 'torchlet' : `torchlet ${mode}`, process.execPath, [
             join(here, 'torchlet_bench.mjs'),
@@ -306,35 +318,41 @@ async function main() {
         });
         if (opts.python) {
           for (const variant of opts.variants) {
-            runners.push(
-              new Runner(`pytorch ${variant}`, opts.python, [
-                join(here, 'pytorch_bench.py'),
-                '--model',
-                join(modelDir, 'model.json'),
-                '--weights',
-                join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).weights),
-                '--workload',
-                workload.task,
-                '--variant',
-                variant,
-                ...common,
-              ]),
+            starts.push(
+              () =>
+                new Runner(`pytorch ${variant}`, opts.python, [
+                  join(here, 'pytorch_bench.py'),
+                  '--model',
+                  join(modelDir, 'model.json'),
+                  '--weights',
+                  join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).weights),
+                  '--workload',
+                  workload.task,
+                  '--variant',
+                  variant,
+                  ...common,
+                ]),
             );
           }
         }
         if (opts.tfjs)
-          runners.push(
-            new Runner('tfjs (cpu)', process.execPath, [
-              join(here, 'tfjs_bench.mjs'),
-              '--model',
-              join(modelDir, 'model.json'),
-              '--task',
-              workload.task,
-              ...common,
-            ]),
+          starts.push(
+            () =>
+              new Runner('tfjs (cpu)', process.execPath, [
+                join(here, 'tfjs_bench.mjs'),
+                '--model',
+                join(modelDir, 'model.json'),
+                '--task',
+                workload.task,
+                ...common,
+              ]),
           );
-        // Warm-ups run one after another, so that they do not compete either.
-        for (const runner of runners) await runner.ready();
+        const runners = [];
+        for (const start of starts) {
+          const runner = start();
+          await runner.ready();
+          runners.push(runner);
+        }
         for (let r = 0; r < opts.repeats; r++) {
           for (const runner of runners) {
             await runner.run();
@@ -359,10 +377,13 @@ async function main() {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  // The seed CNN's physical floor on a modern GPU is about 0.02 s per 50,000-image epoch.
-  const seed = rows
-    .filter((r) => r.workload === 'seed-cnn' && r.runner.startsWith('torchlet') && !r.error)
-    .sort((a, b) => a.epochSeconds - b.epochSeconds)[0];
+  // The seed CNN's physical floor on a modern GPU is about 0.02 s per 50,000-image epoch: a GPU
+  // figure, printed for GPU runs only.
+  const seed =
+    opts.device.startsWith('cuda') &&
+    rows
+      .filter((r) => r.workload === 'seed-cnn' && r.runner.startsWith('torchlet') && !r.error)
+      .sort((a, b) => a.epochSeconds - b.epochSeconds)[0];
   const floor = seed
     ? `\nFastest seed-cnn epoch: ${seed.runner}, batch ${seed.batchSize}: ${seed.epochSeconds.toFixed(3)} s, ${(seed.epochSeconds / 0.02).toFixed(0)}× the ~0.02 s physical floor.`
     : '';

@@ -9,8 +9,14 @@ It times passes when benchmark.mjs asks (see the protocol at the end). Variants:
   channels_last  channels-last model and input, Adam(foreach=True) (the best eager loop)
   cuda_graph     channels_last + capturable Adam, the whole step captured in a CUDA graph (CUDA only)
   compile        channels_last + torch.compile (PyTorch 2.x only)
+  bf16           channels_last under torch.autocast in bfloat16 (fp32 weights), as torchlet's bf16
+  compile_bf16   compile under bf16 autocast (PyTorch 2.x only)
+
+It also reports the time to first step: from the process's start (interpreter, import torch,
+model build) to the end of the first training or inference step.
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -124,6 +130,21 @@ def build(model_json, weights):
     return nn.Sequential(*layers)
 
 
+def autocast(variant, device):
+    """The step's precision: bf16 autocast for the bf16 variants, else nothing."""
+    if variant.endswith("bf16"):
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext
+
+
+def process_age():
+    """Seconds since this process started (Linux: /proc/self/stat's start time against uptime)."""
+    with open("/proc/self/stat") as f:
+        started = int(f.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) - started
+
+
 def peak_memory(device):
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device)
@@ -135,7 +156,7 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--weights", required=True)
     p.add_argument("--workload", choices=["train", "inference"], required=True)
-    p.add_argument("--variant", choices=["default", "channels_last", "cuda_graph", "compile"], default="default")
+    p.add_argument("--variant", choices=["default", "channels_last", "cuda_graph", "compile", "bf16", "compile_bf16"], default="default")
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--warmup", type=int, required=True)
@@ -174,11 +195,13 @@ def main():
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
         else:
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=True, capturable=capturable)
-        forward = torch.compile(model) if a.variant == "compile" else model
+        forward = torch.compile(model) if a.variant.startswith("compile") else model
+        precision = autocast(a.variant, device)
 
         def step(i):
             x, y = batch(i)
-            loss = F.cross_entropy(forward(x), y)
+            with precision():
+                loss = F.cross_entropy(forward(x), y)
             # The default loop calls zero_grad() as it comes; the tuned ones drop the gradients.
             optimizer.zero_grad(set_to_none=a.variant != "default")
             loss.backward()
@@ -208,10 +231,11 @@ def main():
                 graph.replay()
     else:
         model.eval()
-        forward = torch.compile(model) if a.variant == "compile" else model
+        forward = torch.compile(model) if a.variant.startswith("compile") else model
+        precision = autocast(a.variant, device)
 
         def step(i):
-            with torch.no_grad():
+            with torch.no_grad(), precision():
                 x, _ = batch(i)
                 F.softmax(forward(x), 1)
 
@@ -219,8 +243,12 @@ def main():
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 
+    first_step = None
     for i in range(a.warmup):
         step(i)
+        if i == 0:
+            sync()
+            first_step = process_age()
     sync()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -232,6 +260,7 @@ def main():
 
     reply({
         "ready": True,
+        "firstStepSeconds": first_step,
         "torchVersion": torch.__version__,
         "threads": torch.get_num_threads(),
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),

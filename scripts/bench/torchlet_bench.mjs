@@ -1,6 +1,7 @@
 // The torchlet side of the benchmark, in a process of its own (as the PyTorch side is), so that
 // peak memory and warm-up belong to one measurement. It loads the model that benchmark.mjs saved
 // (the same file the PyTorch side reads) and times passes when benchmark.mjs asks.
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import * as tl from '../../dist/index.js';
@@ -19,6 +20,14 @@ const { values: a } = parseArgs({
     precision: { type: 'string' },
   },
 });
+// Seconds since this process started (Linux: /proc/self/stat's start time, in clock ticks of
+// 1/100 s, against the uptime), as pytorch_bench.py computes it.
+function processAge() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const started = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) / 100;
+  return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) - started;
+}
+
 const batchSize = Number(a['batch-size']);
 const steps = Number(a.steps);
 const warmup = Number(a.warmup);
@@ -45,14 +54,22 @@ const run = async (dataset) => {
   else (await model.predict(dataset, { batchSize })).dispose();
 };
 
-if (warmup > 0) await run(data.take(warmup * batchSize));
+// The time to first step: from the process's start (Node, import, model load) to the end of the
+// first step, as pytorch_bench.py measures it.
+let firstStepSeconds = null;
+if (warmup > 0) {
+  await run(data.take(batchSize));
+  tl.cuda.synchronize();
+  firstStepSeconds = processAge();
+  if (warmup > 1) await run(data.take((warmup - 1) * batchSize));
+}
 tl.cuda.synchronize();
 if (cuda) tl.cuda.resetPeakMemory(device);
 const info = tl.backendInfo();
 // The protocol of benchmark.mjs: 'ready' after warm-up; each 'run' times one pass and answers
 // with its ms/step; 'done' answers with the peak memory and exits.
 const reply = (value) => process.stdout.write(JSON.stringify(value) + '\n');
-reply({ ready: true, torchVersion: info.torchVersion, threads: tl.getNumThreads(), device });
+reply({ ready: true, firstStepSeconds, torchVersion: info.torchVersion, threads: tl.getNumThreads(), device });
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'run') {
     // fit and predict end by reading their results back, so the device is idle at both timing boundaries.
