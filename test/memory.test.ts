@@ -1,7 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as tl from '../lib/index.js';
+import { collectGarbage } from './helpers/gc.js';
 
 describe('dispose', () => {
   it('frees at once, is idempotent, and makes later use throw a clear Error', () => {
@@ -181,13 +180,6 @@ describe('memory()', () => {
     expect(tl.memory().bytes).toBe(before.bytes);
   });
 });
-
-// A full GC, and a turn of the event loop for the finalizers it queued.
-async function collectGarbage(): Promise<void> {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-  await new Promise((resolve) => setImmediate(resolve));
-}
 
 describe('lifetimes of what the model and the optimizers hold', () => {
   const tinyModel = () => {
