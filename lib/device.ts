@@ -71,6 +71,8 @@ export interface BackendInfo {
   /** Whether libtorch has oneDNN (MKL-DNN), and its version ('' when unknown). */
   mkldnn: boolean;
   onednnVersion: string;
+  /** Whether libtorch has oneDNN's fused convolution (2.x), which Conv2D with ReLU uses on the CPU. */
+  fusedConvolution: boolean;
   /** Whether libtorch has Intel MKL, and its version ('' when unknown). */
   mkl: boolean;
   mklVersion: string;
@@ -92,6 +94,7 @@ export function backendInfo(): BackendInfo {
     cudaDeviceCount: native.cudaDeviceCount(),
     mkldnn: info.mkldnn,
     onednnVersion: /MKL-DNN v([\d.]+)/.exec(info.parallelInfo)?.[1] ?? '',
+    fusedConvolution: info.fusedConvolution,
     mkl: info.mkl,
     mklVersion: /Math Kernel Library Version ([\d.]+)/.exec(info.parallelInfo)?.[1] ?? '',
     threads: native.getNumThreads(),

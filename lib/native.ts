@@ -113,6 +113,7 @@ export interface NativeAddon {
     cudaBuild: boolean;
     libtorchSource: string;
     mkldnn: boolean;
+    fusedConvolution: boolean;
     mkl: boolean;
     parallelInfo: string;
   };
@@ -140,6 +141,7 @@ export interface NativeAddon {
     padding: string | Size2,
     dilation: Size2,
     groups: number,
+    activation?: string,
   ) => Handle;
   maxPool2d: (input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2 | string, ceilMode: boolean) => Handle;
   avgPool2d: (

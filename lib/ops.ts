@@ -29,6 +29,11 @@ export interface Conv2dOptions {
   dilation?: Size2;
   /** Default 1. */
   groups?: number;
+  /**
+   * 'relu' applies ReLU to the result, fused into the convolution (one oneDNN primitive on the
+   * CPU with libtorch 2.x); 'linear' (the default) applies nothing.
+   */
+  activation?: 'linear' | 'relu';
 }
 
 /** 2-D convolution of an [N, C, H, W] input with an [out, C / groups, kH, kW] weight and an optional [out] bias. */
@@ -38,8 +43,9 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     padding = 'valid',
     dilation = 1,
     groups = 1,
-  } = readOptions<Conv2dOptions>('conv2d', options, ['stride', 'padding', 'dilation', 'groups']);
-  return run(native.conv2d, handleOf(input), handleOf(weight), optional(bias), stride, padding, dilation, groups);
+    activation = 'linear',
+  } = readOptions<Conv2dOptions>('conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'activation']);
+  return run(native.conv2d, handleOf(input), handleOf(weight), optional(bias), stride, padding, dilation, groups, activation);
 }
 
 /** Options of the 2-D pooling ops. */

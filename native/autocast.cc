@@ -14,6 +14,14 @@
 
 namespace torchlet {
 
+bool cpuAutocastEnabled() {
+#ifdef TORCHLET_AUTOCAST_BY_DEVICE_TYPE
+  return at::autocast::is_autocast_enabled(at::kCPU);
+#else
+  return at::autocast::is_cpu_enabled();
+#endif
+}
+
 void registerAutocast(Napi::Env env, Napi::Object exports) {
   // setAutocast(device 'cpu' | 'cuda', enabled, dtype = 'bfloat16'): operations that autocast
   // lists then run in dtype, with float32 weights; switching it off clears the cast cache.

@@ -5,4 +5,6 @@
 
 namespace torchlet {
 void registerAutocast(Napi::Env env, Napi::Object exports);
-}
+// Whether autocast is on for CPU operations on this thread.
+bool cpuAutocastEnabled();
+}  // namespace torchlet

@@ -2,6 +2,7 @@
 #include <limits>
 
 #include "args.h"
+#include "conv-relu.h"
 #include "convert.h"
 #include "errors.h"
 #include "ops.h"
@@ -10,7 +11,8 @@
 namespace torchlet {
 
 void registerConv(Napi::Env env, Napi::Object exports) {
-  // conv2d(input, weight, bias?, stride, padding ('valid' | 'same' | int | [h, w]), dilation, groups)
+  // conv2d(input, weight, bias?, stride, padding ('valid' | 'same' | int | [h, w]), dilation, groups,
+  // activation ('linear' | 'relu', fused into the convolution: conv-relu.h))
   bind(exports, "conv2d", [](Args& a) {
     at::Tensor input = a.tensor(0, "input");
     at::Tensor weight = a.tensor(1, "weight");
@@ -35,6 +37,9 @@ void registerConv(Napi::Env env, Napi::Object exports) {
     } else if (a.has(4)) {
       padding = pair(a, 4, "padding", 0);
     }
+    std::string activation = a.has(7) ? a.string(7, "activation") : "linear";
+    if (activation == "relu") return a.wrap(conv2dRelu(input, weight, bias, stride, padding, dilation, groups));
+    if (activation != "linear") throw ArgRangeError("'activation' must be 'linear' or 'relu', got '" + activation + "'");
     return a.wrap(at::conv2d(input, weight, bias, stride, padding, dilation, groups));
   });
 }

@@ -10,6 +10,7 @@
 #endif
 
 #include "args.h"
+#include "conv-relu.h"
 #include "convert.h"
 #include "errors.h"
 
@@ -91,6 +92,7 @@ void registerDevice(Napi::Env env, Napi::Object exports) {
     out.Set("libtorchSource", Napi::String::New(a.env(), TORCHLET_LIBTORCH_SOURCE));
     out.Set("mkldnn", Napi::Boolean::New(a.env(), at::hasMKLDNN()));
     out.Set("mkl", Napi::Boolean::New(a.env(), at::hasMKL()));
+    out.Set("fusedConvolution", Napi::Boolean::New(a.env(), hasFusedConvolution()));
     out.Set("parallelInfo", Napi::String::New(a.env(), at::get_parallel_info()));
     return out;
   });

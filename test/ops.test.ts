@@ -18,6 +18,10 @@ const cases: Record<string, (i: Inputs) => tl.Tensor> = {
   conv2d_same_stride2: ({ x, w, b }) => ops.conv2d(x, w, b, { padding: 'same', stride: 2 }),
   conv2d_dilation2_nobias: ({ x, w }) => ops.conv2d(x, w, null, { dilation: 2 }),
   conv2d_groups2: ({ x, w, b }) => ops.conv2d(x, w, b, { groups: 2 }),
+  conv2d_relu_basic: ({ x, w, b }) => ops.conv2d(x, w, b, { activation: 'relu' }),
+  conv2d_relu_same_stride2: ({ x, w, b }) => ops.conv2d(x, w, b, { padding: 'same', stride: 2, activation: 'relu' }),
+  conv2d_relu_dilation2_nobias: ({ x, w }) => ops.conv2d(x, w, null, { dilation: 2, activation: 'relu' }),
+  conv2d_relu_groups2_pad1: ({ x, w, b }) => ops.conv2d(x, w, b, { padding: 1, groups: 2, activation: 'relu' }),
   max_pool2d_k2: ({ x }) => ops.maxPool2d(x, 2),
   max_pool2d_k3s2p1: ({ x }) => ops.maxPool2d(x, 3, { stride: 2, padding: 1 }),
   max_pool2d_nonsquare: ({ x }) => ops.maxPool2d(x, [2, 3]),
@@ -103,6 +107,43 @@ describe("ops.linear with kernel 'auto' (oneDNN's 1x1 convolution where libtorch
   it('rejects an unknown kernel', () => {
     expect(() => ops.linear(tl.randn([2, 3]), tl.randn([4, 3]), null, { kernel: 'gpu' as 'auto' })).toThrowError(
       /^linear: unknown kernel 'gpu'/,
+    );
+  });
+});
+
+describe("conv2d with activation 'relu' (one oneDNN primitive on the CPU)", () => {
+  // Channels-last, as Conv2D keeps its weights and batches (the reference cases are contiguous).
+  it.each([
+    ['a 3-channel first layer', [8, 3, 12, 12], [16, 3, 3, 3], {}],
+    ['stride 2, same padding, no bias', [4, 8, 9, 9], [8, 8, 3, 3], { stride: 2, padding: 'same' as const }],
+    ['groups 2, dilation 2', [2, 4, 10, 10], [6, 2, 3, 3], { groups: 2, dilation: 2 }],
+  ])('channels-last, %s: the forward and gradients of conv2d then relu, within 1e-5', (_name, xs, ws, options) => {
+    const run = (fused: boolean) =>
+      tl.tidy(() => {
+        tl.manualSeed(5);
+        const x = tl.randn(xs).contiguous('channelsLast').setRequiresGrad();
+        const w = tl.randn(ws).contiguous('channelsLast').setRequiresGrad();
+        const b = 'stride' in options ? null : tl.randn([ws[0]]).setRequiresGrad();
+        const y = fused ? ops.conv2d(x, w, b, { ...options, activation: 'relu' }) : ops.relu(ops.conv2d(x, w, b, options));
+        y.mul(tl.randn(y.shape)).sum().backward();
+        return [y, x.grad!, w.grad!, ...(b ? [b.grad!] : [])].map((t) => tl.keep(t.detach()));
+      });
+    const [fused, plain] = [run(true), run(false)];
+    expect(fused.map((t) => t.shape)).toEqual(plain.map((t) => t.shape));
+    fused.forEach((t, k) => {
+      const scale = Math.max(1, plain[k].abs().max().item() as number);
+      expect(t.sub(plain[k]).abs().max().item()).toBeLessThanOrEqual(1e-5 * scale);
+    });
+  });
+
+  it("uses oneDNN's fused convolution where libtorch has it (2.x CPU builds with oneDNN)", () => {
+    const { torchVersion, mkldnn, fusedConvolution } = tl.backendInfo();
+    expect(fusedConvolution).toBe(mkldnn && !torchVersion.startsWith('1.'));
+  });
+
+  it('an unknown activation is refused', () => {
+    expect(() => ops.conv2d(tl.randn([1, 1, 3, 3]), tl.randn([1, 1, 1, 1]), null, { activation: 'gelu' as never })).toThrowError(
+      /^conv2d: 'activation' must be 'linear' or 'relu', got 'gelu'/,
     );
   });
 });

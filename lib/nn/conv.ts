@@ -122,16 +122,23 @@ export class Conv2D extends Layer {
 
   /** The convolution before the activation. */
   preActivation(x: Tensor): Tensor {
+    return this.convolve(x, 'linear');
+  }
+
+  call(x: Tensor, _ctx?: CallContext): Tensor {
+    // ReLU fuses into the convolution (one oneDNN primitive on the CPU); other activations follow it.
+    if (this.activation === 'relu') return this.convolve(x, 'relu');
+    return applyActivation(this.activation, this.preActivation(x));
+  }
+
+  private convolve(x: Tensor, activation: 'linear' | 'relu'): Tensor {
     return ops.conv2d(x, this.weight('kernel'), this.useBias ? this.weight('bias') : null, {
       stride: this.strides,
       padding: this.padding,
       dilation: this.dilationRate,
       groups: this.groups,
+      activation,
     });
-  }
-
-  call(x: Tensor, _ctx?: CallContext): Tensor {
-    return applyActivation(this.activation, this.preActivation(x));
   }
 
   override getConfig(): Record<string, unknown> {

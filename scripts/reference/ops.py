@@ -41,6 +41,11 @@ def build():
         "conv2d_same_stride2": case(lambda x, w, b: same_padding_conv(x, w, b, 2), x=r(2, 3, 9, 8), w=r(4, 3, 3, 3), b=r(4)),
         "conv2d_dilation2_nobias": case(lambda x, w: F.conv2d(x, w, dilation=2), x=r(1, 3, 10, 10), w=r(2, 3, 3, 3)),
         "conv2d_groups2": case(lambda x, w, b: F.conv2d(x, w, b, groups=2), x=r(2, 4, 6, 6), w=r(6, 2, 3, 3), b=r(6)),
+        # conv2d with activation 'relu' (fused in torchlet): PyTorch's conv2d, then relu.
+        "conv2d_relu_basic": case(lambda x, w, b: F.relu(F.conv2d(x, w, b)), x=r(2, 3, 8, 8), w=r(4, 3, 3, 3), b=r(4)),
+        "conv2d_relu_same_stride2": case(lambda x, w, b: F.relu(same_padding_conv(x, w, b, 2)), x=r(2, 3, 9, 8), w=r(4, 3, 3, 3), b=r(4)),
+        "conv2d_relu_dilation2_nobias": case(lambda x, w: F.relu(F.conv2d(x, w, dilation=2)), x=r(1, 3, 10, 10), w=r(2, 3, 3, 3)),
+        "conv2d_relu_groups2_pad1": case(lambda x, w, b: F.relu(F.conv2d(x, w, b, padding=1, groups=2)), x=r(2, 4, 6, 6), w=r(6, 2, 3, 3), b=r(6)),
         "max_pool2d_k2": case(lambda x: F.max_pool2d(x, 2), x=r(2, 3, 8, 8)),
         "max_pool2d_k3s2p1": case(lambda x: F.max_pool2d(x, 3, 2, 1), x=r(1, 2, 9, 9)),
         "max_pool2d_nonsquare": case(lambda x: F.max_pool2d(x, (2, 3)), x=r(1, 2, 7, 10)),

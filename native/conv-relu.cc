@@ -1,0 +1,112 @@
+#include "conv-relu.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/autograd.h>
+#include <torch/library.h>
+
+#include <array>
+#include <utility>
+
+#include "autocast.h"
+
+namespace torchlet {
+namespace {
+
+// oneDNN's fused convolution (mkldnn::_convolution_pointwise: libtorch 2.x CPU builds with oneDNN),
+// or nothing.
+const c10::optional<c10::OperatorHandle>& fusedConvolution() {
+  static const c10::optional<c10::OperatorHandle> op = c10::Dispatcher::singleton().findOp({"mkldnn::_convolution_pointwise", ""});
+  return op;
+}
+
+// Whether oneDNN's fused convolution applies: float32 CPU tensors, no autocast (whose casts
+// must stay in the graph, for backward), and a libtorch that has it.
+bool fusable(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  bool floats = x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && (!b || b->scalar_type() == at::kFloat);
+  return fusedConvolution() && floats && x.device().is_cpu() && w.device().is_cpu() && x.dim() == 4 && !cpuAutocastEnabled();
+}
+
+at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
+                   at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+  return at::relu(at::convolution(x, w, b, stride, padding, dilation, false, {0, 0}, groups));
+}
+
+// The forward pass below autograd: one oneDNN primitive where it applies.
+at::Tensor forwardKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
+                         at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+  if (!fusable(x, w, b)) return unfused(x, w, b, stride, padding, dilation, groups);
+  torch::jit::Stack stack{x,
+                          w,
+                          b ? c10::IValue(*b) : c10::IValue(),
+                          c10::IValue(padding.vec()),
+                          c10::IValue(stride.vec()),
+                          c10::IValue(dilation.vec()),
+                          groups,
+                          std::string("relu"),
+                          c10::IValue(c10::List<c10::optional<at::Scalar>>()),
+                          c10::IValue()};
+  fusedConvolution()->callBoxed(&stack);
+  return stack.at(0).toTensor();
+}
+
+// Its gradient: ReLU's mask from the output, then the convolution's backward, as PyTorch computes
+// conv2d followed by relu.
+struct ConvRelu : torch::autograd::Function<ConvRelu> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                            std::vector<int64_t> stride, std::vector<int64_t> padding, std::vector<int64_t> dilation, int64_t groups) {
+    at::AutoDispatchBelowADInplaceOrView below;
+    at::Tensor y = forwardKernel(x, w, b, stride, padding, dilation, groups);
+    ctx->save_for_backward({x, w, y});
+    ctx->saved_data["stride"] = stride;
+    ctx->saved_data["padding"] = padding;
+    ctx->saved_data["dilation"] = dilation;
+    ctx->saved_data["groups"] = groups;
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &w = saved[1], &y = saved[2];
+    bool bias = ctx->needs_input_grad(2);
+    at::Tensor grad = at::threshold_backward(grads[0], y, 0);
+    std::array<int64_t, 1> biasSize{w.size(0)};
+    auto [gx, gw, gb] = at::convolution_backward(
+        grad, x, w, bias ? c10::optional<at::IntArrayRef>(biasSize) : c10::nullopt, ctx->saved_data["stride"].toIntVector(),
+        ctx->saved_data["padding"].toIntVector(), ctx->saved_data["dilation"].toIntVector(), false, {0, 0},
+        ctx->saved_data["groups"].toInt(), {ctx->needs_input_grad(0), ctx->needs_input_grad(1), bias});
+    return {gx, gw, bias ? gb : at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+// Where the fused primitive does not apply, the unfused ops, with their own autograd (and autocast).
+at::Tensor autogradKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
+                          at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+  if (!fusable(x, w, b)) return unfused(x, w, b, stride, padding, dilation, groups);
+  // Without a bias, a zero one (exact: x + 0 is x), which needs no gradient: autograd's
+  // Function takes no undefined tensor argument.
+  at::Tensor bias = b ? *b : at::zeros({w.size(0)}, w.options().requires_grad(false));
+  return ConvRelu::apply(x, w, bias, stride.vec(), padding.vec(), dilation.vec(), groups);
+}
+
+}  // namespace
+
+// An operator, not a plain function: the tracer records it in a step's graph, and the replay
+// dispatches it, with its autograd, like any aten op.
+TORCH_LIBRARY(torchlet, m) {
+  m.def("conv2d_relu(Tensor x, Tensor w, Tensor? b, int[] stride, int[] padding, int[] dilation, int groups) -> Tensor");
+}
+TORCH_LIBRARY_IMPL(torchlet, CompositeExplicitAutograd, m) { m.impl("conv2d_relu", TORCH_FN(forwardKernel)); }
+TORCH_LIBRARY_IMPL(torchlet, Autograd, m) { m.impl("conv2d_relu", TORCH_FN(autogradKernel)); }
+
+bool hasFusedConvolution() { return fusedConvolution().has_value(); }
+
+at::Tensor conv2dRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
+                      at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("torchlet::conv2d_relu", "")
+                             .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&, at::IntArrayRef,
+                                               at::IntArrayRef, at::IntArrayRef, int64_t)>();
+  return op.call(x, w, b, stride, padding, dilation, groups);
+}
+
+}  // namespace torchlet
