@@ -53,7 +53,8 @@ at::Tensor forwardKernel(const at::Tensor& x, const at::Tensor& w, const c10::op
 // conv2d followed by relu.
 struct ConvRelu : torch::autograd::Function<ConvRelu> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
-                            std::vector<int64_t> stride, std::vector<int64_t> padding, std::vector<int64_t> dilation, int64_t groups) {
+                            const std::vector<int64_t>& stride, const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation,
+                            int64_t groups) {
     at::AutoDispatchBelowADInplaceOrView below;
     at::Tensor y = forwardKernel(x, w, b, stride, padding, dilation, groups);
     ctx->save_for_backward({x, w, y});
