@@ -37,6 +37,16 @@ function isGone(pid: number): boolean {
   }
 }
 
+// Whether every pid is gone within 2 s: a process's exit is seen a moment after its pipes close.
+async function allGone(pids: number[]): Promise<boolean> {
+  const deadline = Date.now() + 2000;
+  while (!pids.every(isGone)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!condition()) {
@@ -181,7 +191,7 @@ describe('torchlet launch', () => {
     const { code, err } = await running;
     expect(code).toBe(3);
     expect(err).toMatch(/^torchlet launch: rank 1 \(pid \d+\) exited with code 3; stopping the other ranks\n$/);
-    expect(isGone(pid0) && isGone(pid2)).toBe(true);
+    expect(await allGone([pid0, pid2])).toBe(true);
     // SIGTERM ended them: the SIGKILL after the grace period was not needed.
     expect(performance.now() - started).toBeLessThan(5000);
   });
@@ -198,7 +208,7 @@ describe('torchlet launch', () => {
     // Only the failure is reported, not the SIGKILL that ended rank 0.
     expect(err).toMatch(/^torchlet launch: rank 1 \(pid \d+\) exited with code 5; stopping the other ranks\n$/);
     expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
-    expect(isGone(pid)).toBe(true);
+    expect(await allGone([pid])).toBe(true);
   });
 
   it('continues a stopped rank, so that it ends on SIGTERM', async () => {
@@ -211,7 +221,7 @@ describe('torchlet launch', () => {
     const { code, err } = await running;
     expect(code).toBe(4);
     expect(err).toContain('rank 1 (pid ');
-    expect(isGone(pid)).toBe(true);
+    expect(await allGone([pid])).toBe(true);
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
@@ -223,7 +233,7 @@ describe('torchlet launch', () => {
     const { code, err } = await running;
     expect(code).toBe(128 + 9);
     expect(err).toBe(`torchlet launch: rank 1 (pid ${pid1}) was killed by SIGKILL; stopping the other ranks\n`);
-    expect(isGone(pid0)).toBe(true);
+    expect(await allGone([pid0])).toBe(true);
   });
 
   it('names the rank it could not start, and stops the others', async () => {
@@ -348,7 +358,7 @@ describe('torchlet launch: signals to the launcher', () => {
       [1, `got ${signal}`],
     ]);
     expect(output.err).toBe('');
-    expect(pids.filter((pid) => !isGone(pid))).toEqual([]);
+    expect(await allGone(pids)).toBe(true);
   });
 
   it('a second signal kills the ranks at once', async () => {
@@ -362,6 +372,6 @@ describe('torchlet launch: signals to the launcher', () => {
     expect(await exited).toBe(130);
     // Well within the 10 s grace period.
     expect(performance.now() - started).toBeLessThan(5000);
-    expect(pids.filter((pid) => !isGone(pid))).toEqual([]);
+    expect(await allGone(pids)).toBe(true);
   });
 });
