@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "max-pool.h"
 #include "ops.h"
 #include "window.h"
 
@@ -55,7 +56,7 @@ void registerPooling(Napi::Env env, Napi::Object exports) {
       if (anyPadding(pads))
         input = at::constant_pad_nd(input, {pads[0], pads[1], pads[2], pads[3]}, -std::numeric_limits<double>::infinity());
     }
-    return a.wrap(at::max_pool2d(input, p.kernel, p.stride, p.padding, {1, 1}, p.ceilMode));
+    return a.wrap(maxPool2d(input, p.kernel, p.stride, p.padding, p.ceilMode));
   });
   // avgPool2d(input, kernelSize, stride?, padding, ceilMode, countIncludePad)
   bind(exports, "avgPool2d", [](Args& a) {

@@ -1,0 +1,126 @@
+#include "max-pool.h"
+
+#include <ATen/TensorIterator.h>
+#include <torch/library.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <vector>
+
+#include "window.h"
+
+namespace torchlet {
+namespace {
+
+float maxNan(float m, float v) { return (v > m || v != v) ? v : m; }  // NaN wins, as in ATen
+
+// Rows of windows: row j's outputs at out + j * outRow, each the maximum over the window whose
+// first element is at in + j * inRow + i (i < n, contiguous channels), and whose other elements
+// are `taps` offsets on.
+void windowMaximaScalar(float* out, const float* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps,
+                        int64_t tapCount, int64_t from) {
+  for (int64_t j = 0; j < rows; ++j) {
+    for (int64_t i = from; i < n; ++i) {
+      const float* first = in + j * inRow + i;
+      float m = first[0];
+      for (int64_t t = 1; t < tapCount; ++t) m = maxNan(m, first[taps[t]]);
+      out[j * outRow + i] = m;
+    }
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The same with AVX2, 8 channels at a time, each loaded once per tap and stored once.
+__attribute__((target("avx2"))) void windowMaximaAvx2(float* out, const float* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow,
+                                                      const int64_t* taps, int64_t tapCount) {
+  const int64_t vectors = n / 8 * 8;
+  for (int64_t j = 0; j < rows; ++j) {
+    const float* first = in + j * inRow;
+    for (int64_t i = 0; i < vectors; i += 8) {
+      __m256 m = _mm256_loadu_ps(first + i);
+      for (int64_t t = 1; t < tapCount; ++t) {
+        __m256 v = _mm256_loadu_ps(first + taps[t] + i);
+        __m256 wins = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        m = _mm256_blendv_ps(m, v, wins);
+      }
+      _mm256_storeu_ps(out + j * outRow + i, m);
+    }
+  }
+  if (vectors < n) windowMaximaScalar(out, in, n, rows, outRow, inRow, taps, tapCount, vectors);
+}
+#endif
+
+void windowMaxima(float* out, const float* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps,
+                  int64_t tapCount) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return windowMaximaAvx2(out, in, n, rows, outRow, inRow, taps, tapCount);
+#endif
+  windowMaximaScalar(out, in, n, rows, outRow, inRow, taps, tapCount, 0);
+}
+
+// The same, one element at a time, for any layout.
+void windowMaximaStrided(char* out, const char* in, int64_t n, int64_t outStep, int64_t inStep, const int64_t* taps, int64_t tapCount) {
+  for (int64_t i = 0; i < n; ++i) {
+    const auto* first = reinterpret_cast<const float*>(in + i * inStep);
+    float m = first[0];
+    for (int64_t t = 1; t < tapCount; ++t) m = maxNan(m, first[taps[t]]);
+    *reinterpret_cast<float*>(out + i * outStep) = m;
+  }
+}
+
+// Whether the kernel below applies: no gradient wanted (ATen's keeps indices for backward), a
+// float32 CPU input, and every window inside it (no padding; ceilMode's last window may overhang).
+bool fastPath(const at::Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& out) {
+  bool wantsGrad = at::GradMode::is_enabled() && x.requires_grad();
+  bool inside = padding[0] == 0 && padding[1] == 0 && out[0] >= 1 && out[1] >= 1 && (out[0] - 1) * stride[0] + kernel[0] <= x.size(2) &&
+                (out[1] - 1) * stride[1] + kernel[1] <= x.size(3);
+  return !wantsGrad && inside && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat;
+}
+
+at::Tensor maxPoolKernel(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef padding, bool ceilMode) {
+  Pair k{kernel[0], kernel[1]}, s{stride[0], stride[1]}, p{padding[0], padding[1]};
+  Pair out{0, 0};
+  if (x.dim() == 4) out = {pooledLength(x.size(2), k[0], s[0], p[0], 1, ceilMode), pooledLength(x.size(3), k[1], s[1], p[1], 1, ceilMode)};
+  if (!fastPath(x, k, s, p, out)) return at::max_pool2d(x, kernel, stride, padding, {1, 1}, ceilMode);
+
+  at::Tensor result = at::empty({x.size(0), x.size(1), out[0], out[1]}, x.options().memory_format(x.suggest_memory_format()));
+  // Each output's window starts where this view of the input points; its other taps are offsets.
+  at::Tensor starts = x.as_strided(result.sizes(), {x.stride(0), x.stride(1), x.stride(2) * s[0], x.stride(3) * s[1]});
+  std::vector<int64_t> taps;
+  for (int64_t kh = 0; kh < k[0]; ++kh)
+    for (int64_t kw = 0; kw < k[1]; ++kw) taps.push_back(kh * x.stride(2) + kw * x.stride(3));
+  at::TensorIterator iter = at::TensorIteratorConfig().set_check_mem_overlap(false).add_output(result).add_input(starts).build();
+  const int64_t size = sizeof(float);
+  iter.for_each(
+      [&](char** data, const int64_t* steps, int64_t n, int64_t rows) {
+        if (steps[0] == size && steps[1] == size && steps[2] % size == 0 && steps[3] % size == 0) {
+          windowMaxima(reinterpret_cast<float*>(data[0]), reinterpret_cast<const float*>(data[1]), n, rows, steps[2] / size,
+                       steps[3] / size, taps.data(), static_cast<int64_t>(taps.size()));
+          return;
+        }
+        for (int64_t j = 0; j < rows; ++j)
+          windowMaximaStrided(data[0] + j * steps[2], data[1] + j * steps[3], n, steps[0], steps[1], taps.data(),
+                              static_cast<int64_t>(taps.size()));
+      },
+      std::max<int64_t>(1, at::internal::GRAIN_SIZE / static_cast<int64_t>(taps.size())));
+  return result;
+}
+
+}  // namespace
+
+// An operator, so that traced steps record it and choose the kernel again on each replay.
+TORCH_LIBRARY_FRAGMENT(torchlet, m) { m.def("max_pool2d(Tensor x, int[] kernel, int[] stride, int[] padding, bool ceil_mode) -> Tensor"); }
+TORCH_LIBRARY_IMPL(torchlet, CompositeImplicitAutograd, m) { m.impl("max_pool2d", TORCH_FN(maxPoolKernel)); }
+
+at::Tensor maxPool2d(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef padding, bool ceilMode) {
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("torchlet::max_pool2d", "")
+                             .typed<at::Tensor(const at::Tensor&, at::IntArrayRef, at::IntArrayRef, at::IntArrayRef, bool)>();
+  return op.call(x, kernel, stride, padding, ceilMode);
+}
+
+}  // namespace torchlet

@@ -1,0 +1,15 @@
+// Max pooling as one operator (torchlet::max_pool2d). When no gradient is wanted (predict,
+// evaluate) and every window lies inside the input, the maximum of the window's strided views,
+// taken in place one tap after another: ATen's max_pool2d also writes an int64 index per output
+// for the backward pass, twice the output's bytes, and took twice as long on a prediction's first
+// pool. Elsewhere, and whenever autograd needs the indices, ATen's max_pool2d. Both give the same
+// values, NaN included (maximum propagates it, as max_pool2d does).
+#pragma once
+
+#include <ATen/ATen.h>
+
+namespace torchlet {
+
+at::Tensor maxPool2d(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef padding, bool ceilMode);
+
+}  // namespace torchlet
