@@ -153,7 +153,7 @@ export interface NativeAddon {
     countIncludePad: boolean,
   ) => Handle;
   adaptiveAvgPool2d: (input: Handle, outputSize: Size2) => Handle;
-  linear: (input: Handle, weight: Handle, bias: Handle | null, kernel?: 'blas' | 'auto') => Handle;
+  linear: (input: Handle, weight: Handle, bias: Handle | null, kernel?: 'blas' | 'auto', activation?: 'linear' | 'relu') => Handle;
   relu: (input: Handle) => Handle;
   sigmoid: (input: Handle) => Handle;
   tanh: (input: Handle) => Handle;

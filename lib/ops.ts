@@ -93,15 +93,23 @@ export function globalAvgPool2d(input: Tensor): Tensor {
   return input.mean([-2, -1]);
 }
 
-/**
- * input @ weightᵀ + bias, with an [out, in] weight (PyTorch's layout) and an optional [out] bias.
- * `kernel` 'blas' (the default) is exactly torch.nn.functional.linear; 'auto' lets a CPU libtorch
- * without MKL run it as oneDNN's 1x1 convolution, many times faster than a reference BLAS (the
- * same value up to float rounding). Dense layers use 'auto'.
- */
-export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, options: { kernel?: 'blas' | 'auto' } = {}): Tensor {
-  const o = readOptions<{ kernel: 'blas' | 'auto' }>('linear', options, ['kernel']);
-  return run(native.linear, handleOf(input), handleOf(weight), optional(bias), o.kernel ?? 'blas');
+/** Options of {@link linear}. */
+export interface LinearOptions {
+  /**
+   * 'blas' (the default) is exactly torch.nn.functional.linear; 'auto' lets a CPU libtorch
+   * without MKL run it as oneDNN's 1x1 convolution, many times faster than a reference BLAS, and
+   * a CPU libtorch 2.x run it with a ReLU as one oneDNN inner product (the same value up to float
+   * rounding). Dense layers use 'auto'.
+   */
+  kernel?: 'blas' | 'auto';
+  /** 'relu' applies ReLU to the result (fused with kernel 'auto'); 'linear' (the default) nothing. */
+  activation?: 'linear' | 'relu';
+}
+
+/** input @ weightᵀ + bias, with an [out, in] weight (PyTorch's layout) and an optional [out] bias. */
+export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, options: LinearOptions = {}): Tensor {
+  const o = readOptions<LinearOptions>('linear', options, ['kernel', 'activation']);
+  return run(native.linear, handleOf(input), handleOf(weight), optional(bias), o.kernel ?? 'blas', o.activation ?? 'linear');
 }
 
 export function relu(input: Tensor): Tensor {

@@ -22,6 +22,31 @@ bool cpuAutocastEnabled() {
 #endif
 }
 
+namespace {
+
+at::ScalarType autocastDtype(at::DeviceType device) {
+#ifdef TORCHLET_AUTOCAST_BY_DEVICE_TYPE
+  return at::autocast::get_autocast_dtype(device);
+#else
+  return device == at::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+
+c10::DispatchKey autocastKey(at::DeviceType device) {
+  return device == at::kCUDA ? c10::DispatchKey::AutocastCUDA : c10::DispatchKey::AutocastCPU;
+}
+
+}  // namespace
+
+AutocastInputs::AutocastInputs(const at::Tensor& x)
+    : device_(x.device().type()), dtype_(autocastDtype(device_)), off_(autocastKey(device_)) {}
+
+at::Tensor AutocastInputs::operator()(const at::Tensor& t) const { return at::autocast::cached_cast(dtype_, t, device_); }
+
+c10::optional<at::Tensor> AutocastInputs::operator()(const c10::optional<at::Tensor>& t) const {
+  return t ? c10::optional<at::Tensor>((*this)(*t)) : c10::nullopt;
+}
+
 void registerAutocast(Napi::Env env, Napi::Object exports) {
   // setAutocast(device 'cpu' | 'cuda', enabled, dtype = 'bfloat16'): operations that autocast
   // lists then run in dtype, with float32 weights; switching it off clears the cast cache.

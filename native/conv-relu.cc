@@ -6,8 +6,10 @@
 
 #include <array>
 #include <utility>
+#include <vector>
 
 #include "autocast.h"
+#include "packed-weights.h"
 
 namespace torchlet {
 namespace {
@@ -31,12 +33,27 @@ at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional
   return at::relu(at::convolution(x, w, b, stride, padding, dilation, false, {0, 0}, groups));
 }
 
-// The forward pass below autograd: one oneDNN primitive where it applies.
+// oneDNN's reorder of a convolution weight into the blocked layout it picks for inputs of x's sizes.
+at::Tensor packWeight(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation,
+                      int64_t groups) {
+  static const c10::optional<c10::OperatorHandle> reorder =
+      c10::Dispatcher::singleton().findOp({"mkldnn::_reorder_convolution_weight", ""});
+  if (!reorder) return w;
+  torch::jit::Stack stack{w, padding.vec(), stride.vec(), dilation.vec(), groups, x.sizes().vec()};
+  reorder->callBoxed(&stack);
+  return stack.at(0).toTensor();
+}
+
+// The forward pass below autograd: one oneDNN primitive where it applies, with the weight packed
+// once (packed-weights.h) when `packed`: no autograd will see this call.
 at::Tensor forwardKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
-                         at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+                         at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups, bool packed) {
   if (!fusable(x, w, b)) return unfused(x, w, b, stride, padding, dilation, groups);
+  std::vector<int64_t> key = x.sizes().vec();
+  for (at::IntArrayRef setting : {stride, padding, dilation}) key.insert(key.end(), setting.begin(), setting.end());
+  key.push_back(groups);
   torch::jit::Stack stack{x,
-                          w,
+                          packed ? packedWeight(w, key, [&] { return packWeight(x, w, stride, padding, dilation, groups); }) : w,
                           b ? c10::IValue(*b) : c10::IValue(),
                           c10::IValue(padding.vec()),
                           c10::IValue(stride.vec()),
@@ -56,7 +73,7 @@ struct ConvRelu : torch::autograd::Function<ConvRelu> {
                             const std::vector<int64_t>& stride, const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation,
                             int64_t groups) {
     at::AutoDispatchBelowADInplaceOrView below;
-    at::Tensor y = forwardKernel(x, w, b, stride, padding, dilation, groups);
+    at::Tensor y = forwardKernel(x, w, b, stride, padding, dilation, groups, false);
     ctx->save_for_backward({x, w, y});
     ctx->saved_data["stride"] = stride;
     ctx->saved_data["padding"] = padding;
@@ -79,14 +96,32 @@ struct ConvRelu : torch::autograd::Function<ConvRelu> {
   }
 };
 
+// Below autograd (inference tensors, or tensors that need no grad): the packed weight.
+at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
+                           at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+  return forwardKernel(x, w, b, stride, padding, dilation, groups, true);
+}
+
 // Where the fused primitive does not apply, the unfused ops, with their own autograd (and autocast).
 at::Tensor autogradKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
                           at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
   if (!fusable(x, w, b)) return unfused(x, w, b, stride, padding, dilation, groups);
+  bool recorded = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b && b->requires_grad()));
+  if (!recorded) {
+    at::AutoDispatchBelowADInplaceOrView below;
+    return inferenceKernel(x, w, b, stride, padding, dilation, groups);
+  }
   // Without a bias, a zero one (exact: x + 0 is x), which needs no gradient: autograd's
   // Function takes no undefined tensor argument.
   at::Tensor bias = b ? *b : at::zeros({w.size(0)}, w.options().requires_grad(false));
   return ConvRelu::apply(x, w, bias, stride.vec(), padding.vec(), dilation.vec(), groups);
+}
+
+// Under autocast: the inputs cast, as autocast casts a convolution's (autocast.h).
+at::Tensor autocastKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
+                          at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+  AutocastInputs cast(x);
+  return conv2dRelu(cast(x), cast(w), cast(b), stride, padding, dilation, groups);
 }
 
 }  // namespace
@@ -96,8 +131,10 @@ at::Tensor autogradKernel(const at::Tensor& x, const at::Tensor& w, const c10::o
 TORCH_LIBRARY(torchlet, m) {
   m.def("conv2d_relu(Tensor x, Tensor w, Tensor? b, int[] stride, int[] padding, int[] dilation, int groups) -> Tensor");
 }
-TORCH_LIBRARY_IMPL(torchlet, CompositeExplicitAutograd, m) { m.impl("conv2d_relu", TORCH_FN(forwardKernel)); }
+TORCH_LIBRARY_IMPL(torchlet, CompositeExplicitAutograd, m) { m.impl("conv2d_relu", TORCH_FN(inferenceKernel)); }
 TORCH_LIBRARY_IMPL(torchlet, Autograd, m) { m.impl("conv2d_relu", TORCH_FN(autogradKernel)); }
+TORCH_LIBRARY_IMPL(torchlet, AutocastCPU, m) { m.impl("conv2d_relu", TORCH_FN(autocastKernel)); }
+TORCH_LIBRARY_IMPL(torchlet, AutocastCUDA, m) { m.impl("conv2d_relu", TORCH_FN(autocastKernel)); }
 
 bool hasFusedConvolution() { return fusedConvolution().has_value(); }
 

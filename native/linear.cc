@@ -2,14 +2,16 @@
 #include "args.h"
 #include "convert.h"
 #include "errors.h"
+#include "linear-relu.h"
 #include "ops.h"
 
 namespace torchlet {
 
 void registerLinear(Napi::Env env, Napi::Object exports) {
-  // linear(input, weight, bias?, kernel): kernel 'blas' is torch.nn.functional.linear; 'auto'
-  // also allows oneDNN's 1x1 convolution, which replaces the matmul where libtorch has no MKL:
-  // a reference BLAS (as in Debian's libtorch) is an order of magnitude slower than oneDNN there.
+  // linear(input, weight, bias?, kernel, activation): kernel 'blas' is torch.nn.functional.linear;
+  // 'auto' also allows oneDNN's 1x1 convolution, which replaces the matmul where libtorch has no
+  // MKL (a reference BLAS, as in Debian's libtorch, is an order of magnitude slower than oneDNN
+  // there), and with activation 'relu' oneDNN's fused inner product (linear-relu.h).
   bind(exports, "linear", [](Args& a) {
     at::Tensor input = a.tensor(0, "input");
     at::Tensor weight = a.tensor(1, "weight");
@@ -21,14 +23,19 @@ void registerLinear(Napi::Env env, Napi::Object exports) {
       throw ArgRangeError("input features (last dim of " + formatShape(input.sizes()) + ") must equal the weight's in-features " +
                           std::to_string(weight.size(1)));
     }
+    std::string activation = a.has(4) ? a.string(4, "activation") : "linear";
+    if (activation != "linear" && activation != "relu")
+      throw ArgRangeError("'activation' must be 'linear' or 'relu', got '" + activation + "'");
+    bool relu = activation == "relu";
     bool viaConv = kernel == "auto" && input.is_cpu() && input.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
                    input.dim() >= 2 && at::hasMKLDNN() && !at::hasMKL();
-    if (!viaConv) return a.wrap(at::linear(input, weight, bias));
+    if (relu && kernel == "auto" && !viaConv) return a.wrap(linearRelu(input, weight, bias));
+    if (!viaConv) return a.wrap(relu ? at::relu(at::linear(input, weight, bias)) : at::linear(input, weight, bias));
     std::vector<int64_t> outShape(input.sizes().begin(), input.sizes().end());
     outShape.back() = weight.size(0);
     at::Tensor rows = input.reshape({-1, input.size(-1), 1, 1});
     at::Tensor out = at::conv2d(rows, weight.view({weight.size(0), weight.size(1), 1, 1}), bias);
-    return a.wrap(out.view(outShape));
+    return a.wrap(relu ? at::relu(out.view(outShape)) : out.view(outShape));
   });
 }
 

@@ -59,6 +59,9 @@ export class Dense extends Layer {
   }
 
   call(x: Tensor, _ctx?: CallContext): Tensor {
+    // ReLU fuses into the matmul (one oneDNN inner product on the CPU); other activations follow it.
+    if (this.activation === 'relu')
+      return ops.linear(x, this.weight('kernel'), this.useBias ? this.weight('bias') : null, { kernel: 'auto', activation: 'relu' });
     return applyActivation(this.activation, this.preActivation(x));
   }
 

@@ -57,6 +57,23 @@ describe.each(DEVICES)("mixedPrecision 'bf16' on %s", (device) => {
     const b = (await half.predict(x.narrow(0, 0, 16))).data();
     a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(0.02));
   });
+
+  it('replays a traced step in bfloat16 too: its predictions and training are those of eager steps, exactly', async () => {
+    // torchlet's fused operators (Conv2D and Dense with ReLU) cast their inputs where autocast
+    // would, so that a traced step records the casts; else its replay ran them in float32.
+    const run = async (runEagerly: boolean) => {
+      tl.manualSeed(2);
+      const m = tl.referenceCnn().to(device);
+      m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', mixedPrecision: 'bf16', runEagerly });
+      const before = (await m.predict(x.narrow(0, 0, 64), { batchSize: 16 })).data();
+      const { loss } = (await m.fit(x.narrow(0, 0, 64), y.narrow(0, 0, 64), { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 }))
+        .history;
+      const after = (await m.predict(x.narrow(0, 0, 64), { batchSize: 16 })).data();
+      m.dispose();
+      return { before, loss, after };
+    };
+    expect(await run(false)).toEqual(await run(true));
+  });
 });
 
 describe('compile options for speed', () => {

@@ -1,0 +1,91 @@
+#include "linear-relu.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/library.h>
+
+#include <vector>
+
+#include "autocast.h"
+#include "packed-weights.h"
+
+namespace torchlet {
+namespace {
+
+// oneDNN's fused inner product (libtorch 2.x CPU builds with oneDNN), or nothing.
+const c10::optional<c10::OperatorHandle>& fusedLinear() {
+  static const c10::optional<c10::OperatorHandle> op = c10::Dispatcher::singleton().findOp({"mkldnn::_linear_pointwise", ""});
+  return op;
+}
+
+// As for the fused convolution (conv-relu.cc): float32 CPU tensors, no autocast.
+bool fusable(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  bool floats = x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && (!b || b->scalar_type() == at::kFloat);
+  return fusedLinear() && floats && x.device().is_cpu() && w.device().is_cpu() && x.dim() >= 2 && w.dim() == 2 && !cpuAutocastEnabled();
+}
+
+at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) { return at::relu(at::linear(x, w, b)); }
+
+// x's leading dims as rows, and the output shaped as x with w.size(0) features.
+std::vector<int64_t> outputShape(const at::Tensor& x, const at::Tensor& w) {
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  shape.back() = w.size(0);
+  return shape;
+}
+
+// oneDNN's reorder of the weight into the blocked layout it picks for `rows` rows.
+at::Tensor packWeight(const at::Tensor& w, int64_t rows) {
+  static const c10::optional<c10::OperatorHandle> reorder = c10::Dispatcher::singleton().findOp({"mkldnn::_reorder_linear_weight", ""});
+  if (!reorder) return w.contiguous();
+  torch::jit::Stack stack{w.contiguous(), rows};
+  reorder->callBoxed(&stack);
+  return stack.at(0).toTensor();
+}
+
+// Below autograd: one oneDNN primitive where it applies, with the weight packed once
+// (packed-weights.h).
+at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  if (!fusable(x, w, b)) return unfused(x, w, b);
+  at::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous();
+  torch::jit::Stack stack{rows,
+                          packedWeight(w, {rows.size(0)}, [&] { return packWeight(w, rows.size(0)); }),
+                          b ? c10::IValue(*b) : c10::IValue(),
+                          std::string("relu"),
+                          c10::IValue(c10::List<c10::optional<at::Scalar>>()),
+                          c10::IValue()};
+  fusedLinear()->callBoxed(&stack);
+  return stack.at(0).toTensor().view(outputShape(x, w));
+}
+
+// With autograd recording, linear and relu as PyTorch runs them: oneDNN's inner product rounds
+// differently from MKL's sgemm, and Adam carries such differences into the weights (fit would no
+// longer match PyTorch's to 1e-4). Without, the fused inner product.
+at::Tensor autogradKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  bool recorded = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b && b->requires_grad()));
+  if (recorded || !fusable(x, w, b)) return unfused(x, w, b);
+  at::AutoDispatchBelowADInplaceOrView below;
+  return inferenceKernel(x, w, b);
+}
+
+// Under autocast: the inputs cast, as autocast casts linear's (autocast.h).
+at::Tensor autocastKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  AutocastInputs cast(x);
+  return linearRelu(cast(x), cast(w), cast(b));
+}
+
+}  // namespace
+
+// An operator, so that traced steps record it and choose the kernel again on each replay.
+TORCH_LIBRARY_FRAGMENT(torchlet, m) { m.def("linear_relu(Tensor x, Tensor w, Tensor? b) -> Tensor"); }
+TORCH_LIBRARY_IMPL(torchlet, CompositeExplicitAutograd, m) { m.impl("linear_relu", TORCH_FN(inferenceKernel)); }
+TORCH_LIBRARY_IMPL(torchlet, Autograd, m) { m.impl("linear_relu", TORCH_FN(autogradKernel)); }
+TORCH_LIBRARY_IMPL(torchlet, AutocastCPU, m) { m.impl("linear_relu", TORCH_FN(autocastKernel)); }
+TORCH_LIBRARY_IMPL(torchlet, AutocastCUDA, m) { m.impl("linear_relu", TORCH_FN(autocastKernel)); }
+
+at::Tensor linearRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("torchlet::linear_relu", "")
+                             .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&)>();
+  return op.call(x, w, b);
+}
+
+}  // namespace torchlet

@@ -1,0 +1,19 @@
+// Weights reordered once into oneDNN's blocked layout for calls without autograd (predict,
+// evaluate), as Inductor's freezing does: reordering a weight on every call cost up to a tenth of
+// a small convolution. An entry serves while its weight lives and is unchanged (same version), for
+// the same call settings (the key): an optimizer's in-place update, or a weight loaded in place,
+// makes the next call pack it again.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <vector>
+
+namespace torchlet {
+
+// The packed form of `weight` for `key`, made by `pack` when none is cached. Inference tensors
+// (which have no version) are packed on every call.
+at::Tensor packedWeight(const at::Tensor& weight, const std::vector<int64_t>& key, const std::function<at::Tensor()>& pack);
+
+}  // namespace torchlet
