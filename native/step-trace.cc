@@ -65,9 +65,16 @@ std::vector<at::Tensor> runStep(const std::shared_ptr<Trace>& trace, std::vector
                                 const std::shared_ptr<GradSync>& sync, double scale) {
   std::vector<at::Tensor> outputs = std::move(inputs);
   if (trace) {
-    at::AutoGradMode grad(optimizer != nullptr);  // evaluation and prediction record no graph
     torch::jit::Stack stack(outputs.begin(), outputs.end());
-    torch::jit::InterpreterState(*trace->code).run(stack);
+    if (optimizer != nullptr) {
+      at::AutoGradMode grad(true);
+      torch::jit::InterpreterState(*trace->code).run(stack);
+    } else {
+      // Evaluation and prediction: no graph, no version counts or view tracking for what they
+      // make (their outputs are inference tensors, which JS clones before handing them out).
+      c10::InferenceMode inference;
+      torch::jit::InterpreterState(*trace->code).run(stack);
+    }
     outputs.clear();
     for (const auto& value : stack) outputs.push_back(value.toTensor());
   }

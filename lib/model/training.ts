@@ -130,21 +130,37 @@ function expectExamples(what: string, x: unknown): asserts x is Tensor {
 }
 
 // Runs `step` on each batch of `data`, each drawn inside its own tidy scope so that the batch's
-// tensors go with it, and lets the event loop run between batches.
-async function forEachBatch(data: Dataset, options: BatchOptions, step: (batch: Batch) => Promise<void>): Promise<void> {
+// tensors go with it, and lets the event loop run between batches. With `depth` 2, the next batch
+// is drawn and its step submitted while the one before still runs on the compute thread, which
+// then goes from one step to the next without waiting for the JS thread (for steps that change
+// nothing another step reads: prediction).
+async function forEachBatch(
+  data: Dataset,
+  options: BatchOptions,
+  step: (batch: Batch, index: number) => Promise<void>,
+  depth: 1 | 2 = 1,
+): Promise<void> {
   const yielder = new Yielder();
   const batches = data.batches(options)[Symbol.iterator]();
+  const inFlight: Promise<void>[] = [];
+  let done = false;
   try {
-    while (
-      await tidy(async () => {
-        const next = batches.next();
-        if (next.done) return false;
-        await step(next.value);
-        return true;
-      })
-    ) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the callback, which TS cannot see
+    for (let index = 0; !done; index++) {
+      const running = tidy(async () => {
+        const next = batches.next(); // drawn now, in order: an async function runs up to its first await
+        if (next.done) done = true;
+        else await step(next.value, index);
+      });
+      running.catch(() => {}); // observed below, in order; not an unhandled rejection meanwhile
+      inFlight.push(running);
+      if (inFlight.length >= depth) await inFlight.shift();
       await yielder.maybe();
     }
+    await Promise.all(inFlight);
+  } catch (error) {
+    await Promise.allSettled(inFlight); // none is left to reject unobserved
+    throw error;
   } finally {
     batches.return?.();
   }
@@ -462,9 +478,14 @@ export async function predict(model: TrainingModel, x: Tensor | Dataset, options
   const outputs: Tensor[] = [];
   try {
     await noGrad(() =>
-      forEachBatch(data, { batchSize, shuffle: false, device: model.device }, async (batch) => {
-        outputs.push(keep(await predictBatch(model, batch.x, 'predict')));
-      }),
+      forEachBatch(
+        data,
+        { batchSize, shuffle: false, device: model.device },
+        async (batch, index) => {
+          outputs[index] = keep(await predictBatch(model, batch.x, 'predict'));
+        },
+        2,
+      ),
     );
     return outputs.length === 1 ? outputs[0].clone() : cat(outputs, 0);
   } finally {
@@ -477,7 +498,11 @@ export async function predict(model: TrainingModel, x: Tensor | Dataset, options
 export async function predictOnBatch(model: TrainingModel, x: Tensor): Promise<Tensor> {
   expectTensor('predictOnBatch', 'x', x);
   model.acceptInputShape(x.shape.slice(1), 'predictOnBatch');
-  return tidy(() => noGrad(() => predictBatch(model, (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device), 'predictOnBatch')));
+  // A clone: a traced prediction's output is an inference tensor (native/step-trace.cc), which
+  // in-place ops would refuse.
+  return tidy(async () =>
+    (await noGrad(() => predictBatch(model, (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device), 'predictOnBatch'))).clone(),
+  );
 }
 
 // The model's public output for one batch in the internal layout: off the JS thread, or eagerly.

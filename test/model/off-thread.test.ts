@@ -132,6 +132,44 @@ describe('steps off the JS thread', () => {
     }
   });
 
+  it('predict the batches in order while the next one is drawn during a step, and hand out ordinary tensors', async () => {
+    const m = model(false);
+    const whole = await m.predict(x, { batchSize: 3 }); // 14 batches, the last of 1
+    const one = async (k: number) => m.predictOnBatch(x.narrow(0, k, Math.min(3, 40 - k)));
+    const parts = [];
+    for (let k = 0; k < 40; k += 3) parts.push(await one(k));
+    expect(Array.from(whole.data())).toEqual(Array.from(tl.cat(parts, 0).data()));
+    // Traced predictions run in inference mode; what predict and predictOnBatch return takes in-place ops.
+    expect(Array.from(whole.add_(1).data())).toEqual(Array.from(tl.cat(parts, 0).add(1).data()));
+    expect(Array.from(parts[0].add_(2).data())).toEqual(Array.from((await one(0)).add(2).data()));
+    m.dispose();
+  });
+
+  it("reject predict with a step's error while the next step is in flight, and stay usable", async () => {
+    let calls = 0;
+    class FailsThirdTime extends Layer {
+      computeOutputShape(inputShape: Shape): Shape {
+        return inputShape;
+      }
+      call(input: Tensor): Tensor {
+        if (++calls === 3) throw new Error('third batch refused');
+        return input;
+      }
+    }
+    for (const runEagerly of [true, false]) {
+      calls = 0;
+      const m = model(runEagerly, [new FailsThirdTime()]);
+      // Eagerly, the third batch fails; traced, the JS step runs only to trace a batch shape.
+      if (runEagerly) await expect(m.predict(x, { batchSize: 8 })).rejects.toThrowError(/^third batch refused$/);
+      else {
+        calls = 1; // the first batch's trace is call 2, the last (partial) batch's trace call 3
+        await expect(m.predict(x, { batchSize: 16 })).rejects.toThrowError(/^third batch refused$/);
+      }
+      expect((await m.predict(x.narrow(0, 0, 8), { batchSize: 8 })).shape).toEqual([8, 3]); // idle again
+      m.dispose();
+    }
+  });
+
   it('keep at most 32 recorded steps per model, the most recently used', async () => {
     const m = model(false);
     for (let n = 1; n <= 40; n++) (await m.predictOnBatch(x.narrow(0, 0, n))).dispose();
