@@ -1,6 +1,7 @@
 #include "max-pool.h"
 
 #include <ATen/TensorIterator.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
 #if defined(__x86_64__)
