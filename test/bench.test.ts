@@ -46,17 +46,30 @@ describe('npm run bench', () => {
       'pytorch channels_last',
       ...(tl.backendInfo().torchVersion.startsWith('1.') ? [] : ['pytorch compile']),
     ];
-    for (const runner of ['torchlet', ...variants]) {
-      expect(table).toMatch(new RegExp(`\\| seed-cnn \\| 4 \\| ${runner} \\| \\d+ \\|`));
+    // max-autotune, slow to compile, is timed for inference only unless asked for.
+    const inferenceOnly = tl.backendInfo().torchVersion.startsWith('1.') ? [] : ['pytorch compile_max_autotune'];
+    for (const runner of ['torchlet', ...variants]) expect(table).toMatch(new RegExp(`\\| seed-cnn \\| 4 \\| ${runner} \\| \\d+ \\|`));
+    for (const runner of ['torchlet', ...variants, ...inferenceOnly])
       expect(table).toMatch(new RegExp(`\\| inference \\| 4 \\| ${runner} \\| \\d+ \\|`));
-    }
+    expect(table).not.toMatch(/\| seed-cnn \| 4 \| pytorch compile_max_autotune/);
     expect(report.environment).toMatchObject({
       device: 'cpu',
       libtorch: expect.stringMatching(/^\d+\.\d+/),
       torch: expect.any(String),
       threads: expect.any(Number),
     });
-    expect(report.results).toHaveLength(2 * (1 + variants.length));
+    expect(report.results).toHaveLength(2 * (1 + variants.length) + inferenceOnly.length);
+    // The physical floor: the convolutions' and dense layers' multiply-adds of the reference CNN
+    // (30x30x32 outputs of 3x3x3, 13x13x64 of 3x3x32, 4x4x128 of 3x3x64, 512x512 and 512x10),
+    // 2 FLOPs each, over the CPU's measured peak.
+    const macs = [30 * 30 * 32 * 27, 13 * 13 * 64 * 288, 4 * 4 * 128 * 576, 512 * 512, 512 * 10];
+    const forward = 2 * macs.reduce((a, b) => a + b);
+    expect(report.floor.flopsPerExample).toEqual({ 'seed-cnn': 3 * forward - 2 * macs[0], inference: forward });
+    expect(report.floor.cpuPeak.fp32).toBeGreaterThan(0);
+    expect(table).toMatch(/Physical floor: this CPU's measured peak on \d+ threads is \d+ GFLOP\/s in float32/);
+    expect(table).toMatch(
+      /- seed-cnn, fp32: 30\.5 MFLOP per image; the 50,000-image floor is [\d.]+ s; torchlet at batch 4: [\d.]+ s, \d+% of peak\./,
+    );
     for (const r of report.results) {
       expect(r.error).toBeUndefined();
       expect(r.msPerStep).toHaveLength(2);

@@ -17,6 +17,7 @@ import * as tl from '../../dist/index.js';
 import { readBuildStamp } from '../../dist/addon-build.js';
 import { locateLibtorch, matchingPython } from '../../dist/libtorch.js';
 import { WORKLOADS } from './workloads.mjs';
+import { cpuFloorLines, cpuPeak, flopsPerExample } from './floor.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -38,9 +39,11 @@ Options:
                          torchlet is built against, e.g. the project's .venv); 'none' skips PyTorch
   --modes LIST           torchlet's modes: eager, graph (a CUDA graph per step), bf16, graph+bf16
                          (default: eager on the CPU; eager,graph,graph+bf16 on CUDA)
-  --pytorch-variants L   default, channels_last, compile (torch.compile, PyTorch 2.x), cuda_graph
-                         (CUDA), bf16 (channels_last under bf16 autocast) and compile_bf16 (PyTorch
-                         2.x); default: default,channels_last, with compile on PyTorch 2.x,
+  --pytorch-variants L   default, channels_last, compile (torch.compile, PyTorch 2.x),
+                         compile_max_autotune (mode="max-autotune"), cuda_graph (CUDA), bf16
+                         (channels_last under bf16 autocast) and compile_bf16 (PyTorch 2.x);
+                         default: default,channels_last, with compile on PyTorch 2.x (and
+                         compile_max_autotune for inference, as its autotuning is slow to train),
                          cuda_graph on CUDA, and the bf16 ones when torchlet's modes include bf16
   --tfjs                 also time @tensorflow/tfjs on its CPU backend (must be installed; slow: 3 steps)
   --json FILE            write every figure and the environment to FILE
@@ -126,7 +129,7 @@ function parseOptions(argv) {
     [
       'default',
       'channels_last',
-      ...(torch2 ? ['compile'] : []),
+      ...(torch2 ? ['compile', 'compile_max_autotune'] : []),
       ...(onCuda ? ['cuda_graph'] : []),
       ...(bf16 ? ['bf16', ...(torch2 ? ['compile_bf16'] : [])] : []),
     ].join(',')
@@ -134,7 +137,8 @@ function parseOptions(argv) {
   for (const m of modes)
     if (!['eager', 'graph', 'bf16', 'graph+bf16'].includes(m)) fail(`unknown mode '${m}' (expected eager, graph, bf16 or graph+bf16)`);
   for (const v of variants)
-    if (!['default', 'channels_last', 'cuda_graph', 'compile', 'bf16', 'compile_bf16'].includes(v)) fail(`unknown PyTorch variant '${v}'`);
+    if (!['default', 'channels_last', 'cuda_graph', 'compile', 'compile_max_autotune', 'bf16', 'compile_bf16'].includes(v))
+      fail(`unknown PyTorch variant '${v}'`);
   let device;
   try {
     device = tl.normalizeDevice(values.device ?? tl.defaultDevice(), '--device');
@@ -152,6 +156,7 @@ function parseOptions(argv) {
     python,
     pythonTorch,
     variants,
+    variantsGiven: values['pytorch-variants'] !== undefined,
     modes,
     tfjs: values.tfjs,
     json: values.json,
@@ -318,6 +323,7 @@ async function main() {
         });
         if (opts.python) {
           for (const variant of opts.variants) {
+            if (variant === 'compile_max_autotune' && workload.task === 'train' && !opts.variantsGiven) continue;
             starts.push(
               () =>
                 new Runner(`pytorch ${variant}`, opts.python, [
@@ -377,28 +383,29 @@ async function main() {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  // The seed CNN's physical floor on a modern GPU is about 0.02 s per 50,000-image epoch: a GPU
-  // figure, printed for GPU runs only.
-  const seed =
-    opts.device.startsWith('cuda') &&
-    rows
+  // The floor: on a CPU from its measured peak (floor.mjs); on a GPU, the seed CNN's ~0.02 s per
+  // 50,000-image epoch on a modern GPU.
+  let floor = '';
+  let floorData = null;
+  if (opts.device.startsWith('cuda')) {
+    const seed = rows
       .filter((r) => r.workload === 'seed-cnn' && r.runner.startsWith('torchlet') && !r.error)
       .sort((a, b) => a.epochSeconds - b.epochSeconds)[0];
-  const floor = seed
-    ? `\nFastest seed-cnn epoch: ${seed.runner}, batch ${seed.batchSize}: ${seed.epochSeconds.toFixed(3)} s, ${(seed.epochSeconds / 0.02).toFixed(0)}× the ~0.02 s physical floor.`
-    : '';
+    if (seed) {
+      floor = `\nFastest seed-cnn epoch: ${seed.runner}, batch ${seed.batchSize}: ${seed.epochSeconds.toFixed(3)} s, ${(seed.epochSeconds / 0.02).toFixed(0)}× the ~0.02 s physical floor.`;
+      floorData = { seedCnnFloorRatio: seed.epochSeconds / 0.02 };
+    }
+  } else {
+    const flops = Object.fromEntries(opts.workloads.map((name) => [name, flopsPerExample(WORKLOADS[name].model(), WORKLOADS[name].task)]));
+    const peak = cpuPeak(opts.threads);
+    floor = `\n${cpuFloorLines(rows, flops, peak).join('\n')}`;
+    floorData = { flopsPerExample: flops, cpuPeak: peak };
+  }
   process.stdout.write(
     `${table(rows)}\n${floor}\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes of ${opts.steps} steps per runner, after ${opts.warmup} warm-up steps.\n`,
   );
   if (opts.json)
-    writeFileSync(
-      opts.json,
-      JSON.stringify(
-        { environment: env, options: opts, results: rows, seedCnnFloorRatio: seed ? seed.epochSeconds / 0.02 : null },
-        null,
-        2,
-      ) + '\n',
-    );
+    writeFileSync(opts.json, JSON.stringify({ environment: env, options: opts, results: rows, floor: floorData }, null, 2) + '\n');
 }
 
 await main();

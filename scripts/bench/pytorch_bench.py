@@ -9,6 +9,7 @@ It times passes when benchmark.mjs asks (see the protocol at the end). Variants:
   channels_last  channels-last model and input, Adam(foreach=True) (the best eager loop)
   cuda_graph     channels_last + capturable Adam, the whole step captured in a CUDA graph (CUDA only)
   compile        channels_last + torch.compile (PyTorch 2.x only)
+  compile_max_autotune  compile with mode="max-autotune" (autotuned kernels; slow to compile)
   bf16           channels_last under torch.autocast in bfloat16 (fp32 weights), as torchlet's bf16
   compile_bf16   compile under bf16 autocast (PyTorch 2.x only)
 
@@ -130,6 +131,13 @@ def build(model_json, weights):
     return nn.Sequential(*layers)
 
 
+def compiled(model, variant):
+    """The model as the variant runs it: torch.compile'd (max-autotune for compile_max_autotune), or as is."""
+    if not variant.startswith("compile"):
+        return model
+    return torch.compile(model, mode="max-autotune" if variant == "compile_max_autotune" else None)
+
+
 def autocast(variant, device):
     """The step's precision: bf16 autocast for the bf16 variants, else nothing."""
     if variant.endswith("bf16"):
@@ -156,7 +164,9 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--weights", required=True)
     p.add_argument("--workload", choices=["train", "inference"], required=True)
-    p.add_argument("--variant", choices=["default", "channels_last", "cuda_graph", "compile", "bf16", "compile_bf16"], default="default")
+    p.add_argument(
+        "--variant", choices=["default", "channels_last", "cuda_graph", "compile", "compile_max_autotune", "bf16", "compile_bf16"], default="default"
+    )
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--warmup", type=int, required=True)
@@ -195,7 +205,7 @@ def main():
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
         else:
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=True, capturable=capturable)
-        forward = torch.compile(model) if a.variant.startswith("compile") else model
+        forward = compiled(model, a.variant)
         precision = autocast(a.variant, device)
 
         def step(i):
@@ -231,7 +241,7 @@ def main():
                 graph.replay()
     else:
         model.eval()
-        forward = torch.compile(model) if a.variant.startswith("compile") else model
+        forward = compiled(model, a.variant)
         precision = autocast(a.variant, device)
 
         def step(i):
