@@ -14,14 +14,6 @@
 
 namespace torchlet {
 
-bool cpuAutocastEnabled() {
-#ifdef TORCHLET_AUTOCAST_BY_DEVICE_TYPE
-  return at::autocast::is_autocast_enabled(at::kCPU);
-#else
-  return at::autocast::is_cpu_enabled();
-#endif
-}
-
 namespace {
 
 at::ScalarType autocastDtype(at::DeviceType device) {
@@ -43,8 +35,17 @@ AutocastInputs::AutocastInputs(const at::Tensor& x)
 
 at::Tensor AutocastInputs::operator()(const at::Tensor& t) const { return at::autocast::cached_cast(dtype_, t, device_); }
 
-c10::optional<at::Tensor> AutocastInputs::operator()(const c10::optional<at::Tensor>& t) const {
-  return t ? c10::optional<at::Tensor>((*this)(*t)) : c10::nullopt;
+c10::optional<at::ScalarType> AutocastInputs::weightDtype(const at::Tensor& w, c10::optional<at::ScalarType> given) const {
+  bool eligible = w.is_floating_point() && w.scalar_type() != at::kDouble && w.device().type() == device_;
+  return eligible ? c10::optional<at::ScalarType>(dtype_) : given;
+}
+
+at::Tensor castTo(const at::Tensor& t, c10::optional<at::ScalarType> dtype) {
+  return dtype && t.scalar_type() != *dtype ? t.to(*dtype) : t;
+}
+
+c10::optional<at::Tensor> castTo(const c10::optional<at::Tensor>& t, c10::optional<at::ScalarType> dtype) {
+  return t ? c10::optional<at::Tensor>(castTo(*t, dtype)) : c10::nullopt;
 }
 
 void registerAutocast(Napi::Env env, Napi::Object exports) {

@@ -21,11 +21,13 @@ const c10::optional<c10::OperatorHandle>& fusedConvolution() {
   return op;
 }
 
-// Whether oneDNN's fused convolution applies: float32 CPU tensors, no autocast (whose casts
-// must stay in the graph, for backward), and a libtorch that has it.
-bool fusable(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
-  bool floats = x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && (!b || b->scalar_type() == at::kFloat);
-  return fusedConvolution() && floats && x.device().is_cpu() && w.device().is_cpu() && x.dim() == 4 && !cpuAutocastEnabled();
+// Whether oneDNN's fused convolution applies: float32 or bfloat16 CPU tensors of one dtype (the
+// weights' once cast to `dtype`), and a libtorch that has it.
+bool fusable(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, c10::optional<at::ScalarType> dtype) {
+  at::ScalarType type = x.scalar_type();
+  bool types = (type == at::kFloat || type == at::kBFloat16) && dtype.value_or(w.scalar_type()) == type &&
+               (!b || dtype.value_or(b->scalar_type()) == type);
+  return fusedConvolution() && types && x.device().is_cpu() && w.device().is_cpu() && x.dim() == 4;
 }
 
 at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
@@ -44,16 +46,11 @@ at::Tensor packWeight(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef 
   return stack.at(0).toTensor();
 }
 
-// The forward pass below autograd: one oneDNN primitive where it applies, with the weight packed
-// once (packed-weights.h) when `packed`: no autograd will see this call.
-at::Tensor forwardKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
-                         at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups, bool packed) {
-  if (!fusable(x, w, b)) return unfused(x, w, b, stride, padding, dilation, groups);
-  std::vector<int64_t> key = x.sizes().vec();
-  for (at::IntArrayRef setting : {stride, padding, dilation}) key.insert(key.end(), setting.begin(), setting.end());
-  key.push_back(groups);
+// The fused primitive, below autograd.
+at::Tensor fusedKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
+                       at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
   torch::jit::Stack stack{x,
-                          packed ? packedWeight(w, key, [&] { return packWeight(x, w, stride, padding, dilation, groups); }) : w,
+                          w,
                           b ? c10::IValue(*b) : c10::IValue(),
                           c10::IValue(padding.vec()),
                           c10::IValue(stride.vec()),
@@ -73,7 +70,7 @@ struct ConvRelu : torch::autograd::Function<ConvRelu> {
                             const std::vector<int64_t>& stride, const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation,
                             int64_t groups) {
     at::AutoDispatchBelowADInplaceOrView below;
-    at::Tensor y = forwardKernel(x, w, b, stride, padding, dilation, groups, false);
+    at::Tensor y = fusedKernel(x, w, b, stride, padding, dilation, groups);
     ctx->save_for_backward({x, w, y});
     ctx->saved_data["stride"] = stride;
     ctx->saved_data["padding"] = padding;
@@ -96,32 +93,42 @@ struct ConvRelu : torch::autograd::Function<ConvRelu> {
   }
 };
 
-// Below autograd (inference tensors, or tensors that need no grad): the packed weight.
+// Without autograd (inference tensors, or tensors that need no grad): the fused primitive with
+// the weight cast to `dtype` and packed once (packed-weights.h), keyed by the weight itself.
 at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
-                           at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
-  return forwardKernel(x, w, b, stride, padding, dilation, groups, true);
+                           at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups, c10::optional<at::ScalarType> dtype) {
+  if (!fusable(x, w, b, dtype)) return unfused(x, castTo(w, dtype), castTo(b, dtype), stride, padding, dilation, groups);
+  std::vector<int64_t> key = x.sizes().vec();
+  for (at::IntArrayRef setting : {stride, padding, dilation}) key.insert(key.end(), setting.begin(), setting.end());
+  key.insert(key.end(), {groups, static_cast<int64_t>(x.scalar_type())});
+  at::Tensor packed = packedWeight(w, key, [&] { return packWeight(x, castTo(w, dtype), stride, padding, dilation, groups); });
+  return fusedKernel(x, packed, castTo(b, dtype), stride, padding, dilation, groups);
 }
 
-// Where the fused primitive does not apply, the unfused ops, with their own autograd (and autocast).
+// With autograd recording: the fused primitive with ReLU's and the convolution's backward, the
+// weights' cast to `dtype` recorded too. Elsewhere the unfused ops, with their own autograd.
 at::Tensor autogradKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
-                          at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
-  if (!fusable(x, w, b)) return unfused(x, w, b, stride, padding, dilation, groups);
+                          at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups, c10::optional<at::ScalarType> dtype) {
   bool recorded = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b && b->requires_grad()));
   if (!recorded) {
     at::AutoDispatchBelowADInplaceOrView below;
-    return inferenceKernel(x, w, b, stride, padding, dilation, groups);
+    return inferenceKernel(x, w, b, stride, padding, dilation, groups, dtype);
   }
+  at::Tensor weight = castTo(w, dtype);
+  c10::optional<at::Tensor> bias = castTo(b, dtype);
+  if (!fusable(x, weight, bias, c10::nullopt)) return unfused(x, weight, bias, stride, padding, dilation, groups);
   // Without a bias, a zero one (exact: x + 0 is x), which needs no gradient: autograd's
   // Function takes no undefined tensor argument.
-  at::Tensor bias = b ? *b : at::zeros({w.size(0)}, w.options().requires_grad(false));
-  return ConvRelu::apply(x, w, bias, stride.vec(), padding.vec(), dilation.vec(), groups);
+  at::Tensor zeroOrBias = bias ? *bias : at::zeros({weight.size(0)}, weight.options().requires_grad(false));
+  return ConvRelu::apply(x, weight, zeroOrBias, stride.vec(), padding.vec(), dilation.vec(), groups);
 }
 
-// Under autocast: the inputs cast, as autocast casts a convolution's (autocast.h).
+// Under autocast: x cast as autocast casts a convolution's input; the weights' cast is the
+// operator's own (dtype), so that a packed copy outlives a step (autocast.h).
 at::Tensor autocastKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
-                          at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+                          at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups, c10::optional<at::ScalarType> dtype) {
   AutocastInputs cast(x);
-  return conv2dRelu(cast(x), cast(w), cast(b), stride, padding, dilation, groups);
+  return conv2dRelu(cast(x), w, b, stride, padding, dilation, groups, cast.weightDtype(w, dtype));
 }
 
 }  // namespace
@@ -129,7 +136,9 @@ at::Tensor autocastKernel(const at::Tensor& x, const at::Tensor& w, const c10::o
 // An operator, not a plain function: the tracer records it in a step's graph, and the replay
 // dispatches it, with its autograd, like any aten op.
 TORCH_LIBRARY(torchlet, m) {
-  m.def("conv2d_relu(Tensor x, Tensor w, Tensor? b, int[] stride, int[] padding, int[] dilation, int groups) -> Tensor");
+  m.def(
+      "conv2d_relu(Tensor x, Tensor w, Tensor? b, int[] stride, int[] padding, int[] dilation, int groups, ScalarType? dtype=None) -> "
+      "Tensor");
 }
 TORCH_LIBRARY_IMPL(torchlet, CompositeExplicitAutograd, m) { m.impl("conv2d_relu", TORCH_FN(inferenceKernel)); }
 TORCH_LIBRARY_IMPL(torchlet, Autograd, m) { m.impl("conv2d_relu", TORCH_FN(autogradKernel)); }
@@ -139,12 +148,12 @@ TORCH_LIBRARY_IMPL(torchlet, AutocastCUDA, m) { m.impl("conv2d_relu", TORCH_FN(a
 bool hasFusedConvolution() { return fusedConvolution().has_value(); }
 
 at::Tensor conv2dRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
-                      at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+                      at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups, c10::optional<at::ScalarType> dtype) {
   static const auto op = c10::Dispatcher::singleton()
                              .findSchemaOrThrow("torchlet::conv2d_relu", "")
                              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&, at::IntArrayRef,
-                                               at::IntArrayRef, at::IntArrayRef, int64_t)>();
-  return op.call(x, w, b, stride, padding, dilation, groups);
+                                               at::IntArrayRef, at::IntArrayRef, int64_t, c10::optional<at::ScalarType>)>();
+  return op.call(x, w, b, stride, padding, dilation, groups, dtype);
 }
 
 }  // namespace torchlet

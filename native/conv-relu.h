@@ -11,7 +11,9 @@ namespace torchlet {
 // Whether libtorch has oneDNN's fused convolution, which float32 CPU calls then use.
 bool hasFusedConvolution();
 
+// `dtype`: the weights' compute dtype, cast to inside the operator (autocast's), or none.
 at::Tensor conv2dRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
-                      at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
+                      at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
+                      c10::optional<at::ScalarType> dtype = c10::nullopt);
 
 }  // namespace torchlet

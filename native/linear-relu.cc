@@ -17,10 +17,13 @@ const c10::optional<c10::OperatorHandle>& fusedLinear() {
   return op;
 }
 
-// As for the fused convolution (conv-relu.cc): float32 CPU tensors, no autocast.
-bool fusable(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
-  bool floats = x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && (!b || b->scalar_type() == at::kFloat);
-  return fusedLinear() && floats && x.device().is_cpu() && w.device().is_cpu() && x.dim() >= 2 && w.dim() == 2 && !cpuAutocastEnabled();
+// As for the fused convolution (conv-relu.cc): float32 or bfloat16 CPU tensors of one dtype (the
+// weights' once cast to `dtype`).
+bool fusable(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, c10::optional<at::ScalarType> dtype) {
+  at::ScalarType type = x.scalar_type();
+  bool types = (type == at::kFloat || type == at::kBFloat16) && dtype.value_or(w.scalar_type()) == type &&
+               (!b || dtype.value_or(b->scalar_type()) == type);
+  return fusedLinear() && types && x.device().is_cpu() && w.device().is_cpu() && x.dim() >= 2 && w.dim() == 2;
 }
 
 at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) { return at::relu(at::linear(x, w, b)); }
@@ -41,14 +44,18 @@ at::Tensor packWeight(const at::Tensor& w, int64_t rows) {
   return stack.at(0).toTensor();
 }
 
-// Below autograd: one oneDNN primitive where it applies, with the weight packed once
-// (packed-weights.h).
-at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
-  if (!fusable(x, w, b)) return unfused(x, w, b);
+// Without autograd: one oneDNN primitive where it applies, with the weight cast to `dtype` and
+// packed once (packed-weights.h), keyed by the weight itself.
+at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
+                           c10::optional<at::ScalarType> dtype) {
+  if (!fusable(x, w, b, dtype)) return unfused(x, castTo(w, dtype), castTo(b, dtype));
   at::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous();
+  at::Tensor packed =
+      packedWeight(w, {rows.size(0), static_cast<int64_t>(rows.scalar_type())}, [&] { return packWeight(castTo(w, dtype), rows.size(0)); });
+  c10::optional<at::Tensor> bias = castTo(b, dtype);
   torch::jit::Stack stack{rows,
-                          packedWeight(w, {rows.size(0)}, [&] { return packWeight(w, rows.size(0)); }),
-                          b ? c10::IValue(*b) : c10::IValue(),
+                          packed,
+                          bias ? c10::IValue(*bias) : c10::IValue(),
                           std::string("relu"),
                           c10::IValue(c10::List<c10::optional<at::Scalar>>()),
                           c10::IValue()};
@@ -56,36 +63,39 @@ at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::
   return stack.at(0).toTensor().view(outputShape(x, w));
 }
 
-// With autograd recording, linear and relu as PyTorch runs them: oneDNN's inner product rounds
-// differently from MKL's sgemm, and Adam carries such differences into the weights (fit would no
-// longer match PyTorch's to 1e-4). Without, the fused inner product.
-at::Tensor autogradKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+// With autograd recording, linear and relu as PyTorch runs them (the weights' cast to `dtype`
+// recorded too): oneDNN's inner product rounds differently from MKL's sgemm, and Adam carries
+// such differences into the weights (fit would no longer match PyTorch's to 1e-4).
+at::Tensor autogradKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
+                          c10::optional<at::ScalarType> dtype) {
   bool recorded = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b && b->requires_grad()));
-  if (recorded || !fusable(x, w, b)) return unfused(x, w, b);
+  if (recorded) return unfused(x, castTo(w, dtype), castTo(b, dtype));
   at::AutoDispatchBelowADInplaceOrView below;
-  return inferenceKernel(x, w, b);
+  return inferenceKernel(x, w, b, dtype);
 }
 
-// Under autocast: the inputs cast, as autocast casts linear's (autocast.h).
-at::Tensor autocastKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+// Under autocast: x cast as autocast casts linear's input, the weights by the operator (autocast.h).
+at::Tensor autocastKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
+                          c10::optional<at::ScalarType> dtype) {
   AutocastInputs cast(x);
-  return linearRelu(cast(x), cast(w), cast(b));
+  return linearRelu(cast(x), w, b, cast.weightDtype(w, dtype));
 }
 
 }  // namespace
 
 // An operator, so that traced steps record it and choose the kernel again on each replay.
-TORCH_LIBRARY_FRAGMENT(torchlet, m) { m.def("linear_relu(Tensor x, Tensor w, Tensor? b) -> Tensor"); }
+TORCH_LIBRARY_FRAGMENT(torchlet, m) { m.def("linear_relu(Tensor x, Tensor w, Tensor? b, ScalarType? dtype=None) -> Tensor"); }
 TORCH_LIBRARY_IMPL(torchlet, CompositeExplicitAutograd, m) { m.impl("linear_relu", TORCH_FN(inferenceKernel)); }
 TORCH_LIBRARY_IMPL(torchlet, Autograd, m) { m.impl("linear_relu", TORCH_FN(autogradKernel)); }
 TORCH_LIBRARY_IMPL(torchlet, AutocastCPU, m) { m.impl("linear_relu", TORCH_FN(autocastKernel)); }
 TORCH_LIBRARY_IMPL(torchlet, AutocastCUDA, m) { m.impl("linear_relu", TORCH_FN(autocastKernel)); }
 
-at::Tensor linearRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
-  static const auto op = c10::Dispatcher::singleton()
-                             .findSchemaOrThrow("torchlet::linear_relu", "")
-                             .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&)>();
-  return op.call(x, w, b);
+at::Tensor linearRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, c10::optional<at::ScalarType> dtype) {
+  static const auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("torchlet::linear_relu", "")
+          .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&, c10::optional<at::ScalarType>)>();
+  return op.call(x, w, b, dtype);
 }
 
 }  // namespace torchlet

@@ -9,6 +9,8 @@
 
 namespace torchlet {
 
-at::Tensor linearRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
+// `dtype`: the weights' compute dtype, cast to inside the operator (autocast's), or none.
+at::Tensor linearRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
+                      c10::optional<at::ScalarType> dtype = c10::nullopt);
 
 }  // namespace torchlet

@@ -16,17 +16,24 @@
 namespace torchlet {
 namespace {
 
-float maxNan(float m, float v) { return (v > m || v != v) ? v : m; }  // NaN wins, as in ATen
+// The winner of two elements: the larger, NaN winning, as in ATen; ties keep the first. The
+// winner is copied, not converted, so that bfloat16 stays bit for bit.
+template <typename T>
+T maxNan(T m, T v) {
+  float a = static_cast<float>(m), b = static_cast<float>(v);
+  return (b > a || b != b) ? v : m;
+}
 
 // Rows of windows: row j's outputs at out + j * outRow, each the maximum over the window whose
 // first element is at in + j * inRow + i (i < n, contiguous channels), and whose other elements
 // are `taps` offsets on.
-void windowMaximaScalar(float* out, const float* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps,
-                        int64_t tapCount, int64_t from) {
+template <typename T>
+void windowMaximaScalar(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps, int64_t tapCount,
+                        int64_t from) {
   for (int64_t j = 0; j < rows; ++j) {
     for (int64_t i = from; i < n; ++i) {
-      const float* first = in + j * inRow + i;
-      float m = first[0];
+      const T* first = in + j * inRow + i;
+      T m = first[0];
       for (int64_t t = 1; t < tapCount; ++t) m = maxNan(m, first[taps[t]]);
       out[j * outRow + i] = m;
     }
@@ -34,28 +41,45 @@ void windowMaximaScalar(float* out, const float* in, int64_t n, int64_t rows, in
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#define TORCHLET_AVX2 __attribute__((target("avx2")))
+
+// 8 floats, or 8 bfloat16 widened to floats (their bits moved up 16: exact).
+TORCHLET_AVX2 __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+TORCHLET_AVX2 __m256 load8(const c10::BFloat16* p) {
+  __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+}
+TORCHLET_AVX2 void store8(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+// A winner is one of the inputs, so its low 16 bits are zero and narrowing it back is exact.
+TORCHLET_AVX2 void store8(c10::BFloat16* p, __m256 v) {
+  __m256i bits = _mm256_srli_epi32(_mm256_castps_si256(v), 16);
+  __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(bits), _mm256_extracti128_si256(bits, 1));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), packed);
+}
+
 // The same with AVX2, 8 channels at a time, each loaded once per tap and stored once.
-__attribute__((target("avx2"))) void windowMaximaAvx2(float* out, const float* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow,
-                                                      const int64_t* taps, int64_t tapCount) {
+template <typename T>
+TORCHLET_AVX2 void windowMaximaAvx2(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps,
+                                    int64_t tapCount) {
   const int64_t vectors = n / 8 * 8;
   for (int64_t j = 0; j < rows; ++j) {
-    const float* first = in + j * inRow;
+    const T* first = in + j * inRow;
     for (int64_t i = 0; i < vectors; i += 8) {
-      __m256 m = _mm256_loadu_ps(first + i);
+      __m256 m = load8(first + i);
       for (int64_t t = 1; t < tapCount; ++t) {
-        __m256 v = _mm256_loadu_ps(first + taps[t] + i);
+        __m256 v = load8(first + taps[t] + i);
         __m256 wins = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
         m = _mm256_blendv_ps(m, v, wins);
       }
-      _mm256_storeu_ps(out + j * outRow + i, m);
+      store8(out + j * outRow + i, m);
     }
   }
   if (vectors < n) windowMaximaScalar(out, in, n, rows, outRow, inRow, taps, tapCount, vectors);
 }
 #endif
 
-void windowMaxima(float* out, const float* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps,
-                  int64_t tapCount) {
+template <typename T>
+void windowMaxima(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps, int64_t tapCount) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx2) return windowMaximaAvx2(out, in, n, rows, outRow, inRow, taps, tapCount);
@@ -64,22 +88,41 @@ void windowMaxima(float* out, const float* in, int64_t n, int64_t rows, int64_t 
 }
 
 // The same, one element at a time, for any layout.
+template <typename T>
 void windowMaximaStrided(char* out, const char* in, int64_t n, int64_t outStep, int64_t inStep, const int64_t* taps, int64_t tapCount) {
   for (int64_t i = 0; i < n; ++i) {
-    const auto* first = reinterpret_cast<const float*>(in + i * inStep);
-    float m = first[0];
+    const auto* first = reinterpret_cast<const T*>(in + i * inStep);
+    T m = first[0];
     for (int64_t t = 1; t < tapCount; ++t) m = maxNan(m, first[taps[t]]);
-    *reinterpret_cast<float*>(out + i * outStep) = m;
+    *reinterpret_cast<T*>(out + i * outStep) = m;
   }
 }
 
+// All windows of `iter` (its output, and the view of the input at each window's start).
+template <typename T>
+void poolWindows(at::TensorIterator& iter, const std::vector<int64_t>& taps) {
+  const auto size = static_cast<int64_t>(sizeof(T));
+  const auto tapCount = static_cast<int64_t>(taps.size());
+  iter.for_each(
+      [&](char** data, const int64_t* steps, int64_t n, int64_t rows) {
+        if (steps[0] == size && steps[1] == size && steps[2] % size == 0 && steps[3] % size == 0) {
+          windowMaxima(reinterpret_cast<T*>(data[0]), reinterpret_cast<const T*>(data[1]), n, rows, steps[2] / size, steps[3] / size,
+                       taps.data(), tapCount);
+          return;
+        }
+        for (int64_t j = 0; j < rows; ++j)
+          windowMaximaStrided<T>(data[0] + j * steps[2], data[1] + j * steps[3], n, steps[0], steps[1], taps.data(), tapCount);
+      },
+      std::max<int64_t>(1, at::internal::GRAIN_SIZE / tapCount));
+}
+
 // Whether the kernel below applies: no gradient wanted (ATen's keeps indices for backward), a
-// float32 CPU input, and every window inside it (no padding; ceilMode's last window may overhang).
+// float32 or bfloat16 CPU input, and every window inside it (no padding; ceilMode's last window may overhang).
 bool fastPath(const at::Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& out) {
   bool wantsGrad = at::GradMode::is_enabled() && x.requires_grad();
   bool inside = padding[0] == 0 && padding[1] == 0 && out[0] >= 1 && out[1] >= 1 && (out[0] - 1) * stride[0] + kernel[0] <= x.size(2) &&
                 (out[1] - 1) * stride[1] + kernel[1] <= x.size(3);
-  return !wantsGrad && inside && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat;
+  return !wantsGrad && inside && x.dim() == 4 && x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16);
 }
 
 at::Tensor maxPoolKernel(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef padding, bool ceilMode) {
@@ -95,19 +138,10 @@ at::Tensor maxPoolKernel(const at::Tensor& x, at::IntArrayRef kernel, at::IntArr
   for (int64_t kh = 0; kh < k[0]; ++kh)
     for (int64_t kw = 0; kw < k[1]; ++kw) taps.push_back(kh * x.stride(2) + kw * x.stride(3));
   at::TensorIterator iter = at::TensorIteratorConfig().set_check_mem_overlap(false).add_output(result).add_input(starts).build();
-  const int64_t size = sizeof(float);
-  iter.for_each(
-      [&](char** data, const int64_t* steps, int64_t n, int64_t rows) {
-        if (steps[0] == size && steps[1] == size && steps[2] % size == 0 && steps[3] % size == 0) {
-          windowMaxima(reinterpret_cast<float*>(data[0]), reinterpret_cast<const float*>(data[1]), n, rows, steps[2] / size,
-                       steps[3] / size, taps.data(), static_cast<int64_t>(taps.size()));
-          return;
-        }
-        for (int64_t j = 0; j < rows; ++j)
-          windowMaximaStrided(data[0] + j * steps[2], data[1] + j * steps[3], n, steps[0], steps[1], taps.data(),
-                              static_cast<int64_t>(taps.size()));
-      },
-      std::max<int64_t>(1, at::internal::GRAIN_SIZE / static_cast<int64_t>(taps.size())));
+  if (x.scalar_type() == at::kFloat)
+    poolWindows<float>(iter, taps);
+  else
+    poolWindows<c10::BFloat16>(iter, taps);
   return result;
 }
 

@@ -58,25 +58,31 @@ describe('max pooling without autograd', () => {
     });
   }
 
-  it('lets NaN win and keeps -0, infinities and ties as ATen does, in either layout', () => {
-    // 27 channels: channels-last runs 24 through the vector loop and 3 through the scalar one.
-    const values = new Float32Array(2 * 4 * 4 * 27).map((_, i) => [NaN, -0, 0, Infinity, -Infinity, 1, 1, -2][(i * 7) % 8]);
-    for (const x of [tl.tensor(values, { shape: [2, 4, 4, 27] }).permute([0, 3, 1, 2]), tl.tensor(values, { shape: [2, 27, 4, 4] })]) {
-      const got = tl.noGrad(() => ops.maxPool2d(x, 2));
-      expectSame(got, atenMaxPool(x, 2, {}));
-      expect(Array.from(got.data()).filter(Number.isNaN).length).toBeGreaterThan(0);
-      expect(Array.from(got.data()).filter((v) => !Number.isNaN(v)).length).toBeGreaterThan(0);
-    }
-  });
+  it.each(['float32', 'bfloat16'] as const)(
+    'lets NaN win and keeps -0, infinities and ties as ATen does, in either layout (%s)',
+    (dtype) => {
+      // 27 channels: channels-last runs 24 through the vector loop and 3 through the scalar one.
+      const values = new Float32Array(2 * 4 * 4 * 27).map((_, i) => [NaN, -0, 0, Infinity, -Infinity, 1, 1.5, -2][(i * 7) % 8]);
+      const layouts = [tl.tensor(values, { shape: [2, 4, 4, 27] }).permute([0, 3, 1, 2]), tl.tensor(values, { shape: [2, 27, 4, 4] })];
+      for (const x of layouts.map((t) => t.to(dtype))) {
+        const got = tl.noGrad(() => ops.maxPool2d(x, 2));
+        expectSame(got, atenMaxPool(x, 2, {}));
+        expect(Array.from(got.data()).filter(Number.isNaN).length).toBeGreaterThan(0);
+        expect(Array.from(got.data()).filter((v) => !Number.isNaN(v)).length).toBeGreaterThan(0);
+      }
+    },
+  );
 
-  it('handles an empty batch and bfloat16 (through ATen)', () => {
-    const empty = images(0, 3, 4, 4, true);
-    expect(tl.noGrad(() => ops.maxPool2d(empty, 2)).shape).toEqual([0, 3, 2, 2]);
-    const half = images(2, 4, 6, 6, true).to('bfloat16');
-    expectSame(
-      tl.noGrad(() => ops.maxPool2d(half, 2)),
-      ops.maxPool2d(half, 2),
-    );
+  it('pools bfloat16 as ATen does, and handles an empty batch', () => {
+    tl.manualSeed(8);
+    for (const channelsLast of [true, false]) {
+      const x = images(3, 19, 9, 8, channelsLast).to('bfloat16');
+      expectSame(
+        tl.noGrad(() => ops.maxPool2d(x, 3, { stride: 2 })),
+        atenMaxPool(x, 3, { stride: 2 }),
+      );
+    }
+    expect(tl.noGrad(() => ops.maxPool2d(images(0, 3, 4, 4, true), 2)).shape).toEqual([0, 3, 2, 2]);
   });
 
   it('takes the gradient through ATen when autograd records', () => {
@@ -124,6 +130,13 @@ describe('Dense with ReLU without autograd', () => {
     }
   });
 
+  it('in bfloat16 is linear then relu, to bfloat16 rounding', () => {
+    const [x, w, b] = [tl.randn([9, 16]), tl.randn([5, 16]), tl.randn([5])].map((t) => t.to('bfloat16'));
+    const fused = tl.noGrad(() => ops.linear(x, w, b, { kernel: 'auto', activation: 'relu' }));
+    expect(fused.dtype).toBe('bfloat16');
+    expectClose(fused.to('float32'), ops.relu(ops.linear(x, w, b)).to('float32'), 1e-2);
+  });
+
   it("with kernel 'blas' is exactly torch's linear then relu", () => {
     const [x, w] = [tl.randn([5, 6]), tl.randn([7, 6])];
     expectSame(
@@ -152,5 +165,13 @@ describe('Conv2D with ReLU without autograd', () => {
     expectClose(fused(x), reference(x));
     b.add_(-3);
     expectClose(fused(x), reference(x));
+  });
+
+  it('in bfloat16 is conv2d then relu, to bfloat16 rounding', () => {
+    const x = images(2, 4, 7, 7, true).to('bfloat16');
+    const [w, b] = [tl.randn([6, 4, 3, 3]), tl.randn([6])].map((t) => t.to('bfloat16'));
+    const fused = tl.noGrad(() => ops.conv2d(x, w, b, { activation: 'relu' }));
+    expect(fused.dtype).toBe('bfloat16');
+    expectClose(fused.to('float32'), ops.relu(ops.conv2d(x, w, b)).to('float32'), 1e-2);
   });
 });
