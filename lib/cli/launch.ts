@@ -3,8 +3,8 @@
 // rank, forwards the launcher's signals, and stops every rank when one fails.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism, constants } from 'node:os';
+import { freePort } from '../distributed/free-port.js';
 import { UsageError } from './usage-error.js';
 
 /** How long the ranks have to exit after SIGTERM (or a forwarded signal) before SIGKILL. */
@@ -88,22 +88,16 @@ function parseLaunchArgs(argv: string[]) {
 
 type LaunchArgs = Exclude<ReturnType<typeof parseLaunchArgs>, 'help'>;
 
-// A port free on this machine now, so that concurrent single-node runs never pick the same one.
-async function freePort(host: string): Promise<number> {
-  const server = createServer();
+// A port free on the master address now (which must then be this machine's), so that concurrent
+// single-node runs never pick the same one.
+async function freePortAt(host: string): Promise<number> {
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, host, resolve);
-    });
+    return await freePort(host);
   } catch (error) {
     throw new UsageError(
       `--master-addr ${host}: cannot listen there to pick a free port (${(error as Error).message}); with --nnodes 1 it must be an address of this machine`,
     );
   }
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 // Copies a rank's output to `to`, each line prefixed with the rank. A partial line waits for its
@@ -158,7 +152,7 @@ export async function launch(
     out.write(LAUNCH_HELP);
     return 0;
   }
-  const masterPort = args.masterPort ?? (args.nnodes > 1 ? MULTI_NODE_MASTER_PORT : await freePort(args.masterAddr));
+  const masterPort = args.masterPort ?? (args.nnodes > 1 ? MULTI_NODE_MASTER_PORT : await freePortAt(args.masterAddr));
   const graceMs = options.graceMs ?? GRACE_MS;
 
   const ranks: Rank[] = [];

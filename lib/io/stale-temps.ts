@@ -3,18 +3,9 @@
 // one whose process is gone can never be finished, so the next save or load removes it.
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../process-alive.js';
 
 const TEMP = /\.tmp-(\d+)-[0-9a-f]+$/;
-
-/** True while process `pid` exists (EPERM: it exists but is not ours). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes, in `dir`, the temporaries of processes that no longer run (never this one's, nor those of
@@ -25,7 +16,7 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const stale = names.filter((name) => {
     const pid = Number(TEMP.exec(name)?.[1]);
-    return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
+    return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
   });
   await Promise.all(stale.map((name) => rm(join(dir, name), { recursive: true, force: true }).catch(() => {})));
   return stale;

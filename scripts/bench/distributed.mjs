@@ -8,13 +8,13 @@
 // median of every timed pass. Run it with `npm run bench -- --workload distributed [options]`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tl from '../../dist/index.js';
 import { readBuildStamp } from '../../dist/addon-build.js';
+import { freePort } from '../../dist/distributed/free-port.js';
 import { locateLibtorch, matchingPython } from '../../dist/libtorch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,15 +33,6 @@ const { values: o } = parseArgs({
 });
 const nproc = Number(o.nproc);
 const python = o.python === 'none' ? null : (o.python ?? matchingPython(readBuildStamp(join(root, 'build')) ?? locateLibtorch()));
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // Runs `count` processes of `command args` (as ranks when count > 1) and resolves to rank 0's JSON line.
 async function run(command, args, count, env = {}) {

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { capture } from '../helpers/capture.js';
 import { launch } from '../../lib/cli/launch.js';
 import { main } from '../../lib/cli/main.js';
+import { processAlive } from '../../lib/process-alive.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -28,19 +29,10 @@ function rankLines(text: string): [number, string][] {
     });
 }
 
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
 // Whether every pid is gone within 2 s: a process's exit is seen a moment after its pipes close.
 async function allGone(pids: number[]): Promise<boolean> {
   const deadline = Date.now() + 2000;
-  while (!pids.every(isGone)) {
+  while (!pids.every((pid) => !processAlive(pid))) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/native.js';
 import { freePort, relativeDistance, runRanks, type RankResult } from './ranks.js';
+import { processAlive } from '../../lib/process-alive.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'torchlet.js');
 const rankScript = join(import.meta.dirname, 'rank.mjs');
@@ -168,15 +169,7 @@ describe('faults', () => {
     const pids = [...(run.stdout + run.stderr).matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
     expect(pids.length).toBeGreaterThan(0);
     // Gone, within the moment a process takes to be reaped once its pipes have closed.
-    const alive = () =>
-      pids.filter((pid) => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      });
+    const alive = () => pids.filter(processAlive);
     for (let tries = 0; tries < 200 && alive().length > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(alive()).toEqual([]);
   });

@@ -2,9 +2,9 @@
 // what each wrote.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../lib/distributed/free-port.js';
 
 const script = join(import.meta.dirname, 'rank.mjs');
 
@@ -29,17 +29,7 @@ export interface Run {
   stderr: string[];
 }
 
-/** A port nobody listens on now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * Starts `world` ranks of rank.mjs in `mode` (world 0: one process without the distributed
