@@ -37,6 +37,8 @@ Options:
   --limit N         use only the first N training and test images, for quick runs
   --augment         random flips and padded crops on each training batch, on the device
   --seed N          random seed for weights, shuffling and augmentation (default 0)
+  --precision P     fp32 (default) or bf16: the forward pass under autocast in bfloat16, with
+                    float32 weights (compile({ mixedPrecision: 'bf16' }))
   --out DIR         write the model (model.json and its weights), history.json and
                     training-curves.svg into DIR
   --verbose N       0 silent, 1 progress bar (default), 2 one line per epoch
@@ -58,6 +60,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   augment: { type: 'boolean' },
   seed: { type: 'string' },
+  precision: { type: 'string' },
   out: { type: 'string' },
   verbose: { type: 'string' },
   nproc: { type: 'string' },
@@ -101,6 +104,8 @@ export function parseTrainArgs(argv: string[]) {
     throw new UsageError('--synthetic cannot be combined with --data-dir or --download');
   // An empty --out would otherwise mean "do not save", silently.
   if (v.out === '') throw new UsageError("--out must name a folder, got ''");
+  const precision = v.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'bf16') throw new UsageError(`--precision must be fp32 or bf16, got '${precision}'`);
   const verbose = integer('verbose', v.verbose, 1, 0);
   if (verbose > 2) throw new UsageError(`--verbose must be 0, 1 or 2, got '${v.verbose}'`);
   let device: Device;
@@ -121,6 +126,7 @@ export function parseTrainArgs(argv: string[]) {
     limit: v.limit === undefined ? undefined : integer('limit', v.limit, 0, 1),
     augment: v.augment ?? false,
     seed: integer('seed', v.seed, 0, 0),
+    precision,
     out: v.out,
     verbose: verbose as 0 | 1 | 2,
     nproc: integer('nproc', v.nproc, 1, 1),
@@ -243,12 +249,17 @@ async function runTraining(args: TrainArgs, out: NodeJS.WritableStream, say: (li
   const info = backendInfo();
   const where = parallel ? `${distributed.worldSize} processes (${distributed.backend}), ${device} each` : device;
   say(
-    `Training on ${where} (libtorch ${info.torchVersion}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${parallel ? ' each' : ''}): ${train.size} training and ${test.size} test images${args.augment ? ', augmented' : ''}`,
+    `Training on ${where} (libtorch ${info.torchVersion}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${parallel ? ' each' : ''}): ${train.size} training and ${test.size} test images${args.augment ? ', augmented' : ''}${args.precision === 'bf16' ? ', bf16 autocast' : ''}`,
   );
 
   const model = referenceCnn().to(device);
   run.model = model;
-  model.compile({ optimizer: new Adam({ learningRate: args.lr }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  model.compile({
+    optimizer: new Adam({ learningRate: args.lr }),
+    loss: 'sparse_categorical_crossentropy',
+    metrics: ['accuracy'],
+    mixedPrecision: args.precision === 'bf16' ? 'bf16' : null,
+  });
   const timer = new EpochTimer();
   const history = await model.fit(train, {
     epochs: args.epochs,
@@ -278,6 +289,7 @@ async function runTraining(args: TrainArgs, out: NodeJS.WritableStream, say: (li
       // Ctrl-C stopped training before the epochs asked for (a partial last epoch is not in the history).
       interrupted: run.interrupted,
       epochsAsked: args.epochs,
+      precision: args.precision,
     };
     await writeFileAtomic(join(args.out, 'history.json'), [JSON.stringify(record, null, 2) + '\n']);
     await writeFileAtomic(join(args.out, 'training-curves.svg'), [

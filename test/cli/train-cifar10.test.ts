@@ -30,6 +30,7 @@ describe('torchlet train-cifar10: the command line', () => {
       '--limit',
       '--augment',
       '--seed',
+      '--precision',
       '--out',
     ]) {
       expect(out).toContain(option);
@@ -47,6 +48,7 @@ describe('torchlet train-cifar10: the command line', () => {
       [['--device', 'tpu'], /^torchlet: --device: unknown device 'tpu' \(expected 'cpu', 'cuda' or 'cuda:N'\)\n$/],
       [['--synthetic', '--download'], /^torchlet: --synthetic cannot be combined with --data-dir or --download\n$/],
       [['--out', '', '--data-dir', mkdtempSync(join(tmpdir(), 'empty-'))], /^torchlet: --out must name a folder, got ''\n$/],
+      [['--precision', 'fp16'], /^torchlet: --precision must be fp32 or bf16, got 'fp16'\n$/],
       [['extra'], /^torchlet: Unexpected argument 'extra'/],
     ];
     for (const [argv, message] of cases) {
@@ -203,9 +205,20 @@ describe('torchlet train-cifar10 --synthetic', () => {
     expect(existsSync(join(home, 'synthetic-cifar-10', 'seed-0-50000-10000', 'data_batch_5.bin'))).toBe(true);
   });
 
-  it('records in history.json that the run was not interrupted', () => {
+  it('records in history.json that the run was not interrupted, in float32', () => {
     const history = JSON.parse(readFileSync(join(outDir, 'history.json'), 'utf8'));
-    expect([history.interrupted, history.epochsAsked]).toEqual([false, 2]);
+    expect([history.interrupted, history.epochsAsked, history.precision]).toEqual([false, 2, 'fp32']);
+  });
+
+  it('--precision bf16 trains under bfloat16 autocast and says so', async () => {
+    const bf16Out = join(home, 'bf16-run');
+    const args = ['--synthetic', '--limit', '128', '--epochs', '1', '--batch-size', '64', '--verbose', '2', '--out', bf16Out];
+    const bf16 = await run('train-cifar10', ...args, '--precision', 'bf16');
+    expect(bf16.err).toBe('');
+    expect(bf16.code).toBe(0);
+    expect(bf16.out).toContain('128 training and 128 test images, bf16 autocast');
+    expect(bf16.out).toMatch(/Test accuracy: 0\.\d{4} \(loss \d+\.\d{4}\) on 128 images/);
+    expect(JSON.parse(readFileSync(join(bf16Out, 'history.json'), 'utf8')).precision).toBe('bf16');
   });
 
   it('Ctrl-C during training stops after the batch, still writes every output, and says so in history.json', async () => {
