@@ -9,25 +9,19 @@
 #include <vector>
 
 #include "autocast.h"
-#include "packed-weights.h"
+#include "onednn.h"
 
 namespace torchlet {
 namespace {
 
-// oneDNN's fused convolution (mkldnn::_convolution_pointwise: libtorch 2.x CPU builds with oneDNN),
-// or nothing.
+// oneDNN's fused convolution, or nothing.
 const c10::optional<c10::OperatorHandle>& fusedConvolution() {
-  static const c10::optional<c10::OperatorHandle> op = c10::Dispatcher::singleton().findOp({"mkldnn::_convolution_pointwise", ""});
+  static const c10::optional<c10::OperatorHandle> op = findOperator("mkldnn::_convolution_pointwise");
   return op;
 }
 
-// Whether oneDNN's fused convolution applies: float32 or bfloat16 CPU tensors of one dtype (the
-// weights' once cast to `dtype`), and a libtorch that has it.
 bool fusable(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, c10::optional<at::ScalarType> dtype) {
-  at::ScalarType type = x.scalar_type();
-  bool types = (type == at::kFloat || type == at::kBFloat16) && dtype.value_or(w.scalar_type()) == type &&
-               (!b || dtype.value_or(b->scalar_type()) == type);
-  return fusedConvolution() && types && x.device().is_cpu() && w.device().is_cpu() && x.dim() == 4;
+  return fusedConvolution() && oneDnnTypes(x, w, b, dtype) && x.dim() == 4;
 }
 
 at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
@@ -38,8 +32,7 @@ at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional
 // oneDNN's reorder of a convolution weight into the blocked layout it picks for inputs of x's sizes.
 at::Tensor packWeight(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation,
                       int64_t groups) {
-  static const c10::optional<c10::OperatorHandle> reorder =
-      c10::Dispatcher::singleton().findOp({"mkldnn::_reorder_convolution_weight", ""});
+  static const c10::optional<c10::OperatorHandle> reorder = findOperator("mkldnn::_reorder_convolution_weight");
   if (!reorder) return w;
   torch::jit::Stack stack{w, padding.vec(), stride.vec(), dilation.vec(), groups, x.sizes().vec()};
   reorder->callBoxed(&stack);
@@ -94,7 +87,7 @@ struct ConvRelu : torch::autograd::Function<ConvRelu> {
 };
 
 // Without autograd (inference tensors, or tensors that need no grad): the fused primitive with
-// the weight cast to `dtype` and packed once (packed-weights.h), keyed by the weight itself.
+// the weight cast to `dtype` and packed once (onednn.h), keyed by the weight itself.
 at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
                            at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups, c10::optional<at::ScalarType> dtype) {
   if (!fusable(x, w, b, dtype)) return unfused(x, castTo(w, dtype), castTo(b, dtype), stride, padding, dilation, groups);

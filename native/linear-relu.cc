@@ -6,24 +6,19 @@
 #include <vector>
 
 #include "autocast.h"
-#include "packed-weights.h"
+#include "onednn.h"
 
 namespace torchlet {
 namespace {
 
-// oneDNN's fused inner product (libtorch 2.x CPU builds with oneDNN), or nothing.
+// oneDNN's fused inner product, or nothing.
 const c10::optional<c10::OperatorHandle>& fusedLinear() {
-  static const c10::optional<c10::OperatorHandle> op = c10::Dispatcher::singleton().findOp({"mkldnn::_linear_pointwise", ""});
+  static const c10::optional<c10::OperatorHandle> op = findOperator("mkldnn::_linear_pointwise");
   return op;
 }
 
-// As for the fused convolution (conv-relu.cc): float32 or bfloat16 CPU tensors of one dtype (the
-// weights' once cast to `dtype`).
 bool fusable(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, c10::optional<at::ScalarType> dtype) {
-  at::ScalarType type = x.scalar_type();
-  bool types = (type == at::kFloat || type == at::kBFloat16) && dtype.value_or(w.scalar_type()) == type &&
-               (!b || dtype.value_or(b->scalar_type()) == type);
-  return fusedLinear() && types && x.device().is_cpu() && w.device().is_cpu() && x.dim() >= 2 && w.dim() == 2;
+  return fusedLinear() && oneDnnTypes(x, w, b, dtype) && x.dim() >= 2 && w.dim() == 2;
 }
 
 at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) { return at::relu(at::linear(x, w, b)); }
@@ -37,7 +32,7 @@ std::vector<int64_t> outputShape(const at::Tensor& x, const at::Tensor& w) {
 
 // oneDNN's reorder of the weight into the blocked layout it picks for `rows` rows.
 at::Tensor packWeight(const at::Tensor& w, int64_t rows) {
-  static const c10::optional<c10::OperatorHandle> reorder = c10::Dispatcher::singleton().findOp({"mkldnn::_reorder_linear_weight", ""});
+  static const c10::optional<c10::OperatorHandle> reorder = findOperator("mkldnn::_reorder_linear_weight");
   if (!reorder) return w.contiguous();
   torch::jit::Stack stack{w.contiguous(), rows};
   reorder->callBoxed(&stack);
@@ -45,7 +40,7 @@ at::Tensor packWeight(const at::Tensor& w, int64_t rows) {
 }
 
 // Without autograd: one oneDNN primitive where it applies, with the weight cast to `dtype` and
-// packed once (packed-weights.h), keyed by the weight itself.
+// packed once (onednn.h), keyed by the weight itself.
 at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
                            c10::optional<at::ScalarType> dtype) {
   if (!fusable(x, w, b, dtype)) return unfused(x, castTo(w, dtype), castTo(b, dtype));

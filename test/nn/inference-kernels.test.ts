@@ -1,6 +1,6 @@
 // The kernels that serve calls without autograd (predict, evaluate): max pooling without indices
 // (native/max-pool.cc), and oneDNN's fused inner product and packed weights (linear-relu.cc,
-// conv-relu.cc, packed-weights.cc). Each is checked against the path autograd takes, which is
+// conv-relu.cc, onednn.cc). Each is checked against the path autograd takes, which is
 // libtorch's own ops (max_pool2d; linear, conv2d and relu).
 import { describe, expect, it } from 'vitest';
 import * as tl from '../../lib/index.js';

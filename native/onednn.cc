@@ -1,4 +1,4 @@
-#include "packed-weights.h"
+#include "onednn.h"
 
 #include <deque>
 #include <mutex>
@@ -27,6 +27,15 @@ bool same(const Entry& e, const at::Tensor& weight, const std::vector<int64_t>& 
 }
 
 }  // namespace
+
+c10::optional<c10::OperatorHandle> findOperator(const char* name) { return c10::Dispatcher::singleton().findOp({name, ""}); }
+
+bool oneDnnTypes(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, c10::optional<at::ScalarType> dtype) {
+  at::ScalarType type = x.scalar_type();
+  bool types = (type == at::kFloat || type == at::kBFloat16) && dtype.value_or(w.scalar_type()) == type &&
+               (!b || dtype.value_or(b->scalar_type()) == type);
+  return types && x.device().is_cpu() && w.device().is_cpu();
+}
 
 at::Tensor packedWeight(const at::Tensor& weight, const std::vector<int64_t>& key, const std::function<at::Tensor()>& pack) {
   if (weight.is_inference()) return pack();
