@@ -77,7 +77,7 @@ const SHAPES = [
 ];
 
 // Functions that allocate what their size arguments say get no huge sizes (see above).
-const ALLOCATING = new Set(['zeros', 'ones', 'full', 'rand', 'randn', 'randint', 'randperm', 'arange', 'pad', 'tensor']);
+const ALLOCATING = new Set(['zeros', 'ones', 'full', 'rand', 'randn', 'randint', 'randperm', 'randpermSeeded', 'arange', 'pad', 'tensor']);
 // Left out: 4096 threads. The handle classes are called with `new`, as JS could.
 const SKIPPED = new Set(['setNumThreads', 'TensorHandle']);
 
@@ -225,8 +225,9 @@ function value(name) {
 // generated value: random arguments rarely get past the first check, these reach deep.
 const f32 = (shape) => native.randn(shape, 'float32', 'cpu');
 // Empty and one-element extents are where divisions by a size hide.
-const nchw = () =>
-  f32(
+// Some channels-last (as layers pass them) or bfloat16: the pooling kernel's vector paths.
+const nchw = () => {
+  const t = f32(
     pick([
       [2, 4, 5, 5],
       [1, 4, 6, 6],
@@ -235,8 +236,12 @@ const nchw = () =>
       [2, 4, 1, 1],
       [2, 0, 3, 3],
       [1, 4, 1, 1],
+      [2, 19, 7, 6],
     ]),
   );
+  const layout = chance(0.3) ? native.contiguous(t, 'channelsLast') : t;
+  return chance(0.2) ? native.to(layout, null, 'bfloat16') : layout;
+};
 const rows = () =>
   f32(
     pick([
@@ -256,11 +261,20 @@ const stateOf = (opt) => {
   return chance(0.5) ? { ...exported, steps: mutatingArray(exported.steps.length > 0 ? exported.steps : [1]) } : exported;
 };
 const BASES = {
-  conv2d: () => [nchw(), f32([4, pick([4, 2, 1]), 3, 3]), maybe(() => f32([4])), 1, pick(['valid', 'same', 1, [0, 1]]), 1, pick([1, 2, 4])],
+  conv2d: () => [
+    nchw(),
+    f32([4, pick([4, 2, 1]), 3, 3]),
+    maybe(() => f32([4])),
+    1,
+    pick(['valid', 'same', 1, [0, 1]]),
+    1,
+    pick([1, 2, 4]),
+    pick(['linear', 'relu']),
+  ],
   maxPool2d: () => [nchw(), pick([2, 3, [2, 1]]), maybe(() => 2), pick([0, 1]), chance(0.5)],
   avgPool2d: () => [nchw(), pick([2, 3]), maybe(() => 1), pick([0, 1]), chance(0.5), chance(0.5)],
   adaptiveAvgPool2d: () => [nchw(), pick([1, 2, [3, 1]])],
-  linear: () => [rows(), f32([5, 3]), maybe(() => f32([5])), pick(['blas', 'auto'])],
+  linear: () => [rows(), f32([5, 3]), maybe(() => f32([5])), pick(['blas', 'auto']), pick(['linear', 'relu'])],
   batchNorm: () => [
     pick([nchw, rows])(),
     maybe(() => f32([4])),
