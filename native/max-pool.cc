@@ -20,7 +20,8 @@ namespace {
 // winner is copied, not converted, so that bfloat16 stays bit for bit.
 template <typename T>
 T maxNan(T m, T v) {
-  float a = static_cast<float>(m), b = static_cast<float>(v);
+  auto a = static_cast<float>(m);
+  auto b = static_cast<float>(v);
   return (b > a || b != b) ? v : m;
 }
 
