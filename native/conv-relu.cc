@@ -102,8 +102,7 @@ at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::
 // weights' cast to `dtype` recorded too. Elsewhere the unfused ops, with their own autograd.
 at::Tensor autogradKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
                           at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups, c10::optional<at::ScalarType> dtype) {
-  bool recorded = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b && b->requires_grad()));
-  if (!recorded) {
+  if (!autogradRecords(x, w, b)) {
     at::AutoDispatchBelowADInplaceOrView below;
     return inferenceKernel(x, w, b, stride, padding, dilation, groups, dtype);
   }

@@ -23,13 +23,6 @@ bool fusable(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::T
 
 at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) { return at::relu(at::linear(x, w, b)); }
 
-// x's leading dims as rows, and the output shaped as x with w.size(0) features.
-std::vector<int64_t> outputShape(const at::Tensor& x, const at::Tensor& w) {
-  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
-  shape.back() = w.size(0);
-  return shape;
-}
-
 // oneDNN's reorder of the weight into the blocked layout it picks for `rows` rows.
 at::Tensor packWeight(const at::Tensor& w, int64_t rows) {
   static const c10::optional<c10::OperatorHandle> reorder = findOperator("mkldnn::_reorder_linear_weight");
@@ -55,7 +48,7 @@ at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::
                           c10::IValue(c10::List<c10::optional<at::Scalar>>()),
                           c10::IValue()};
   fusedLinear()->callBoxed(&stack);
-  return stack.at(0).toTensor().view(outputShape(x, w));
+  return stack.at(0).toTensor().view(linearOutputShape(x, w));
 }
 
 // With autograd recording, linear and relu as PyTorch runs them (the weights' cast to `dtype`
@@ -63,8 +56,7 @@ at::Tensor inferenceKernel(const at::Tensor& x, const at::Tensor& w, const c10::
 // such differences into the weights (fit would no longer match PyTorch's to 1e-4).
 at::Tensor autogradKernel(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
                           c10::optional<at::ScalarType> dtype) {
-  bool recorded = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b && b->requires_grad()));
-  if (recorded) return unfused(x, castTo(w, dtype), castTo(b, dtype));
+  if (autogradRecords(x, w, b)) return unfused(x, castTo(w, dtype), castTo(b, dtype));
   at::AutoDispatchBelowADInplaceOrView below;
   return inferenceKernel(x, w, b, dtype);
 }
@@ -84,6 +76,12 @@ TORCH_LIBRARY_IMPL(torchlet, CompositeExplicitAutograd, m) { m.impl("linear_relu
 TORCH_LIBRARY_IMPL(torchlet, Autograd, m) { m.impl("linear_relu", TORCH_FN(autogradKernel)); }
 TORCH_LIBRARY_IMPL(torchlet, AutocastCPU, m) { m.impl("linear_relu", TORCH_FN(autocastKernel)); }
 TORCH_LIBRARY_IMPL(torchlet, AutocastCUDA, m) { m.impl("linear_relu", TORCH_FN(autocastKernel)); }
+
+std::vector<int64_t> linearOutputShape(const at::Tensor& x, const at::Tensor& w) {
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = w.size(0);
+  return shape;
+}
 
 at::Tensor linearRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, c10::optional<at::ScalarType> dtype) {
   static const auto op =

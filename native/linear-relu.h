@@ -7,7 +7,12 @@
 
 #include <ATen/ATen.h>
 
+#include <vector>
+
 namespace torchlet {
+
+// The shape of x's linear map by w: x's, with w.size(0) features.
+std::vector<int64_t> linearOutputShape(const at::Tensor& x, const at::Tensor& w);
 
 // `dtype`: the weights' compute dtype, cast to inside the operator (autocast's), or none.
 at::Tensor linearRelu(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,

@@ -6,6 +6,15 @@
 #include "ops.h"
 
 namespace torchlet {
+namespace {
+
+// input @ weightᵀ + bias as oneDNN's 1x1 convolution of the rows.
+at::Tensor linearViaConv(const at::Tensor& input, const at::Tensor& weight, const c10::optional<at::Tensor>& bias) {
+  at::Tensor rows = input.reshape({-1, input.size(-1), 1, 1});
+  return at::conv2d(rows, weight.view({weight.size(0), weight.size(1), 1, 1}), bias).view(linearOutputShape(input, weight));
+}
+
+}  // namespace
 
 void registerLinear(Napi::Env env, Napi::Object exports) {
   // linear(input, weight, bias?, kernel, activation): kernel 'blas' is torch.nn.functional.linear;
@@ -30,12 +39,8 @@ void registerLinear(Napi::Env env, Napi::Object exports) {
     bool viaConv = kernel == "auto" && input.is_cpu() && input.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
                    input.dim() >= 2 && at::hasMKLDNN() && !at::hasMKL();
     if (relu && kernel == "auto" && !viaConv) return a.wrap(linearRelu(input, weight, bias));
-    if (!viaConv) return a.wrap(relu ? at::relu(at::linear(input, weight, bias)) : at::linear(input, weight, bias));
-    std::vector<int64_t> outShape(input.sizes().begin(), input.sizes().end());
-    outShape.back() = weight.size(0);
-    at::Tensor rows = input.reshape({-1, input.size(-1), 1, 1});
-    at::Tensor out = at::conv2d(rows, weight.view({weight.size(0), weight.size(1), 1, 1}), bias);
-    return a.wrap(relu ? at::relu(out.view(outShape)) : out.view(outShape));
+    at::Tensor out = viaConv ? linearViaConv(input, weight, bias) : at::linear(input, weight, bias);
+    return a.wrap(relu ? at::relu(out) : out);
   });
 }
 

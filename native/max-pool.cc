@@ -25,19 +25,26 @@ T maxNan(T m, T v) {
   return (b > a || b != b) ? v : m;
 }
 
-// Rows of windows: row j's outputs at out + j * outRow, each the maximum over the window whose
-// first element is at in + j * inRow + i (i < n, contiguous channels), and whose other elements
-// are `taps` offsets on.
+// Windows one element at a time, in any layout: output i at out + i * outStep, the maximum over
+// the window whose first element is at in + i * inStep and whose other elements are `taps` on.
+template <typename T>
+void windowMaximaStrided(char* out, const char* in, int64_t n, int64_t outStep, int64_t inStep, const int64_t* taps, int64_t tapCount) {
+  for (int64_t i = 0; i < n; ++i) {
+    const auto* first = reinterpret_cast<const T*>(in + i * inStep);
+    T m = first[0];
+    for (int64_t t = 1; t < tapCount; ++t) m = maxNan(m, first[taps[t]]);
+    *reinterpret_cast<T*>(out + i * outStep) = m;
+  }
+}
+
+// Rows of windows over contiguous channels: row j's outputs at out + j * outRow, element i
+// (i from `from` to n) the window starting at in + j * inRow + i.
 template <typename T>
 void windowMaximaScalar(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps, int64_t tapCount,
                         int64_t from) {
   for (int64_t j = 0; j < rows; ++j) {
-    for (int64_t i = from; i < n; ++i) {
-      const T* first = in + j * inRow + i;
-      T m = first[0];
-      for (int64_t t = 1; t < tapCount; ++t) m = maxNan(m, first[taps[t]]);
-      out[j * outRow + i] = m;
-    }
+    windowMaximaStrided<T>(reinterpret_cast<char*>(out + j * outRow + from), reinterpret_cast<const char*>(in + j * inRow + from), n - from,
+                           sizeof(T), sizeof(T), taps, tapCount);
   }
 }
 
@@ -86,17 +93,6 @@ void windowMaxima(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, 
   if (avx2) return windowMaximaAvx2(out, in, n, rows, outRow, inRow, taps, tapCount);
 #endif
   windowMaximaScalar(out, in, n, rows, outRow, inRow, taps, tapCount, 0);
-}
-
-// The same, one element at a time, for any layout.
-template <typename T>
-void windowMaximaStrided(char* out, const char* in, int64_t n, int64_t outStep, int64_t inStep, const int64_t* taps, int64_t tapCount) {
-  for (int64_t i = 0; i < n; ++i) {
-    const auto* first = reinterpret_cast<const T*>(in + i * inStep);
-    T m = first[0];
-    for (int64_t t = 1; t < tapCount; ++t) m = maxNan(m, first[taps[t]]);
-    *reinterpret_cast<T*>(out + i * outStep) = m;
-  }
 }
 
 // All windows of `iter` (its output, and the view of the input at each window's start).

@@ -28,6 +28,10 @@ bool same(const Entry& e, const at::Tensor& weight, const std::vector<int64_t>& 
 
 }  // namespace
 
+bool autogradRecords(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  return at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b && b->requires_grad()));
+}
+
 c10::optional<c10::OperatorHandle> findOperator(const char* name) { return c10::Dispatcher::singleton().findOp({name, ""}); }
 
 bool oneDnnTypes(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, c10::optional<at::ScalarType> dtype) {

@@ -16,6 +16,9 @@
 
 namespace torchlet {
 
+// Whether autograd records a call on these (then no packed weight may serve it).
+bool autogradRecords(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
+
 // The operator `name` (overload ""), or none where this libtorch lacks it.
 c10::optional<c10::OperatorHandle> findOperator(const char* name);
 
