@@ -145,7 +145,7 @@ export class ImageDataset implements Dataset {
           let x = index ? images.indexSelect(0, index) : images.narrow(0, start, length);
           if (this.#settings.flip) x = randomFlip(x);
           x = randomCrop(x, this.#settings.cropPadding);
-          // uint8 / 255 is float32 in one pass, the same values as converting first.
+          // uint8 / 255 is float32 in one op (ATen still converts, then divides): the same values as converting first.
           const normalized = scale ? x.to('float32').sub(scale.mean).div(scale.std) : x.div(255);
           return { x: normalized.permute([0, 3, 1, 2]), y: index ? labels.indexSelect(0, index) : labels.narrow(0, start, length) };
         });
