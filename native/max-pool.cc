@@ -49,7 +49,12 @@ void windowMaximaScalar(T* out, const T* in, int64_t n, int64_t rows, int64_t ou
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12 takes the undefined vector inside its own AVX-512 intrinsics for an uninitialised read
+// (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define TORCHLET_AVX2 __attribute__((target("avx2")))
+#define TORCHLET_AVX512 __attribute__((target("avx512f")))
 
 // 8 floats, or 8 bfloat16 widened to floats (their bits moved up 16: exact).
 TORCHLET_AVX2 __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
@@ -65,32 +70,86 @@ TORCHLET_AVX2 void store8(c10::BFloat16* p, __m256 v) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), packed);
 }
 
-// The same with AVX2, 8 channels at a time, each loaded once per tap and stored once.
-template <typename T>
+// The same for 16 with AVX-512.
+TORCHLET_AVX512 __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+TORCHLET_AVX512 __m512 load16(const c10::BFloat16* p) {
+  __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+}
+TORCHLET_AVX512 void store16(float* p, __m512 v) { _mm512_storeu_ps(p, v); }
+TORCHLET_AVX512 void store16(c10::BFloat16* p, __m512 v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(v), 16)));
+}
+
+// The vector loops below take max(v, m), which is v only where v > m: ties keep the first, as
+// ATen does. A NaN tap is where they differ (ATen lets it win), and it is rare: such a vector is
+// redone one element at a time. 2x2 windows, the common case, get their taps unrolled.
+
+// Channels [0, n) 8 at a time with AVX2, the rest (fewer than 8) one at a time.
+template <typename T, int FixedTaps>
 TORCHLET_AVX2 void windowMaximaAvx2(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps,
                                     int64_t tapCount) {
+  const int64_t count = FixedTaps > 0 ? FixedTaps : tapCount;
   const int64_t vectors = n / 8 * 8;
   for (int64_t j = 0; j < rows; ++j) {
     const T* first = in + j * inRow;
     for (int64_t i = 0; i < vectors; i += 8) {
       __m256 m = load8(first + i);
-      for (int64_t t = 1; t < tapCount; ++t) {
+      __m256 nan = _mm256_cmp_ps(m, m, _CMP_UNORD_Q);
+      for (int64_t t = 1; t < count; ++t) {
         __m256 v = load8(first + taps[t] + i);
-        __m256 wins = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-        m = _mm256_blendv_ps(m, v, wins);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        m = _mm256_max_ps(v, m);
       }
-      store8(out + j * outRow + i, m);
+      if (_mm256_movemask_ps(nan) != 0)
+        windowMaximaScalar(out + j * outRow + i, first + i, 8, 1, 0, 0, taps, tapCount, 0);
+      else
+        store8(out + j * outRow + i, m);
     }
   }
   if (vectors < n) windowMaximaScalar(out, in, n, rows, outRow, inRow, taps, tapCount, vectors);
 }
+
+// Channels [0, n) 16 at a time with AVX-512, the rest through the AVX2 loop.
+template <typename T, int FixedTaps>
+TORCHLET_AVX512 void windowMaximaAvx512(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps,
+                                        int64_t tapCount) {
+  const int64_t count = FixedTaps > 0 ? FixedTaps : tapCount;
+  const int64_t vectors = n / 16 * 16;
+  for (int64_t j = 0; j < rows; ++j) {
+    const T* first = in + j * inRow;
+    for (int64_t i = 0; i < vectors; i += 16) {
+      __m512 m = load16(first + i);
+      __mmask16 nan = _mm512_cmp_ps_mask(m, m, _CMP_UNORD_Q);
+      for (int64_t t = 1; t < count; ++t) {
+        __m512 v = load16(first + taps[t] + i);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        m = _mm512_max_ps(v, m);
+      }
+      if (nan != 0)
+        windowMaximaScalar(out + j * outRow + i, first + i, 16, 1, 0, 0, taps, tapCount, 0);
+      else
+        store16(out + j * outRow + i, m);
+    }
+  }
+  if (vectors < n) windowMaximaAvx2<T, FixedTaps>(out + vectors, in + vectors, n - vectors, rows, outRow, inRow, taps, tapCount);
+}
+#pragma GCC diagnostic pop
 #endif
 
 template <typename T>
 void windowMaxima(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps, int64_t tapCount) {
 #if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return windowMaximaAvx2(out, in, n, rows, outRow, inRow, taps, tapCount);
+  if (avx512) {
+    if (tapCount == 4) return windowMaximaAvx512<T, 4>(out, in, n, rows, outRow, inRow, taps, tapCount);
+    return windowMaximaAvx512<T, 0>(out, in, n, rows, outRow, inRow, taps, tapCount);
+  }
+  if (avx2) {
+    if (tapCount == 4) return windowMaximaAvx2<T, 4>(out, in, n, rows, outRow, inRow, taps, tapCount);
+    return windowMaximaAvx2<T, 0>(out, in, n, rows, outRow, inRow, taps, tapCount);
+  }
 #endif
   windowMaximaScalar(out, in, n, rows, outRow, inRow, taps, tapCount, 0);
 }
