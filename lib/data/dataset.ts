@@ -1,7 +1,7 @@
 // The Dataset contract that fit/evaluate/predict consume, and TensorDataset over in-memory tensors.
 import { expectBoolean, expectInteger, readOptions } from '../arguments.js';
 import { normalizeDevice } from '../device.js';
-import { keep } from '../memory.js';
+import { keep, tidy } from '../memory.js';
 import type { Shape } from '../nn/layer.js';
 import { expectTensor, type Device, type Tensor } from '../tensor.js';
 import { passOrder, type Shard } from './order.js';
@@ -9,9 +9,40 @@ import { passOrder, type Shard } from './order.js';
 /** One batch, on the training device. */
 export interface Batch {
   /** Inputs in the model's internal layout: image batches are [N, C, H, W] (channels-last strides). */
-  x: Tensor;
+  readonly x: Tensor;
   /** Labels or targets. */
-  y: Tensor;
+  readonly y: Tensor;
+  /** How x is made from the stored batch, when the dataset says: traced steps then make it themselves. */
+  readonly source?: BatchSource;
+}
+
+/**
+ * x as tensor ops on a stored form: x is `prepare(inputs)`. A traced step (fit, evaluate,
+ * predict) takes `inputs` instead of x and runs `prepare` itself, on the compute thread, so that
+ * the JS thread does not convert batches while the step before runs.
+ */
+export interface BatchSource {
+  /** The stored batch first (uint8 images, say), then any constants the ops read. */
+  readonly inputs: Tensor[];
+  /** Tensor ops only: no value read on the host (a step that reads one runs eagerly). */
+  readonly prepare: (inputs: Tensor[]) => Tensor;
+  /** Names the ops, for the step's cache: two sources with the same key must prepare alike. */
+  readonly key: string;
+}
+
+/** A batch whose x is prepared from `source` on first use (the JS thread's work, when a traced step does not read it). */
+export class PreparedBatch implements Batch {
+  #x: Tensor | null = null;
+
+  constructor(
+    readonly source: BatchSource,
+    readonly y: Tensor,
+  ) {}
+
+  get x(): Tensor {
+    this.#x ??= tidy(() => this.source.prepare(this.source.inputs));
+    return this.#x;
+  }
 }
 
 /** How to cut one pass over a dataset into batches. */

@@ -8,7 +8,7 @@ import { keep, tidy } from '../memory.js';
 import type { Shape } from '../nn/layer.js';
 import { expectTensor, type Device, type Tensor } from '../tensor.js';
 import { expectCropPadding, randomCrop, randomFlip } from './augment.js';
-import { readBatchOptions, type Batch, type BatchOptions, type Dataset } from './dataset.js';
+import { PreparedBatch, readBatchOptions, type Batch, type BatchOptions, type Dataset } from './dataset.js';
 import { passOrder } from './order.js';
 
 /** How batches are prepared. */
@@ -75,6 +75,7 @@ export class ImageDataset implements Dataset {
   readonly inputShape: Shape;
   readonly #store: Store;
   readonly #settings: Settings;
+  #constants: Tensor[] | null = null;
 
   constructor(images: Tensor, labels: Tensor, options?: ImageDatasetOptions, store?: Store) {
     expectTensor('ImageDataset', 'images', images);
@@ -137,22 +138,26 @@ export class ImageDataset implements Dataset {
   *#batches(options: BatchOptions): Iterable<Batch> {
     this.to(options.device);
     const { images, labels } = this.#store;
-    const scale = this.#scale(options.device);
-    try {
-      for (const { index, start, length } of passOrder(this.size, options)) {
-        // The batch's temporaries (the uint8 gather, the unscaled floats) are freed at once.
-        yield tidy(() => {
-          let x = index ? images.indexSelect(0, index) : images.narrow(0, start, length);
-          if (this.#settings.flip) x = randomFlip(x);
-          x = randomCrop(x, this.#settings.cropPadding);
-          // uint8 / 255 is float32 in one op (ATen still converts, then divides): the same values as converting first.
-          const normalized = scale ? x.to('float32').sub(scale.mean).div(scale.std) : x.div(255);
-          return { x: normalized.permute([0, 3, 1, 2]), y: index ? labels.indexSelect(0, index) : labels.narrow(0, start, length) };
-        });
-      }
-    } finally {
-      scale?.mean.dispose();
-      scale?.std.dispose();
+    const { normalize, flip, cropPadding } = this.#settings;
+    const constants = this.#scale(options.device);
+    // uint8 / 255 is float32 in one op (ATen converts, then divides): the same values as converting first.
+    const source =
+      normalize === 'scale'
+        ? { key: 'image:scale', prepare: ([x]: Tensor[]) => x.div(255).permute([0, 3, 1, 2]) }
+        : { key: 'image:normalize', prepare: ([x, mean, std]: Tensor[]) => x.to('float32').sub(mean).div(std).permute([0, 3, 1, 2]) };
+    for (const { index, start, length } of passOrder(this.size, options)) {
+      // The gather and augmentation run here, on uint8; the conversion to float where x is
+      // prepared (in a traced step, on the compute thread). The temporaries are freed at once.
+      const { inputs, y } = tidy(() => {
+        let x = index ? images.indexSelect(0, index) : images.narrow(0, start, length);
+        if (flip) x = randomFlip(x);
+        x = randomCrop(x, cropPadding);
+        return {
+          inputs: [x, ...constants],
+          y: index ? labels.indexSelect(0, index) : labels.narrow(0, start, length),
+        };
+      });
+      yield new PreparedBatch({ ...source, inputs }, y);
     }
   }
 
@@ -160,6 +165,7 @@ export class ImageDataset implements Dataset {
   dispose(): void {
     this.#store.images.dispose();
     this.#store.labels.dispose();
+    this.#constants?.forEach((t) => t.dispose());
   }
 
   private options(): ImageDatasetOptions {
@@ -167,23 +173,22 @@ export class ImageDataset implements Dataset {
     return { normalize, augment: { flip, cropPadding } };
   }
 
-  // Per-channel mean and std in 0..255 units, so that one subtract and one divide normalise.
-  #scale(device: Device): { mean: Tensor; std: Tensor } | null {
+  // Per-channel mean and std in 0..255 units, so that one subtract and one divide normalise (none
+  // to scale); made once per device and kept while the dataset lives, as batches prepared late need them.
+  #scale(device: Device): Tensor[] {
     const n = this.#settings.normalize;
-    if (n === 'scale') return null;
-    return tidy(() => ({
-      mean: keep(
-        tensor(
-          n.mean.map((m) => m * 255),
-          { device },
+    if (n === 'scale') return [];
+    if (this.#constants?.[0].device !== device) {
+      this.#constants?.forEach((t) => t.dispose());
+      this.#constants = [n.mean, n.std].map((values) =>
+        keep(
+          tensor(
+            values.map((v) => v * 255),
+            { device },
+          ),
         ),
-      ),
-      std: keep(
-        tensor(
-          n.std.map((s) => s * 255),
-          { device },
-        ),
-      ),
-    }));
+      );
+    }
+    return this.#constants;
   }
 }

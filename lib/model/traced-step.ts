@@ -20,6 +20,8 @@ export interface StepCall {
   label: string;
   /** The graph's inputs: the batch first, then every other tensor the step reads or updates. */
   inputs: Tensor[];
+  /** Tells apart steps whose inputs look alike but whose ops differ (how the batch's x is prepared). */
+  variant?: string;
   /** The step as JS: returns its outputs. */
   run: () => Tensor[];
   optimizer: Optimizer | null;
@@ -54,7 +56,7 @@ export class StepTraces {
    */
   async run(call: StepCall): Promise<Tensor[] | null> {
     // The batch's layout (its shape includes the batch size) and the number of other inputs.
-    const key = [call.label, call.inputs.length, ...call.inputs.slice(0, 2).map(layoutOf)].join('|');
+    const key = [call.label, call.variant ?? '', call.inputs.length, ...call.inputs.slice(0, 2).map(layoutOf)].join('|');
     const trace = this.#traces.get(key);
     if (trace !== undefined) {
       this.#traces.delete(key); // to the back: most recently used

@@ -379,6 +379,17 @@ async function trainPart(loop: EpochLoop, batch: Batch, step: number, parallel: 
   loop.meter.count(length - count);
 }
 
+// What a traced step takes for the batch's x: the stored batch and its constants when the
+// dataset says how x is made from them (the step then makes x, on the compute thread), else x.
+function xInputs(batch: Pick<Batch, 'x' | 'source'>): Tensor[] {
+  return batch.source?.inputs ?? [batch.x];
+}
+
+// x, as the traced step makes it from xInputs(batch).
+function xInStep(batch: Pick<Batch, 'x' | 'source'>): Tensor {
+  return batch.source ? batch.source.prepare(batch.source.inputs) : batch.x;
+}
+
 // The step as fit and evaluate trace it: forward pass and loss, with the batch's loss and correct
 // predictions added to the meter's sums; with an optimizer, a training step.
 function meteredCall(
@@ -389,11 +400,13 @@ function meteredCall(
   label: string,
   optimizer: Optimizer | null,
 ): StepCall {
+  const [stored, ...constants] = xInputs(batch);
   return {
     label,
-    inputs: [batch.x, batch.y, ...meter.sums, ...model.weightTensors],
+    inputs: [stored, batch.y, ...constants, ...meter.sums, ...model.weightTensors],
+    variant: batch.source?.key,
     run: () => {
-      const { output, loss } = forwardLoss(model, compiled, batch, optimizer !== null);
+      const { output, loss } = forwardLoss(model, compiled, { x: xInStep(batch), y: batch.y }, optimizer !== null);
       meter.add(loss, output, batch.y);
       return [loss];
     },
@@ -482,7 +495,7 @@ export async function predict(model: TrainingModel, x: Tensor | Dataset, options
         data,
         { batchSize, shuffle: false, device: model.device },
         async (batch, index) => {
-          outputs[index] = keep(await predictBatch(model, batch.x, 'predict'));
+          outputs[index] = keep(await predictBatch(model, batch, 'predict'));
         },
         2,
       ),
@@ -501,15 +514,19 @@ export async function predictOnBatch(model: TrainingModel, x: Tensor): Promise<T
   // A clone: a traced prediction's output is an inference tensor (native/step-trace.cc), which
   // in-place ops would refuse.
   return tidy(async () =>
-    (await noGrad(() => predictBatch(model, (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device), 'predictOnBatch'))).clone(),
+    (
+      await noGrad(() => predictBatch(model, { x: (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device) }, 'predictOnBatch'))
+    ).clone(),
   );
 }
 
 // The model's public output for one batch in the internal layout: off the JS thread, or eagerly.
-async function predictBatch(model: TrainingModel, x: Tensor, label: string): Promise<Tensor> {
-  const run = () => [toPublic(inferencePass(model, x))];
+async function predictBatch(model: TrainingModel, batch: Pick<Batch, 'x' | 'source'>, label: string): Promise<Tensor> {
   const eager = model.compiled && model.requireCompiled(label).runEagerly;
-  const outputs = eager ? null : await model.traces.run({ label, inputs: [x, ...model.weightTensors], run, optimizer: null, pure: true });
+  if (eager) return toPublic(inferencePass(model, batch.x));
+  const run = () => [toPublic(inferencePass(model, xInStep(batch)))];
+  const inputs = [...xInputs(batch), ...model.weightTensors];
+  const outputs = await model.traces.run({ label, inputs, variant: batch.source?.key, run, optimizer: null, pure: true });
   return (outputs ?? run())[0];
 }
 

@@ -1,9 +1,10 @@
 // A/B of two torchlet builds on the same machine at the same time: this checkout against another
 // built checkout (a worktree of an older commit, say). Both run scripts/bench/torchlet_bench.mjs
 // in a process of their own, warm up, then time `fit` passes alternately, so that drift in the
-// machine's speed falls on both alike. Prints each side's median ms/step and their ratio.
+// machine's speed falls on both alike (fit, or predict with --task inference). Prints each side's
+// median ms/step and their ratio.
 //   git worktree add /tmp/before <commit> && (cd /tmp/before && ln -s "$PWD/node_modules" . && npm run build)
-//   node scripts/bench/ab.mjs --before /tmp/before [--batch-size 32] [--rounds 12] [--threads N]
+//   node scripts/bench/ab.mjs --before /tmp/before [--task train|inference] [--batch-size 32] [--rounds 12] [--threads N]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -15,21 +16,22 @@ import * as tl from '../../dist/index.js';
 const { values: a } = parseArgs({
   options: {
     before: { type: 'string' },
+    task: { type: 'string', default: 'train' },
     'batch-size': { type: 'string', default: '32' },
     rounds: { type: 'string', default: '12' },
     threads: { type: 'string', default: String(availableParallelism()) },
   },
 });
 const [batchSize, rounds] = [Number(a['batch-size']), Number(a.rounds)];
-if (!a.before || !(batchSize > 0 && rounds > 0)) {
-  console.error('ab: usage: node scripts/bench/ab.mjs --before <built checkout> [--batch-size 32] [--rounds 12]');
+if (!a.before || !(batchSize > 0 && rounds > 0) || !['train', 'inference'].includes(a.task)) {
+  console.error('ab: usage: node scripts/bench/ab.mjs --before <built checkout> [--task train|inference] [--batch-size 32] [--rounds 12]');
   process.exit(2);
 }
 const dir = mkdtempSync(join(tmpdir(), 'torchlet-ab-'));
 await tl.referenceCnn().save(dir); // both sides train the same weights
 
 function start(root) {
-  const args = [join(root, 'scripts/bench/torchlet_bench.mjs'), '--model', dir, '--task', 'train', '--batch-size', String(batchSize)];
+  const args = [join(root, 'scripts/bench/torchlet_bench.mjs'), '--model', dir, '--task', a.task, '--batch-size', String(batchSize)];
   args.push('--steps', '20', '--warmup', '5', '--threads', a.threads, '--device', 'cpu');
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -49,5 +51,5 @@ rmSync(dir, { recursive: true, force: true });
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const [before, after] = [median(times.before), median(times.after)];
 console.log(
-  `batch ${batchSize}, ${rounds} rounds: before ${before.toFixed(2)} ms/step, after ${after.toFixed(2)} ms/step, after/before ${(after / before).toFixed(3)}`,
+  `${a.task}, batch ${batchSize}, ${rounds} rounds: before ${before.toFixed(2)} ms/step, after ${after.toFixed(2)} ms/step, after/before ${(after / before).toFixed(3)}`,
 );

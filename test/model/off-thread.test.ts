@@ -58,6 +58,37 @@ describe('steps off the JS thread', () => {
     expect(runs[0]).toEqual(runs[1]);
   });
 
+  it('prepare ImageDataset batches in the step (uint8 in), with the numbers of eager steps, and no trace shared between normalisations', async () => {
+    tl.manualSeed(5);
+    const images = tl.randint(0, 256, [40, 8, 8, 3], { dtype: 'uint8' });
+    const normalize = { mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3] };
+    const datasets = () => [new tl.ImageDataset(images, y), new tl.ImageDataset(images, y, { normalize })];
+    const runs: unknown[] = [];
+    for (const runEagerly of [false, true])
+      await onOneThread(async () => {
+        const m = model(runEagerly);
+        const run: unknown[] = [];
+        for (const d of datasets()) {
+          const history = await m.fit(d, { epochs: 2, batchSize: 16, verbose: 0, validationData: d });
+          run.push(history.history, await m.evaluate(d, { batchSize: 16 }), Array.from((await m.predict(d, { batchSize: 16 })).data()));
+        }
+        // The uint8 batch is what the steps take: one trace per normalisation, batch size and kind.
+        if (!runEagerly) expect(m.traces.size).toBe(2 * 2 * 3);
+        runs.push(run);
+        m.dispose();
+      });
+    expect(runs[0]).toEqual(runs[1]);
+    // And predictions from the dataset are those from its float batches.
+    const m = model(false);
+    const [, normalized] = datasets();
+    const floats = tl.cat(
+      [...normalized.batches({ batchSize: 40, shuffle: false, device: 'cpu' })].map((b) => b.x.permute([0, 2, 3, 1])),
+      0,
+    );
+    expect(Array.from((await m.predict(normalized)).data())).toEqual(Array.from((await m.predict(floats)).data()));
+    m.dispose();
+  });
+
   it('let the event loop turn while a step runs (and an eager step does not)', async () => {
     const big = tl.rand([512, 32, 32, 3]);
     const labels = tl.randint(0, 10, [512]);
