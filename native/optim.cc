@@ -200,6 +200,14 @@ void OptimizerHandle::stepUnchecked() {
     adamStep(b);
 }
 
+// at::_fused_adam_ has a CPU kernel from PyTorch 2.4 on (torch.optim.Adam(fused=True)); before,
+// the CPU runs the foreach ops below.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+constexpr bool kFusedAdamOnCpu = true;
+#else
+constexpr bool kFusedAdamOnCpu = false;
+#endif
+
 void OptimizerHandle::adamStep(Batch& b) {
   const Options& o = o_;
   std::vector<at::Tensor> m = select(expAvg_, b.index, b.params);
@@ -208,9 +216,10 @@ void OptimizerHandle::adamStep(Batch& b) {
   if (kind_ == Kind::AdamW && o.weightDecay != 0) at::_foreach_mul_(b.params, 1 - o.lr * o.weightDecay);
   double l2 = kind_ == Kind::Adam ? o.weightDecay : 0.0;
 
-  if (b.params[0].is_cuda()) {
-    // One fused kernel for the whole update. Step counts live on the device and are incremented
-    // there, so that a CUDA graph replaying this step counts correctly.
+  if (b.params[0].is_cuda() || kFusedAdamOnCpu) {
+    // One fused kernel for the whole update: one pass over each parameter instead of seven
+    // foreach ops, each a parallel region per tensor. Step counts live on the device and are
+    // incremented there, so that a CUDA graph replaying this step counts correctly.
     std::vector<at::Tensor> steps;
     for (size_t k : b.index) {
       at::Tensor& t = stepTensors_[k];
@@ -218,7 +227,14 @@ void OptimizerHandle::adamStep(Batch& b) {
       steps.push_back(t);
     }
     at::_foreach_add_(steps, 1);
+    // The fused kernels walk a parameter, its gradient and its moments as flat memory, so the
+    // gradient must be laid out as the parameter (a convolution's comes channels-last).
+    for (size_t i = 0; i < b.grads.size(); ++i)
+      if (b.grads[i].strides() != b.params[i].strides()) b.grads[i] = at::empty_like(b.params[i]).copy_(b.grads[i]);
     at::_fused_adam_(b.params, b.grads, m, v, vmax, steps, o.lr, o.beta1, o.beta2, l2, o.eps, o.amsgrad, /*maximize=*/false);
+    // The op does not count as a write to the parameters' version counters, which tell caches
+    // keyed on a weight (packed copies for oneDNN) that it changed.
+    for (at::Tensor& p : b.params) p.unsafeGetTensorImpl()->bump_version();
     return;
   }
   for (size_t k : b.index) ++steps_[k];

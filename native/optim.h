@@ -72,7 +72,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   std::vector<at::Tensor> params_;
   std::vector<Napi::ObjectReference> handles_;  // to notice a parameter disposed from JS
   std::vector<int64_t> steps_;
-  std::vector<at::Tensor> stepTensors_;  // per-parameter step counts on CUDA
+  std::vector<at::Tensor> stepTensors_;  // per-parameter step counts, for the fused update
   std::vector<at::Tensor> expAvg_, expAvgSq_, maxExpAvgSq_, momentum_;
   bool disposed_ = false;
   // Held by every method that reads or writes the state: a step on the compute thread may meet

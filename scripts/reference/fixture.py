@@ -4,6 +4,10 @@ import base64
 
 import torch
 
+# torchlet's Adam on the CPU runs PyTorch's fused kernel from 2.4 on (native/optim.cc), its foreach
+# ops before; references that train many steps update the same way, so that rounding agrees too.
+ADAM_FUSED = tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4)
+
 DTYPES = {
     torch.float32: "float32",
     torch.float64: "float64",

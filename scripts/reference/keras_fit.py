@@ -9,6 +9,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from fixture import ADAM_FUSED
+
 
 def dense(x, weight, bias):
     """A Dense layer as torchlet runs it: on a libtorch without MKL, as oneDNN's 1x1 convolution
@@ -81,7 +83,7 @@ def build():
     x, y = torch.randint(0, 256, (64, 32, 32, 3)).float() / 255, torch.randint(0, 10, (64,))
     xv, yv = torch.randint(0, 256, (32, 32, 32, 3)).float() / 255, torch.randint(0, 10, (32,))
     params = [t.clone().requires_grad_(True) for t in init]
-    result = run(reference_cnn, params, torch.optim.Adam(params, lr=1e-3, eps=1e-7), x, y, xv, yv)
+    result = run(reference_cnn, params, torch.optim.Adam(params, lr=1e-3, eps=1e-7, fused=ADAM_FUSED), x, y, xv, yv)
     out["reference_cnn"] = {"init": init, "x": x, "y": y, "xv": xv, "yv": yv, **result}
 
     init = [torch.randn(8, 3, 3, 3) * 0.3, torch.rand(8) + 0.5, torch.randn(8) * 0.1, torch.zeros(8), torch.ones(8),

@@ -5,6 +5,8 @@ Records the loss at every step and the final weights."""
 import torch
 import torch.nn.functional as F
 
+from fixture import ADAM_FUSED
+
 STEPS, BATCH = 50, 8
 SHAPES = [(32, 3, 3, 3), (32,), (64, 32, 3, 3), (64,), (128, 64, 3, 3), (128,), (512, 512), (512,), (10, 512), (10,)]
 
@@ -43,6 +45,6 @@ def build():
         "init": init,
         "images": images,
         "labels": labels,
-        "adam": train(init, images, labels, lambda p: torch.optim.Adam(p, lr=1e-3, betas=(0.9, 0.999), eps=1e-7)),
+        "adam": train(init, images, labels, lambda p: torch.optim.Adam(p, lr=1e-3, betas=(0.9, 0.999), eps=1e-7, fused=ADAM_FUSED)),
         "sgd_nesterov": train(init, images, labels, lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, nesterov=True)),
     }

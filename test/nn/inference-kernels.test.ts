@@ -119,6 +119,15 @@ describe('Dense with ReLU without autograd', () => {
     w.assign(tl.zeros([3, 6]));
     expectSame(dense(), tl.zeros([4, 3]));
     expect(before.sub(dense()).abs().max().item()).toBeGreaterThan(0);
+    // An optimizer step writes the weight too (Adam's fused kernel, which bumps no version itself).
+    w.requiresGrad = true;
+    const adam = new tl.optim.Adam([w], { learningRate: 0.5 });
+    const stale = dense();
+    ops.linear(x, w).sum().backward();
+    adam.step();
+    w.requiresGrad = false;
+    expect(dense().sub(stale).abs().max().item()).toBeGreaterThan(0);
+    expectClose(dense(), ops.relu(ops.linear(x, w)));
     // A weight made after another is freed may take its place in memory: it is still its own.
     for (let k = 0; k < 5; k++) {
       const fresh = tl.full([3, 6], k);
