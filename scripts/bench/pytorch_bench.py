@@ -6,7 +6,8 @@ same weights; nothing about the model is typed here twice.
 
 It times passes when benchmark.mjs asks (see the protocol at the end). Variants:
   default        NCHW tensors, torch.optim.Adam with its defaults (the plain eager loop)
-  channels_last  channels-last model and input, Adam(foreach=True) (the best eager loop)
+  channels_last  channels-last model and input, PyTorch's fastest Adam (the best eager loop): fused
+                 (CUDA, and the CPU from 2.4 on) or foreach
   cuda_graph     channels_last + capturable Adam, the whole step captured in a CUDA graph (CUDA only)
   compile        channels_last + torch.compile (PyTorch 2.x only)
   compile_max_autotune  compile with mode="max-autotune" (autotuned kernels; slow to compile)
@@ -131,6 +132,12 @@ def build(model_json, weights):
     return nn.Sequential(*layers)
 
 
+def fastest_adam(params, device):
+    """PyTorch's fastest Adam, as torchlet's step uses it: the fused kernel (CUDA, and the CPU from 2.4 on), else foreach."""
+    fused = device.type == "cuda" or tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4)
+    return torch.optim.Adam(params, lr=1e-3, eps=1e-7, **({"fused": True} if fused else {"foreach": True}))
+
+
 def compiled(model, variant):
     """The model as the variant runs it: torch.compile'd (max-autotune for compile_max_autotune), or as is."""
     if not variant.startswith("compile"):
@@ -203,8 +210,10 @@ def main():
         capturable = a.variant == "cuda_graph"
         if a.variant == "default":
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+        elif capturable:
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=True, capturable=True)
         else:
-            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=True, capturable=capturable)
+            optimizer = fastest_adam(model.parameters(), device)
         forward = compiled(model, a.variant)
         precision = autocast(a.variant, device)
 

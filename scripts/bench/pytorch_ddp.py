@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from pytorch_bench import build, read_safetensors
+from pytorch_bench import build, fastest_adam, read_safetensors
 
 
 def main():
@@ -37,7 +37,7 @@ def main():
     model = build(model_json, read_safetensors(a.weights)).to(memory_format=torch.channels_last)
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(model)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=True)
+    optimizer = fastest_adam(model.parameters(), torch.device("cpu"))
     h, w, c = model_json["inputShape"]
     count = max(a.steps, a.warmup) * a.batch_size
     images = torch.randint(0, 256, (count, h, w, c), dtype=torch.uint8)
