@@ -73,6 +73,8 @@ export interface BackendInfo {
   onednnVersion: string;
   /** Whether libtorch has oneDNN's fused convolution (2.x), which Conv2D with ReLU uses on the CPU. */
   fusedConvolution: boolean;
+  /** Whether Adam's CPU step runs libtorch's fused kernel (2.4 and later; before, foreach ops). CUDA always does. */
+  fusedAdam: boolean;
   /** Whether libtorch has Intel MKL, and its version ('' when unknown). */
   mkl: boolean;
   mklVersion: string;
@@ -95,6 +97,7 @@ export function backendInfo(): BackendInfo {
     mkldnn: info.mkldnn,
     onednnVersion: /MKL-DNN v([\d.]+)/.exec(info.parallelInfo)?.[1] ?? '',
     fusedConvolution: info.fusedConvolution,
+    fusedAdam: info.fusedAdam,
     mkl: info.mkl,
     mklVersion: /Math Kernel Library Version ([\d.]+)/.exec(info.parallelInfo)?.[1] ?? '',
     threads: native.getNumThreads(),

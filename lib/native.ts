@@ -114,6 +114,7 @@ export interface NativeAddon {
     libtorchSource: string;
     mkldnn: boolean;
     fusedConvolution: boolean;
+    fusedAdam: boolean;
     mkl: boolean;
     parallelInfo: string;
   };

@@ -13,6 +13,7 @@
 #include "conv-relu.h"
 #include "convert.h"
 #include "errors.h"
+#include "optim.h"
 
 namespace torchlet {
 namespace {
@@ -93,6 +94,7 @@ void registerDevice(Napi::Env env, Napi::Object exports) {
     out.Set("mkldnn", Napi::Boolean::New(a.env(), at::hasMKLDNN()));
     out.Set("mkl", Napi::Boolean::New(a.env(), at::hasMKL()));
     out.Set("fusedConvolution", Napi::Boolean::New(a.env(), hasFusedConvolution()));
+    out.Set("fusedAdam", Napi::Boolean::New(a.env(), kFusedAdamOnCpu));
     out.Set("parallelInfo", Napi::String::New(a.env(), at::get_parallel_info()));
     return out;
   });

@@ -200,14 +200,6 @@ void OptimizerHandle::stepUnchecked() {
     adamStep(b);
 }
 
-// at::_fused_adam_ has a CPU kernel from PyTorch 2.4 on (torch.optim.Adam(fused=True)); before,
-// the CPU runs the foreach ops below.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-constexpr bool kFusedAdamOnCpu = true;
-#else
-constexpr bool kFusedAdamOnCpu = false;
-#endif
-
 void OptimizerHandle::adamStep(Batch& b) {
   const Options& o = o_;
   std::vector<at::Tensor> m = select(expAvg_, b.index, b.params);

@@ -1,15 +1,24 @@
 // Optimizers: Adam, AdamW and SGD. One native call updates every parameter, with libtorch's
-// foreach kernels (or the fused Adam kernel on CUDA), never a JS loop over tensors.
+// fused Adam kernel or its foreach kernels, never a JS loop over tensors.
 #pragma once
 
 #include <ATen/ATen.h>
 #include <napi.h>
+#include <torch/version.h>
 
 #include <mutex>
 #include <string>
 #include <vector>
 
 namespace torchlet {
+
+// at::_fused_adam_ has a CPU kernel from PyTorch 2.4 on (torch.optim.Adam(fused=True)); before,
+// Adam's CPU step runs foreach ops.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+constexpr bool kFusedAdamOnCpu = true;
+#else
+constexpr bool kFusedAdamOnCpu = false;
+#endif
 
 class Args;
 

@@ -33,6 +33,11 @@ describe('optimizers match torch.optim step for step', () => {
 describe('Optimizer', () => {
   const params = () => [tl.randn([4, 3], { requiresGrad: true }), tl.randn([3], { requiresGrad: true })];
 
+  it("runs Adam's CPU step as libtorch's fused kernel from 2.4 on (backendInfo().fusedAdam)", () => {
+    const [major, minor] = tl.backendInfo().torchVersion.split('.').map(Number);
+    expect(tl.backendInfo().fusedAdam).toBe(major > 2 || (major === 2 && minor >= 4));
+  });
+
   it('has Keras defaults', () => {
     expect(new optim.Adam(params()).options).toEqual({
       learningRate: 1e-3,
