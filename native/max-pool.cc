@@ -1,7 +1,9 @@
 #include "max-pool.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/TensorIterator.h>
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/autograd.h>
 #include <torch/library.h>
 
 #if defined(__x86_64__)
@@ -134,6 +136,43 @@ TORCHLET_AVX512 void windowMaximaAvx512(T* out, const T* in, int64_t n, int64_t 
   }
   if (vectors < n) windowMaximaAvx2<T, FixedTaps>(out + vectors, in + vectors, n - vectors, rows, outRow, inRow, taps, tapCount);
 }
+
+// Training, 16 channels at a time: the maxima and, per output, the tap that won (one byte, where
+// ATen keeps an int64), chosen as ATen chooses (a larger value or a NaN wins; ties keep the first).
+TORCHLET_AVX512 void windowArgmaxAvx512(float* out, uint8_t* won, const float* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow,
+                                        const int64_t* taps, int64_t tapCount) {
+  for (int64_t j = 0; j < rows; ++j) {
+    const float* first = in + j * inRow;
+    for (int64_t i = 0; i < n; i += 16) {
+      __m512 m = _mm512_loadu_ps(first + i);
+      __m512i winner = _mm512_setzero_si512();
+      for (int64_t t = 1; t < tapCount; ++t) {
+        __m512 v = _mm512_loadu_ps(first + taps[t] + i);
+        __mmask16 wins = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        m = _mm512_mask_mov_ps(m, wins, v);
+        winner = _mm512_mask_mov_epi32(winner, wins, _mm512_set1_epi32(static_cast<int>(t)));
+      }
+      _mm512_storeu_ps(out + j * outRow + i, m);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(won + j * outRow + i), _mm512_cvtepi32_epi8(winner));
+    }
+  }
+}
+
+// Its backward for windows that do not overlap: each window's gradient to the tap that won, zero
+// to the others, so that every covered input element is written once (no zero fill, no scatter).
+TORCHLET_AVX512 void windowGradAvx512(float* gradIn, const float* gradOut, const uint8_t* won, int64_t n, int64_t rows, int64_t outRow,
+                                      int64_t inRow, const int64_t* taps, int64_t tapCount) {
+  for (int64_t j = 0; j < rows; ++j) {
+    float* first = gradIn + j * inRow;
+    for (int64_t i = 0; i < n; i += 16) {
+      __m512 g = _mm512_loadu_ps(gradOut + j * outRow + i);
+      __m512i winner = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(won + j * outRow + i)));
+      for (int64_t t = 0; t < tapCount; ++t)
+        _mm512_storeu_ps(first + taps[t] + i,
+                         _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(winner, _mm512_set1_epi32(static_cast<int>(t))), g));
+    }
+  }
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -181,10 +220,95 @@ bool fastPath(const at::Tensor& x, const Pair& kernel, const Pair& stride, const
   return !wantsGrad && inside && x.dim() == 4 && x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16);
 }
 
+// Training's own kernels apply to float32 channels-last CPU inputs whose channels fill AVX-512
+// vectors, with windows that tile the input without overlap (stride = kernel, no padding; the
+// last rows and columns may be left out), where the CPU has AVX-512. Elsewhere ATen's.
+bool trainingPath(const at::Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& out) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512 && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat && x.size(1) % 16 == 0 &&
+         x.is_contiguous(at::MemoryFormat::ChannelsLast) && kernel == stride && kernel[0] * kernel[1] <= 256 && padding == Pair{0, 0} &&
+         out[0] >= 1 && out[1] >= 1 && out[0] * kernel[0] <= x.size(2) && out[1] * kernel[1] <= x.size(3);
+#else
+  return false;
+#endif
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Where window (n, oh)'s row of outputs and of inputs start, channels-last: one task per row.
+template <typename F>
+void forEachWindowRow(const at::Tensor& in, const at::Tensor& out, const Pair& stride, const F& row) {
+  const int64_t outHeight = out.size(2);
+  at::parallel_for(0, out.size(0) * outHeight, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t n = r / outHeight;
+      const int64_t oh = r % outHeight;
+      row(n * in.stride(0) + oh * stride[0] * in.stride(2), n * out.stride(0) + oh * out.stride(2));
+    }
+  });
+}
+
+std::vector<int64_t> channelsLastTaps(const at::Tensor& x, const Pair& kernel) {
+  std::vector<int64_t> taps;
+  for (int64_t kh = 0; kh < kernel[0]; ++kh)
+    for (int64_t kw = 0; kw < kernel[1]; ++kw) taps.push_back(kh * x.stride(2) + kw * x.stride(3));
+  return taps;
+}
+
+// Max pooling with autograd on the kernels above: the forward pass keeps a byte per output.
+class MaxPoolTraining : public torch::autograd::Function<MaxPoolTraining> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, std::vector<int64_t> kernelSize) {
+    const Pair kernel{kernelSize[0], kernelSize[1]};
+    const at::Tensor out = at::empty({x.size(0), x.size(1), x.size(2) / kernel[0], x.size(3) / kernel[1]},
+                                     x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    const at::Tensor won = at::empty(out.sizes(), out.options().dtype(at::kByte).memory_format(at::MemoryFormat::ChannelsLast));
+    const std::vector<int64_t> taps = channelsLastTaps(x, kernel);
+    const float* in = x.data_ptr<float>();
+    float* maxima = out.data_ptr<float>();
+    uint8_t* winners = won.data_ptr<uint8_t>();
+    forEachWindowRow(x, out, kernel, [&](int64_t inAt, int64_t outAt) {
+      windowArgmaxAvx512(maxima + outAt, winners + outAt, in + inAt, x.size(1), out.size(3), out.stride(3), x.stride(3) * kernel[1],
+                         taps.data(), static_cast<int64_t>(taps.size()));
+    });
+    ctx->save_for_backward({won});
+    ctx->saved_data["input_sizes"] = x.sizes().vec();
+    ctx->saved_data["kernel"] = kernelSize;
+    ctx->mark_non_differentiable({won});
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    const at::Tensor won = ctx->get_saved_variables()[0];
+    const std::vector<int64_t> sizes = ctx->saved_data["input_sizes"].toIntVector();
+    const std::vector<int64_t> kernelSize = ctx->saved_data["kernel"].toIntVector();
+    const Pair kernel{kernelSize[0], kernelSize[1]};
+    const at::Tensor gradOut = grads[0].contiguous(at::MemoryFormat::ChannelsLast);
+    at::Tensor gradIn = at::empty(sizes, gradOut.options().memory_format(at::MemoryFormat::ChannelsLast));
+    // Rows and columns that no window covers get no gradient.
+    const int64_t coveredHeight = won.size(2) * kernel[0], coveredWidth = won.size(3) * kernel[1];
+    if (coveredHeight < sizes[2]) gradIn.narrow(2, coveredHeight, sizes[2] - coveredHeight).zero_();
+    if (coveredWidth < sizes[3]) gradIn.narrow(3, coveredWidth, sizes[3] - coveredWidth).zero_();
+    const std::vector<int64_t> taps = channelsLastTaps(gradIn, kernel);
+    float* in = gradIn.data_ptr<float>();
+    const float* out = gradOut.data_ptr<float>();
+    const uint8_t* winners = won.data_ptr<uint8_t>();
+    forEachWindowRow(gradIn, gradOut, kernel, [&](int64_t inAt, int64_t outAt) {
+      windowGradAvx512(in + inAt, out + outAt, winners + outAt, gradIn.size(1), gradOut.size(3), gradOut.stride(3),
+                       gradIn.stride(3) * kernel[1], taps.data(), static_cast<int64_t>(taps.size()));
+    });
+    return {gradIn, at::Tensor()};
+  }
+};
+#endif
+
 at::Tensor maxPoolKernel(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef padding, bool ceilMode) {
   Pair k{kernel[0], kernel[1]}, s{stride[0], stride[1]}, p{padding[0], padding[1]};
   Pair out{0, 0};
   if (x.dim() == 4) out = {pooledLength(x.size(2), k[0], s[0], p[0], 1, ceilMode), pooledLength(x.size(3), k[1], s[1], p[1], 1, ceilMode)};
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (at::GradMode::is_enabled() && x.requires_grad() && trainingPath(x, k, s, p, out)) return MaxPoolTraining::apply(x, kernel.vec());
+#endif
   if (!fastPath(x, k, s, p, out)) return at::max_pool2d(x, kernel, stride, padding, {1, 1}, ceilMode);
 
   at::Tensor result = at::empty({x.size(0), x.size(1), out[0], out[1]}, x.options().memory_format(x.suggest_memory_format()));

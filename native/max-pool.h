@@ -2,8 +2,10 @@
 // evaluate) and every window lies inside the input, the maximum of the window's strided views,
 // taken in place one tap after another: ATen's max_pool2d also writes an int64 index per output
 // for the backward pass, twice the output's bytes, and took twice as long on a prediction's first
-// pool. Elsewhere, and whenever autograd needs the indices, ATen's max_pool2d. Both give the same
-// values, NaN included (maximum propagates it, as max_pool2d does).
+// pool. Under autograd, for float32 channels-last inputs whose windows tile them (stride = kernel),
+// a forward pass that keeps one byte per output for the winning tap, and a backward pass that
+// writes each input's gradient once (ATen fills zeros, then scatters). Elsewhere ATen's
+// max_pool2d. All give ATen's values and gradients, NaN and ties included.
 #pragma once
 
 #include <ATen/ATen.h>
