@@ -237,8 +237,12 @@ const nchw = () => {
       [2, 0, 3, 3],
       [1, 4, 1, 1],
       [2, 19, 7, 6],
+      [2, 16, 5, 5],
+      [0, 32, 4, 4],
+      [1, 16, 1, 3],
     ]),
   );
+  if (chance(0.3)) native.setRequiresGrad(t, true); // max pooling's autograd kernels
   const layout = chance(0.3) ? native.contiguous(t, 'channelsLast') : t;
   return chance(0.2) ? native.to(layout, null, 'bfloat16') : layout;
 };
@@ -325,9 +329,13 @@ const BASES = {
     return [p, rows()];
   },
   backward: () => {
-    const p = f32([4, 3]);
+    const flat = chance(0.5);
+    const p = f32(flat ? [4, 3] : [2, 16, 5, 4]);
     native.setRequiresGrad(p, true);
-    return [native.mul(p, 2), f32([4, 3]), chance(0.5)];
+    if (flat) return [native.mul(p, 2), f32([4, 3]), chance(0.5)];
+    // Through max pooling's backward kernel (channels-last, 16 channels), an odd row left out.
+    const pooled = native.maxPool2d(native.contiguous(p, 'channelsLast'), 2, null, 0, false);
+    return [pooled, f32([2, 16, 2, 2]), chance(0.5)];
   },
   optimizer: () => [pick(['adam', 'adamw', 'sgd']), [f32([2])].map((t) => (native.setRequiresGrad(t, true), t)), {}],
   // Optimizers join the pool, so that later calls use whatever state these left behind.
