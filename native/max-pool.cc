@@ -260,13 +260,13 @@ class MaxPoolTraining : public torch::autograd::Function<MaxPoolTraining> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, std::vector<int64_t> kernelSize) {
     const Pair kernel{kernelSize[0], kernelSize[1]};
-    const at::Tensor out = at::empty({x.size(0), x.size(1), x.size(2) / kernel[0], x.size(3) / kernel[1]},
-                                     x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    at::Tensor out = at::empty({x.size(0), x.size(1), x.size(2) / kernel[0], x.size(3) / kernel[1]},
+                               x.options().memory_format(at::MemoryFormat::ChannelsLast));
     const at::Tensor won = at::empty(out.sizes(), out.options().dtype(at::kByte).memory_format(at::MemoryFormat::ChannelsLast));
     const std::vector<int64_t> taps = channelsLastTaps(x, kernel);
-    const float* in = x.data_ptr<float>();
-    float* maxima = out.data_ptr<float>();
-    uint8_t* winners = won.data_ptr<uint8_t>();
+    const auto* in = x.data_ptr<float>();
+    auto* maxima = out.data_ptr<float>();
+    auto* winners = won.data_ptr<uint8_t>();
     forEachWindowRow(x, out, kernel, [&](int64_t inAt, int64_t outAt) {
       windowArgmaxAvx512(maxima + outAt, winners + outAt, in + inAt, x.size(1), out.size(3), out.stride(3), x.stride(3) * kernel[1],
                          taps.data(), static_cast<int64_t>(taps.size()));
@@ -290,9 +290,9 @@ class MaxPoolTraining : public torch::autograd::Function<MaxPoolTraining> {
     if (coveredHeight < sizes[2]) gradIn.narrow(2, coveredHeight, sizes[2] - coveredHeight).zero_();
     if (coveredWidth < sizes[3]) gradIn.narrow(3, coveredWidth, sizes[3] - coveredWidth).zero_();
     const std::vector<int64_t> taps = channelsLastTaps(gradIn, kernel);
-    float* in = gradIn.data_ptr<float>();
-    const float* out = gradOut.data_ptr<float>();
-    const uint8_t* winners = won.data_ptr<uint8_t>();
+    auto* in = gradIn.data_ptr<float>();
+    const auto* out = gradOut.data_ptr<float>();
+    const auto* winners = won.data_ptr<uint8_t>();
     forEachWindowRow(gradIn, gradOut, kernel, [&](int64_t inAt, int64_t outAt) {
       windowGradAvx512(in + inAt, out + outAt, winners + outAt, gradIn.size(1), gradOut.size(3), gradOut.stride(3),
                        gradIn.stride(3) * kernel[1], taps.data(), static_cast<int64_t>(taps.size()));
