@@ -174,14 +174,18 @@ TORCHLET_AVX512 void windowGradAvx512(float* gradIn, const float* gradOut, const
   }
 }
 #pragma GCC diagnostic pop
+
+bool hasAvx512() {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512;
+}
 #endif
 
 template <typename T>
 void windowMaxima(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps, int64_t tapCount) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx512) {
+  if (hasAvx512()) {
     if (tapCount == 4) return windowMaximaAvx512<T, 4>(out, in, n, rows, outRow, inRow, taps, tapCount);
     return windowMaximaAvx512<T, 0>(out, in, n, rows, outRow, inRow, taps, tapCount);
   }
@@ -211,30 +215,37 @@ void poolWindows(at::TensorIterator& iter, const std::vector<int64_t>& taps) {
       std::max<int64_t>(1, at::internal::GRAIN_SIZE / tapCount));
 }
 
-// Whether the kernel below applies: no gradient wanted (ATen's keeps indices for backward), a
-// float32 or bfloat16 CPU input, and every window inside it (no padding; ceilMode's last window may overhang).
+// Whether every window lies inside a 4-D input: no padding, and ceilMode's last window does not
+// overhang (the last rows and columns may be in none).
+bool windowsInside(const at::Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& out) {
+  return x.dim() == 4 && padding == Pair{0, 0} && out[0] >= 1 && out[1] >= 1 && (out[0] - 1) * stride[0] + kernel[0] <= x.size(2) &&
+         (out[1] - 1) * stride[1] + kernel[1] <= x.size(3);
+}
+
+// Whether the kernel below applies when no gradient is wanted (ATen's keeps indices for
+// backward): a float32 or bfloat16 CPU input, every window inside it.
 bool fastPath(const at::Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& out) {
-  bool wantsGrad = at::GradMode::is_enabled() && x.requires_grad();
-  bool inside = padding[0] == 0 && padding[1] == 0 && out[0] >= 1 && out[1] >= 1 && (out[0] - 1) * stride[0] + kernel[0] <= x.size(2) &&
-                (out[1] - 1) * stride[1] + kernel[1] <= x.size(3);
-  return !wantsGrad && inside && x.dim() == 4 && x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16);
+  return windowsInside(x, kernel, stride, padding, out) && x.device().is_cpu() &&
+         (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16);
 }
 
+// The offsets of a window's elements from its first, in `x`'s layout.
+std::vector<int64_t> windowTaps(const at::Tensor& x, const Pair& kernel) {
+  std::vector<int64_t> taps;
+  for (int64_t kh = 0; kh < kernel[0]; ++kh)
+    for (int64_t kw = 0; kw < kernel[1]; ++kw) taps.push_back(kh * x.stride(2) + kw * x.stride(3));
+  return taps;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
 // Training's own kernels apply to float32 channels-last CPU inputs whose channels fill AVX-512
-// vectors, with windows that tile the input without overlap (stride = kernel, no padding; the
-// last rows and columns may be left out), where the CPU has AVX-512. Elsewhere ATen's.
+// vectors, with windows inside that tile the input without overlap (stride = kernel), where the
+// CPU has AVX-512. Elsewhere ATen's.
 bool trainingPath(const at::Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& out) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512 && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat && x.size(1) % 16 == 0 &&
-         x.is_contiguous(at::MemoryFormat::ChannelsLast) && kernel == stride && kernel[0] * kernel[1] <= 256 && padding == Pair{0, 0} &&
-         out[0] >= 1 && out[1] >= 1 && out[0] * kernel[0] <= x.size(2) && out[1] * kernel[1] <= x.size(3);
-#else
-  return false;
-#endif
+  return hasAvx512() && kernel == stride && kernel[0] * kernel[1] <= 256 && windowsInside(x, kernel, stride, padding, out) &&
+         x.device().is_cpu() && x.scalar_type() == at::kFloat && x.size(1) % 16 == 0 && x.is_contiguous(at::MemoryFormat::ChannelsLast);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
 // Where window (n, oh)'s row of outputs and of inputs start, channels-last: one task per row.
 template <typename F>
 void forEachWindowRow(const at::Tensor& in, const at::Tensor& out, const Pair& stride, const F& row) {
@@ -248,13 +259,6 @@ void forEachWindowRow(const at::Tensor& in, const at::Tensor& out, const Pair& s
   });
 }
 
-std::vector<int64_t> channelsLastTaps(const at::Tensor& x, const Pair& kernel) {
-  std::vector<int64_t> taps;
-  for (int64_t kh = 0; kh < kernel[0]; ++kh)
-    for (int64_t kw = 0; kw < kernel[1]; ++kw) taps.push_back(kh * x.stride(2) + kw * x.stride(3));
-  return taps;
-}
-
 // Max pooling with autograd on the kernels above: the forward pass keeps a byte per output.
 class MaxPoolTraining : public torch::autograd::Function<MaxPoolTraining> {
  public:
@@ -263,7 +267,7 @@ class MaxPoolTraining : public torch::autograd::Function<MaxPoolTraining> {
     at::Tensor out = at::empty({x.size(0), x.size(1), x.size(2) / kernel[0], x.size(3) / kernel[1]},
                                x.options().memory_format(at::MemoryFormat::ChannelsLast));
     const at::Tensor won = at::empty(out.sizes(), out.options().dtype(at::kByte).memory_format(at::MemoryFormat::ChannelsLast));
-    const std::vector<int64_t> taps = channelsLastTaps(x, kernel);
+    const std::vector<int64_t> taps = windowTaps(x, kernel);
     const auto* in = x.data_ptr<float>();
     auto* maxima = out.data_ptr<float>();
     auto* winners = won.data_ptr<uint8_t>();
@@ -289,7 +293,7 @@ class MaxPoolTraining : public torch::autograd::Function<MaxPoolTraining> {
     const int64_t coveredHeight = won.size(2) * kernel[0], coveredWidth = won.size(3) * kernel[1];
     if (coveredHeight < sizes[2]) gradIn.narrow(2, coveredHeight, sizes[2] - coveredHeight).zero_();
     if (coveredWidth < sizes[3]) gradIn.narrow(3, coveredWidth, sizes[3] - coveredWidth).zero_();
-    const std::vector<int64_t> taps = channelsLastTaps(gradIn, kernel);
+    const std::vector<int64_t> taps = windowTaps(gradIn, kernel);
     auto* in = gradIn.data_ptr<float>();
     const auto* out = gradOut.data_ptr<float>();
     const auto* winners = won.data_ptr<uint8_t>();
@@ -306,17 +310,16 @@ at::Tensor maxPoolKernel(const at::Tensor& x, at::IntArrayRef kernel, at::IntArr
   Pair k{kernel[0], kernel[1]}, s{stride[0], stride[1]}, p{padding[0], padding[1]};
   Pair out{0, 0};
   if (x.dim() == 4) out = {pooledLength(x.size(2), k[0], s[0], p[0], 1, ceilMode), pooledLength(x.size(3), k[1], s[1], p[1], 1, ceilMode)};
+  const bool wantsGrad = at::GradMode::is_enabled() && x.requires_grad();
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (at::GradMode::is_enabled() && x.requires_grad() && trainingPath(x, k, s, p, out)) return MaxPoolTraining::apply(x, kernel.vec());
+  if (wantsGrad && trainingPath(x, k, s, p, out)) return MaxPoolTraining::apply(x, kernel.vec());
 #endif
-  if (!fastPath(x, k, s, p, out)) return at::max_pool2d(x, kernel, stride, padding, {1, 1}, ceilMode);
+  if (wantsGrad || !fastPath(x, k, s, p, out)) return at::max_pool2d(x, kernel, stride, padding, {1, 1}, ceilMode);
 
   at::Tensor result = at::empty({x.size(0), x.size(1), out[0], out[1]}, x.options().memory_format(x.suggest_memory_format()));
   // Each output's window starts where this view of the input points; its other taps are offsets.
   at::Tensor starts = x.as_strided(result.sizes(), {x.stride(0), x.stride(1), x.stride(2) * s[0], x.stride(3) * s[1]});
-  std::vector<int64_t> taps;
-  for (int64_t kh = 0; kh < k[0]; ++kh)
-    for (int64_t kw = 0; kw < k[1]; ++kw) taps.push_back(kh * x.stride(2) + kw * x.stride(3));
+  const std::vector<int64_t> taps = windowTaps(x, k);
   at::TensorIterator iter = at::TensorIteratorConfig().set_check_mem_overlap(false).add_output(result).add_input(starts).build();
   if (x.scalar_type() == at::kFloat)
     poolWindows<float>(iter, taps);
