@@ -522,11 +522,10 @@ export async function predictOnBatch(model: TrainingModel, x: Tensor): Promise<T
 
 // The model's public output for one batch in the internal layout: off the JS thread, or eagerly.
 async function predictBatch(model: TrainingModel, batch: Pick<Batch, 'x' | 'source'>, label: string): Promise<Tensor> {
-  const eager = model.compiled && model.requireCompiled(label).runEagerly;
-  if (eager) return toPublic(inferencePass(model, batch.x));
   const run = () => [toPublic(inferencePass(model, xInStep(batch)))];
+  const eager = model.compiled && model.requireCompiled(label).runEagerly;
   const inputs = [...xInputs(batch), ...model.weightTensors];
-  const outputs = await model.traces.run({ label, inputs, variant: batch.source?.key, run, optimizer: null, pure: true });
+  const outputs = eager ? null : await model.traces.run({ label, inputs, variant: batch.source?.key, run, optimizer: null, pure: true });
   return (outputs ?? run())[0];
 }
 
