@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu-features.h"
 #include "window.h"
 
 namespace torchlet {
@@ -174,18 +175,13 @@ TORCHLET_AVX512 void windowGradAvx512(float* gradIn, const float* gradOut, const
   }
 }
 #pragma GCC diagnostic pop
-
-bool hasAvx512() {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512;
-}
 #endif
 
 template <typename T>
 void windowMaxima(T* out, const T* in, int64_t n, int64_t rows, int64_t outRow, int64_t inRow, const int64_t* taps, int64_t tapCount) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (hasAvx512()) {
+  if (cpuHasAvx512()) {
     if (tapCount == 4) return windowMaximaAvx512<T, 4>(out, in, n, rows, outRow, inRow, taps, tapCount);
     return windowMaximaAvx512<T, 0>(out, in, n, rows, outRow, inRow, taps, tapCount);
   }
@@ -242,7 +238,7 @@ std::vector<int64_t> windowTaps(const at::Tensor& x, const Pair& kernel) {
 // vectors, with windows inside that tile the input without overlap (stride = kernel), where the
 // CPU has AVX-512. Elsewhere ATen's.
 bool trainingPath(const at::Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& out) {
-  return hasAvx512() && kernel == stride && kernel[0] * kernel[1] <= 256 && windowsInside(x, kernel, stride, padding, out) &&
+  return cpuHasAvx512() && kernel == stride && kernel[0] * kernel[1] <= 256 && windowsInside(x, kernel, stride, padding, out) &&
          x.device().is_cpu() && x.scalar_type() == at::kFloat && x.size(1) % 16 == 0 && x.is_contiguous(at::MemoryFormat::ChannelsLast);
 }
 
