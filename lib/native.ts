@@ -144,6 +144,17 @@ export interface NativeAddon {
     groups: number,
     activation?: string,
   ) => Handle;
+  conv2dReluMaxPool: (
+    input: Handle,
+    weight: Handle,
+    bias: Handle | null,
+    stride: Size2,
+    padding: string | Size2,
+    dilation: Size2,
+    groups: number,
+    poolSize: Size2,
+    poolStride: Size2,
+  ) => Handle;
   maxPool2d: (input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2 | string, ceilMode: boolean) => Handle;
   avgPool2d: (
     input: Handle,
