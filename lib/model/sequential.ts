@@ -5,6 +5,7 @@ import { defaultDevice, normalizeDevice } from '../device.js';
 import { tidy } from '../memory.js';
 import type { Dataset } from '../data/dataset.js';
 import { Activation } from '../nn/activation.js';
+import { fusedPair } from '../nn/fusion.js';
 import { Layer, checkShape, type CallContext, type Shape } from '../nn/layer.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Device, Tensor } from '../tensor.js';
@@ -261,22 +262,29 @@ export class Sequential implements TrainingModel, CallbackModel {
    * layer stops before its activation (for the fused softmax + cross-entropy).
    */
   forward(input: Tensor, ctx: CallContext, preActivation = false): Tensor {
-    const last = this.#layers.length - 1;
+    const layers = this.#layers;
+    const last = layers.length - 1;
     let x = input;
-    this.#layers.forEach((layer, k) => {
+    for (let k = 0; k <= last; k++) {
+      const layer = layers[k];
+      // A ReLU convolution and the max pooling after it run as one op (fusedPair).
+      const pair = k < last && !(k + 1 === last && preActivation) ? fusedPair(layer, layers[k + 1]) : null;
       // Each layer's temporaries, and the activation it consumed, are freed as soon as it returns
       // (autograd keeps what backward needs), as Python's reference counting does for PyTorch:
       // peak memory stays at what the graph needs, not every intermediate of the step.
       const y = tidy(() =>
-        k === last && preActivation
-          ? layer instanceof Activation
-            ? x
-            : (layer as unknown as { preActivation(x: Tensor): Tensor }).preActivation(x)
-          : layer.call(x, ctx),
+        pair
+          ? pair(x)
+          : k === last && preActivation
+            ? layer instanceof Activation
+              ? x
+              : (layer as unknown as { preActivation(x: Tensor): Tensor }).preActivation(x)
+            : layer.call(x, ctx),
       );
+      if (pair) k++;
       if (x !== input && x !== y) x.dispose();
       x = y;
-    });
+    }
     return x;
   }
 

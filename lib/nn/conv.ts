@@ -131,6 +131,16 @@ export class Conv2D extends Layer {
     return applyActivation(this.activation, this.preActivation(x));
   }
 
+  /**
+   * @internal This ReLU convolution followed by 'valid' max pooling, as one op
+   * (ops.conv2dReluMaxPool): its output need not be stored where the op fuses them.
+   */
+  callPooled(x: Tensor, poolSize: [number, number], poolStride: [number, number]): Tensor {
+    const bias = this.useBias ? this.weight('bias') : null;
+    const options = { stride: this.strides, padding: this.padding, dilation: this.dilationRate, groups: this.groups };
+    return ops.conv2dReluMaxPool(x, this.weight('kernel'), bias, options, poolSize, poolStride);
+  }
+
   private convolve(x: Tensor, activation: 'linear' | 'relu'): Tensor {
     return ops.conv2d(x, this.weight('kernel'), this.useBias ? this.weight('bias') : null, {
       stride: this.strides,
