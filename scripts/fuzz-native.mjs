@@ -275,6 +275,23 @@ const BASES = {
     pick([1, 2, 4]),
     pick(['linear', 'relu']),
   ],
+  // A first layer's shapes reach the fused kernel (few input channels, 16k filters, 2x2 windows);
+  // tiny images leave the 2x2 window no room.
+  conv2dReluMaxPool: () => {
+    const channels = pick([1, 3, 4]);
+    const images = f32([pick([0, 1, 3]), channels, pick([2, 3, 4, 9]), pick([3, 4, 8])]);
+    return [
+      chance(0.5) ? native.contiguous(images, 'channelsLast') : images,
+      f32([pick([16, 32, 80, 8]), pick([channels, 2]), pick([1, 3]), 3]),
+      maybe(() => f32([pick([16, 32, 80, 8])])),
+      pick([1, 2]),
+      pick(['valid', 'same', 1]),
+      1,
+      1,
+      pick([2, 3, [2, 1]]),
+      pick([2, 1]),
+    ];
+  },
   maxPool2d: () => [nchw(), pick([2, 3, [2, 1]]), maybe(() => 2), pick([0, 1]), chance(0.5)],
   avgPool2d: () => [nchw(), pick([2, 3]), maybe(() => 1), pick([0, 1]), chance(0.5), chance(0.5)],
   adaptiveAvgPool2d: () => [nchw(), pick([1, 2, [3, 1]])],
