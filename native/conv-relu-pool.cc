@@ -14,6 +14,7 @@
 #include <immintrin.h>
 #endif
 
+#include <array>
 #include <limits>
 #include <vector>
 
@@ -48,29 +49,29 @@ at::Tensor unfused(const at::Tensor& x, const at::Tensor& w, const c10::optional
 //   out: the row's first output channel c0; outStep: elements between windows.
 //   x: the input pixel under the row's first window, channels-last; rowStep, pixelStep: its strides.
 //   w: [kh][kw * cin][cout] from channel c0; cout: its row length. bias: from c0, or null.
-template <int V>
+template <size_t V>
 TORCHLET_AVX512 void windowRow(float* out, int64_t outStep, const float* x, int64_t rowStep, int64_t pixelStep, int64_t windows,
                                const float* w, int64_t cout, const float* bias, int64_t kernelRows, int64_t rowTaps) {
-  __m512 start[V];
-  for (int v = 0; v < V; ++v) start[v] = bias != nullptr ? _mm512_loadu_ps(bias + 16 * v) : _mm512_setzero_ps();
+  __m512 start[V];  // NOLINT(modernize-avoid-c-arrays): std::array<__m512> drops its attributes (GCC)
+  for (size_t v = 0; v < V; ++v) start[v] = bias != nullptr ? _mm512_loadu_ps(bias + 16 * v) : _mm512_setzero_ps();
   for (int64_t i = 0; i < windows; ++i, out += outStep) {
     const float* topLeft = x + i * 2 * pixelStep;
-    const float* pixels[4] = {topLeft, topLeft + pixelStep, topLeft + rowStep, topLeft + rowStep + pixelStep};
-    __m512 acc[4][V];
+    const std::array<const float*, 4> pixels{topLeft, topLeft + pixelStep, topLeft + rowStep, topLeft + rowStep + pixelStep};
+    __m512 acc[4][V];  // NOLINT(modernize-avoid-c-arrays)
     for (auto& pixel : acc)
-      for (int v = 0; v < V; ++v) pixel[v] = start[v];
+      for (size_t v = 0; v < V; ++v) pixel[v] = start[v];
     const float* tapWeights = w;
     for (int64_t kh = 0; kh < kernelRows; ++kh) {
       for (int64_t t = 0; t < rowTaps; ++t, tapWeights += cout) {
-        __m512 weights[V];
-        for (int v = 0; v < V; ++v) weights[v] = _mm512_loadu_ps(tapWeights + 16 * v);
-        for (int p = 0; p < 4; ++p) {
+        __m512 weights[V];  // NOLINT(modernize-avoid-c-arrays)
+        for (size_t v = 0; v < V; ++v) weights[v] = _mm512_loadu_ps(tapWeights + 16 * v);
+        for (size_t p = 0; p < 4; ++p) {
           const __m512 input = _mm512_set1_ps(pixels[p][kh * rowStep + t]);
-          for (int v = 0; v < V; ++v) acc[p][v] = _mm512_fmadd_ps(input, weights[v], acc[p][v]);
+          for (size_t v = 0; v < V; ++v) acc[p][v] = _mm512_fmadd_ps(input, weights[v], acc[p][v]);
         }
       }
     }
-    for (int v = 0; v < V; ++v) {
+    for (size_t v = 0; v < V; ++v) {
       __mmask16 nan = 0;
       for (auto& pixel : acc) nan |= _mm512_cmp_ps_mask(pixel[v], pixel[v], _CMP_UNORD_Q);
       const __m512 m = _mm512_max_ps(_mm512_max_ps(acc[0][v], acc[1][v]), _mm512_max_ps(acc[2][v], acc[3][v]));
