@@ -50,10 +50,10 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
 
 /**
  * `maxPool2d(conv2d(input, weight, bias, { ...options, activation: 'relu' }), poolSize, { stride: poolStride })`
- * as one op, with no pool padding. Without autograd, on a CPU with AVX-512, a float32 convolution
- * of up to 4 input channels (an image model's first layer) with stride 1, no dilation, one group
- * and a multiple of 16 filters, followed by 2x2 windows of stride 2, runs as one kernel that never
- * stores the convolution's output; elsewhere it is the two ops.
+ * as one op, with no pool padding. Without autograd, on a CPU with AVX-512, a float32 or bfloat16
+ * convolution of up to 4 input channels (an image model's first layer) with stride 1, no dilation,
+ * one group and a multiple of 16 filters, followed by 2x2 windows of stride 2, runs as one kernel
+ * that never stores the convolution's output; elsewhere it is the two ops.
  */
 export function conv2dReluMaxPool(
   input: Tensor,

@@ -77,6 +77,19 @@ describe('conv2dReluMaxPool', () => {
     expect(nan).toBeLessThan(got.numel);
   });
 
+  it('in bfloat16 is the two ops, to bfloat16 rounding', () => {
+    tl.manualSeed(26);
+    const p = problem(3, 3, 16, 16, 48, 3);
+    const [x, weight, bias] = [p.x, p.weight, p.bias].map((t) => t.to('bfloat16'));
+    const got = fused(x, weight, bias, {}, 2);
+    expect(got.dtype).toBe('bfloat16');
+    const want = twoOps(x, weight, bias, {}, 2);
+    expect(got.shape).toEqual(want.shape);
+    const [a, b] = [got.contiguous().data(), want.contiguous().data()];
+    b.forEach((v, i) => expect(Math.abs(a[i] - v)).toBeLessThanOrEqual(1e-2 * (1 + Math.abs(v))));
+    expect(a.some((v, i) => v > 0 && v === b[i])).toBe(true);
+  });
+
   it.each([
     ['8 input channels', [2, 8, 10, 10], 32, 3, {}, 2, 2],
     ['24 filters (not a multiple of 16)', [2, 3, 10, 10], 24, 3, {}, 2, 2],
