@@ -5,6 +5,7 @@
 // median ms/step and their ratio.
 //   git worktree add /tmp/before <commit> && (cd /tmp/before && ln -s "$PWD/node_modules" . && npm run build)
 //   node scripts/bench/ab.mjs --before /tmp/before [--task train|inference] [--batch-size 32] [--rounds 12] [--threads N]
+//     [--precision bf16]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -20,11 +21,14 @@ const { values: a } = parseArgs({
     'batch-size': { type: 'string', default: '32' },
     rounds: { type: 'string', default: '12' },
     threads: { type: 'string', default: String(availableParallelism()) },
+    precision: { type: 'string', default: 'fp32' },
   },
 });
 const [batchSize, rounds] = [Number(a['batch-size']), Number(a.rounds)];
-if (!a.before || !(batchSize > 0 && rounds > 0) || !['train', 'inference'].includes(a.task)) {
-  console.error('ab: usage: node scripts/bench/ab.mjs --before <built checkout> [--task train|inference] [--batch-size 32] [--rounds 12]');
+if (!a.before || !(batchSize > 0 && rounds > 0) || !['train', 'inference'].includes(a.task) || !['fp32', 'bf16'].includes(a.precision)) {
+  console.error(
+    'ab: usage: node scripts/bench/ab.mjs --before <built checkout> [--task train|inference] [--batch-size 32] [--rounds 12] [--precision fp32|bf16]',
+  );
   process.exit(2);
 }
 const dir = mkdtempSync(join(tmpdir(), 'torchlet-ab-'));
@@ -32,7 +36,7 @@ await tl.referenceCnn().save(dir); // both sides train the same weights
 
 function start(root) {
   const args = [join(root, 'scripts/bench/torchlet_bench.mjs'), '--model', dir, '--task', a.task, '--batch-size', String(batchSize)];
-  args.push('--steps', '20', '--warmup', '5', '--threads', a.threads, '--device', 'cpu');
+  args.push('--steps', '20', '--warmup', '5', '--threads', a.threads, '--device', 'cpu', '--precision', a.precision);
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   return { child, reply: async () => JSON.parse((await lines.next()).value) };
@@ -51,5 +55,5 @@ rmSync(dir, { recursive: true, force: true });
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const [before, after] = [median(times.before), median(times.after)];
 console.log(
-  `${a.task}, batch ${batchSize}, ${rounds} rounds: before ${before.toFixed(2)} ms/step, after ${after.toFixed(2)} ms/step, after/before ${(after / before).toFixed(3)}`,
+  `${a.task}${a.precision === 'bf16' ? ' (bf16)' : ''}, batch ${batchSize}, ${rounds} rounds: before ${before.toFixed(2)} ms/step, after ${after.toFixed(2)} ms/step, after/before ${(after / before).toFixed(3)}`,
 );
