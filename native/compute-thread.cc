@@ -167,7 +167,13 @@ Napi::Promise submitCompute(Napi::Env env, const char* op, ComputeWork work) {
 }
 
 void makeJsThreadSerial() {
-  at::get_num_threads();  // libtorch's own first-use setup of this thread, which would undo ours
+  // libtorch's first-use setup of this thread's threads, which would undo ours, runs once per copy
+  // of its flag: libtorch's (get_num_threads), and the addon's own, compiled in with ATen's inline
+  // parallel_for (else the JS thread's first call to a torchlet kernel gave it a thread team of
+  // its own, and OpenMP, then with more threads than cores, slept and woke its workers in every
+  // parallel region: bf16 training 1.5x slower after the first validation).
+  at::get_num_threads();
+  at::internal::lazy_init_num_threads();
   if (omp_set_num_threads != nullptr) omp_set_num_threads(1);
   if (MKL_Set_Num_Threads_Local != nullptr) MKL_Set_Num_Threads_Local(1);
 }
