@@ -127,8 +127,8 @@ bool direct(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Te
   return cpuHasAvx512() && !autogradRecords(x, w, b) && oneDnnTypes(x, w, b, dtype) && x.dim() == 4 && w.dim() == 4 &&
          (!b || (b->device().is_cpu() && b->dim() == 1 && b->size(0) == w.size(0))) && groups == 1 && stride.vec() == ones &&
          dilation.vec() == ones && poolKernel.vec() == twos && poolStride.vec() == twos && x.size(1) == w.size(1) &&
-         x.size(1) <= kMaxInputChannels && w.size(0) % 16 == 0 && x.size(2) + 2 * padding[0] - w.size(2) + 1 >= 2 &&
-         x.size(3) + 2 * padding[1] - w.size(3) + 1 >= 2;
+         x.size(1) <= kMaxInputChannels && w.size(0) % 16 == 0 && padding[0] <= w.size(2) && padding[1] <= w.size(3) &&
+         x.size(2) + 2 * padding[0] - w.size(2) + 1 >= 2 && x.size(3) + 2 * padding[1] - w.size(3) + 1 >= 2;
 }
 
 template <typename T>

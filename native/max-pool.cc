@@ -238,8 +238,9 @@ std::vector<int64_t> windowTaps(const at::Tensor& x, const Pair& kernel) {
 // vectors, with windows inside that tile the input without overlap (stride = kernel), where the
 // CPU has AVX-512. Elsewhere ATen's.
 bool trainingPath(const at::Tensor& x, const Pair& kernel, const Pair& stride, const Pair& padding, const Pair& out) {
-  return cpuHasAvx512() && kernel == stride && kernel[0] * kernel[1] <= 256 && windowsInside(x, kernel, stride, padding, out) &&
-         x.device().is_cpu() && x.scalar_type() == at::kFloat && x.size(1) % 16 == 0 && x.is_contiguous(at::MemoryFormat::ChannelsLast);
+  return cpuHasAvx512() && kernel == stride && kernel[0] <= 256 && kernel[1] <= 256 / kernel[0] &&
+         windowsInside(x, kernel, stride, padding, out) && x.device().is_cpu() && x.scalar_type() == at::kFloat && x.size(1) % 16 == 0 &&
+         x.is_contiguous(at::MemoryFormat::ChannelsLast);
 }
 
 // Where window (n, oh)'s row of outputs and of inputs start, channels-last: one task per row.
