@@ -25,6 +25,8 @@ describe('npm run bench', () => {
         '2',
         '--warmup',
         '1',
+        '--warmup-seconds',
+        '1',
         '--repeats',
         '2',
         '--device',
@@ -38,6 +40,7 @@ describe('npm run bench', () => {
       },
     );
     expect(table).toMatch(/^\| workload \| batch \| runner \| img\/s \|/);
+    expect(table).toMatch(/; 2 interleaved passes of 2 steps per runner, after 1 warm-up steps and 1 s\.\n/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     // By default the benchmark compares with the PyTorch that matches the libtorch under test.
     expect(report.environment.torch).toMatch(new RegExp(`^${tl.backendInfo().torchVersion.replace(/\./g, '\\.')}`));
@@ -132,6 +135,7 @@ describe('npm run bench', () => {
       '--batch-sizes',
       '--steps',
       '--warmup',
+      '--warmup-seconds',
       '--repeats',
       '--device',
       '--threads',
@@ -143,6 +147,8 @@ describe('npm run bench', () => {
     const bad = spawnSync(process.execPath, [script, '--stepz', '3'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^bench: Unknown option '--stepz' \(run npm run bench -- --help\)\n$/);
+    const warmup = spawnSync(process.execPath, [script, '--warmup-seconds', 'x'], { encoding: 'utf8' });
+    expect(warmup.stderr).toBe("bench: --warmup-seconds must be an integer >= 0, got 'x'\n");
     const workload = spawnSync(process.execPath, [script, '--workload', 'resnet'], { encoding: 'utf8' });
     expect(workload.stderr).toBe("bench: unknown workload 'resnet' (expected seed-cnn, inference, airbench or all)\n");
   });

@@ -32,6 +32,9 @@ Options:
   --batch-sizes LIST     batch sizes, comma-separated (default 32,128)
   --steps N              timed steps per pass (default 20)
   --warmup N             untimed steps before timing (default 5)
+  --warmup-seconds S     then untimed passes until S seconds have passed since the first step ended
+                         (default 2), on both sides: V8 optimizes torchlet's per-step JavaScript in
+                         the background over its first thousand or so steps
   --repeats N            timed passes per runner, interleaved across runners; ms/step is their median (default 5)
   --device D             cpu, cuda or cuda:N (default: cuda when available, else cpu)
   --threads N            intra-op threads for both sides (default: the machine's cores, ${availableParallelism()} here)
@@ -77,6 +80,7 @@ function parseOptions(argv) {
         'batch-sizes': { type: 'string', default: '32,128' },
         steps: { type: 'string', default: '20' },
         warmup: { type: 'string', default: '5' },
+        'warmup-seconds': { type: 'string', default: '2' },
         repeats: { type: 'string', default: '5' },
         device: { type: 'string' },
         threads: { type: 'string', default: String(availableParallelism()) },
@@ -150,6 +154,7 @@ function parseOptions(argv) {
     batchSizes: values['batch-sizes'].split(',').map((b) => positive('batch-sizes', b.trim())),
     steps: positive('steps', values.steps),
     warmup: positive('warmup', values.warmup, 0),
+    warmupSeconds: positive('warmup-seconds', values['warmup-seconds'], 0),
     repeats: positive('repeats', values.repeats),
     threads: positive('threads', values.threads),
     device,
@@ -307,6 +312,7 @@ async function main() {
           '--device',
           opts.device,
         ];
+        const warm = ['--warmup-seconds', String(opts.warmupSeconds)];
         // Each runner is started only when the one before it is warm: warm-ups (and the time to
         // first step, which includes the process's start) do not compete.
         const starts = opts.modes.map((mode) => () => {
@@ -319,6 +325,7 @@ async function main() {
             workload.task,
             ...flags,
             ...common,
+            ...warm,
           ]);
         });
         if (opts.python) {
@@ -337,6 +344,7 @@ async function main() {
                   '--variant',
                   variant,
                   ...common,
+                  ...warm,
                 ]),
             );
           }
@@ -402,7 +410,7 @@ async function main() {
     floorData = { flopsPerExample: flops, cpuPeak: peak };
   }
   process.stdout.write(
-    `${table(rows)}\n${floor}\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes of ${opts.steps} steps per runner, after ${opts.warmup} warm-up steps.\n`,
+    `${table(rows)}\n${floor}\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes of ${opts.steps} steps per runner, after ${opts.warmup} warm-up steps and ${opts.warmupSeconds} s.\n`,
   );
   if (opts.json)
     writeFileSync(opts.json, JSON.stringify({ environment: env, options: opts, results: rows, floor: floorData }, null, 2) + '\n');

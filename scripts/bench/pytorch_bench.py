@@ -177,6 +177,7 @@ def main():
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--warmup", type=int, required=True)
+    p.add_argument("--warmup-seconds", type=float, default=0)
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
@@ -263,11 +264,18 @@ def main():
             torch.cuda.synchronize(device)
 
     first_step = None
+    warm_until = None
     for i in range(a.warmup):
         step(i)
         if i == 0:
             sync()
             first_step = process_age()
+            warm_until = time.perf_counter() + a.warmup_seconds
+    # As long as torchlet's side warms up (benchmark.mjs --warmup-seconds).
+    i = a.warmup
+    while warm_until is not None and time.perf_counter() < warm_until:
+        step(i)
+        i += 1
     sync()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
