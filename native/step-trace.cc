@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 
+#include <cstddef>
 #include <memory>
 #include <set>
 #include <string>
@@ -151,6 +152,29 @@ void registerStepTrace(Napi::Env env, Napi::Object exports) {
     if (optimizer != nullptr && inputs.empty() && !sync) throw ArgRangeError("a training step needs the loss");
     return Napi::Value(submitCompute(a.env(), label.c_str(), [trace, inputs = std::move(inputs), optimizer, sync, scale]() mutable {
       return runStep(trace, std::move(inputs), optimizer, sync, scale);
+    }));
+  });
+
+  // runSteps(trace, inputs, label) → Promise<Tensor[]>: on the compute thread, replays the trace
+  // (a step without an optimizer) once per consecutive group of its inputs, in order, as one job:
+  // the JS thread wakes once for the lot instead of once a step, and a step of a small model is
+  // not held up by it. Resolves to every step's outputs, one step's after the other's.
+  bind(exports, "runSteps", [](Args& a) {
+    std::shared_ptr<Trace> trace = traceOf(a, 0);
+    std::vector<at::Tensor> inputs = a.tensors(1, "inputs");
+    std::string label = a.string(2, "label");
+    const size_t each = trace->inputs;
+    if (each == 0 || inputs.empty() || inputs.size() % each != 0) {
+      throw ArgRangeError("the trace takes " + std::to_string(each) + " inputs a step, got " + std::to_string(inputs.size()) +
+                          " (must be a positive multiple)");
+    }
+    return Napi::Value(submitCompute(a.env(), label.c_str(), [trace, inputs = std::move(inputs), each]() {
+      std::vector<at::Tensor> outputs;
+      for (auto first = inputs.begin(); first != inputs.end(); first += static_cast<std::ptrdiff_t>(each)) {
+        std::vector<at::Tensor> step = runStep(trace, {first, first + static_cast<std::ptrdiff_t>(each)}, nullptr, nullptr, 1.0);
+        outputs.insert(outputs.end(), step.begin(), step.end());
+      }
+      return outputs;
     }));
   });
 }

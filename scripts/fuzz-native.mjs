@@ -364,6 +364,12 @@ const BASES = {
     native.optimizerStep(opt);
     return [opt, stateOf(opt)];
   },
+  // A recorded step, replayed on groups of inputs that fit it, or not (other shapes and dtypes).
+  runSteps: () => {
+    const input = f32([4, 3]);
+    const { trace } = native.traceStep(() => [native.relu(native.mul(input, 2))], [input]);
+    return [trace, Array.from({ length: pick([0, 1, 3]) }, () => pick([rows, tensor])()), 'predict'];
+  },
   randint: () => [0, 5, [3], 'int64', 'cpu'],
   arange: () => [0, 5, 1, null, 'cpu'],
   randpermSeeded: () => [5, 3, 'cpu'],

@@ -55,13 +55,8 @@ export class StepTraces {
    * null when the step must run eagerly, which the caller then does.
    */
   async run(call: StepCall): Promise<Tensor[] | null> {
-    // The batch's layout (its shape includes the batch size) and the number of other inputs.
-    const key = [call.label, call.variant ?? '', call.inputs.length, ...call.inputs.slice(0, 2).map(layoutOf)].join('|');
-    const trace = this.#traces.get(key);
-    if (trace !== undefined) {
-      this.#traces.delete(key); // to the back: most recently used
-      this.#traces.set(key, trace);
-    }
+    const key = keyOf(call);
+    const trace = this.#lookup(key);
     if (trace === null) return null;
     const optimizer = call.optimizer?.handle(call.label) ?? null;
     const { sync, scale } = call.sync ?? {};
@@ -96,9 +91,49 @@ export class StepTraces {
     return [];
   }
 
+  /**
+   * Runs pure `calls` (no optimizer) in order and resolves to each one's outputs, or null for one
+   * that must run eagerly (the caller then does, in order). Consecutive calls with the same
+   * recorded step run as one job of the compute thread (native runSteps).
+   */
+  async runAll(calls: StepCall[]): Promise<(Tensor[] | null)[]> {
+    if (calls.some((call) => call.optimizer)) throw new Error('StepTraces.runAll: training steps run one at a time');
+    const results: (Tensor[] | null)[] = [];
+    const keys = calls.map(keyOf);
+    for (let first = 0; first < calls.length;) {
+      let end = first + 1;
+      while (end < calls.length && keys[end] === keys[first]) end++;
+      // The first of its layout is recorded (and run) on its own.
+      if (this.#lookup(keys[first]) === undefined) results.push(await this.run(calls[first++]));
+      const trace = this.#lookup(keys[first]);
+      if (first < end && trace === null) for (; first < end; first++) results.push(null);
+      if (first < end && trace) {
+        const outputs = await native.runSteps(
+          trace,
+          calls.slice(first, end).flatMap((c) => handlesOf(c.inputs)),
+          calls[first].label,
+        );
+        const each = outputs.length / (end - first);
+        for (let k = 0; k < outputs.length; k += each) results.push(outputs.slice(k, k + each).map(wrap));
+      }
+      first = end;
+    }
+    return results;
+  }
+
   /** How many steps are recorded (for tests). */
   get size(): number {
     return this.#traces.size;
+  }
+
+  // The step recorded under `key` (null: it runs eagerly; undefined: not recorded), now the most recently used.
+  #lookup(key: string): TraceHandle | null | undefined {
+    const trace = this.#traces.get(key);
+    if (trace !== undefined) {
+      this.#traces.delete(key); // to the back
+      this.#traces.set(key, trace);
+    }
+    return trace;
   }
 
   private remember(key: string, trace: TraceHandle | null): void {
@@ -114,6 +149,12 @@ export class StepTraces {
       code: 'TORCHLET_EAGER_STEP',
     });
   }
+}
+
+// A step's cache key: its kind, the batch's layout (its shape includes the batch size) and the
+// number of other inputs.
+function keyOf(call: StepCall): string {
+  return [call.label, call.variant ?? '', call.inputs.length, ...call.inputs.slice(0, 2).map(layoutOf)].join('|');
 }
 
 // A tensor's layout, as far as the recorded ops depend on it.

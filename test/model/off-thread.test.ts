@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tl from '../../lib/index.js';
 import { Layer, type Shape } from '../../lib/nn/index.js';
+import { native } from '../../lib/native.js';
 import type { Tensor } from '../../lib/tensor.js';
 
 const { layers } = tl;
@@ -150,14 +151,21 @@ describe('steps off the JS thread', () => {
       const histories = [];
       for (const runEagerly of [false, true]) {
         const m = model(runEagerly, [new ScaleByMean()]);
-        histories.push((await onOneThread(() => m.fit(x, y, { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 }))).history);
+        const history = (await onOneThread(() => m.fit(x, y, { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 }))).history;
+        // Batches of 4: one job of ten steps, all but the traced first run eagerly, in order.
+        const evaluation = await onOneThread(() => m.evaluate(x, y, { batchSize: 4 }));
+        const predictions = Array.from((await onOneThread(() => m.predict(x, { batchSize: 4 }))).data());
+        histories.push({ history, evaluation, predictions });
         m.dispose();
       }
       await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
       expect(histories[0]).toEqual(histories[1]);
-      expect(warnings).toEqual([
-        "fit: this model's step runs eagerly on the JS thread, because it cannot be traced: it reads tensor values on the host (1 read(s) by item() or data())",
-      ]);
+      expect(warnings).toEqual(
+        ['fit', 'evaluate', 'predict'].map(
+          (label) =>
+            `${label}: this model's step runs eagerly on the JS thread, because it cannot be traced: it reads tensor values on the host (1 read(s) by item() or data())`,
+        ),
+      );
     } finally {
       process.off('warning', onWarning);
     }
@@ -173,6 +181,40 @@ describe('steps off the JS thread', () => {
     // Traced predictions run in inference mode; what predict and predictOnBatch return takes in-place ops.
     expect(Array.from(whole.add_(1).data())).toEqual(Array.from(tl.cat(parts, 0).add(1).data()));
     expect(Array.from(parts[0].add_(2).data())).toEqual(Array.from((await one(0)).add(2).data()));
+    m.dispose();
+  });
+
+  it('run evaluate and predict in jobs of several steps, in order, with the numbers of eager steps', async () => {
+    // Batches of 1: 16 steps a job (batchesPerJob), so 40 examples take three jobs, the last of 8.
+    const runs: unknown[] = [];
+    for (const runEagerly of [false, true])
+      await onOneThread(async () => {
+        const m = model(runEagerly);
+        runs.push({
+          evaluation: await m.evaluate(x, y, { batchSize: 1 }),
+          predictions: Array.from((await m.predict(x, { batchSize: 1 })).data()),
+          partial: Array.from((await m.predict(x.narrow(0, 0, 35), { batchSize: 2 })).data()), // a job of 18 batches, the last of 1
+        });
+        m.dispose();
+      });
+    expect(runs[0]).toEqual(runs[1]);
+  });
+
+  it('refuse runSteps inputs that are not a whole number of steps, naming the counts', async () => {
+    const input = tl.rand([2, 3]);
+    const { trace } = native.traceStep(() => [input.handle], [input.handle]);
+    await expect(native.runSteps(trace, [input.handle, input.handle], 'predict')).resolves.toHaveLength(2);
+    expect(() => native.runSteps(trace, [], 'predict')).toThrowError(
+      /the trace takes 1 inputs a step, got 0 \(must be a positive multiple\)/,
+    );
+    const { trace: twoInputs } = native.traceStep(() => [input.handle], [input.handle, input.handle]);
+    expect(() => native.runSteps(twoInputs, [input.handle], 'predict')).toThrowError(/takes 2 inputs a step, got 1/);
+    expect(() => native.runSteps({} as never, [input.handle], 'predict')).toThrowError(
+      /argument 'trace' must be a trace from traceStep\(\)/,
+    );
+    const m = model(false);
+    const call = { label: 'fit', inputs: [input], run: () => [input], optimizer: m.optimizer };
+    await expect(m.traces.runAll([call])).rejects.toThrowError(/training steps run one at a time/);
     m.dispose();
   });
 
