@@ -232,7 +232,7 @@ export interface NativeAddon {
     sync?: GradSyncHandle,
     scale?: number,
   ) => Promise<Handle[]>;
-  runSteps: (trace: TraceHandle, inputs: Handle[], label: string) => Promise<Handle[]>;
+  runSteps: (trace: TraceHandle, inputs: Handle[], optimizer: OptimizerHandle | null, label: string) => Promise<Handle[]>;
 
   // process-group.cc
   distributedAvailable: boolean;

@@ -60,6 +60,15 @@ std::shared_ptr<Trace> traceOf(const Args& a, size_t i) {
   return *a[i].As<Napi::External<std::shared_ptr<Trace>>>().Data();
 }
 
+// Argument i: an optimizer whose parameters are all live, or null (none).
+OptimizerHandle* optimizerOf(const Args& a, size_t i) {
+  if (!a.has(i)) return nullptr;
+  OptimizerHandle* optimizer = OptimizerHandle::unwrap(a[i]);
+  if (optimizer == nullptr) throw ArgTypeError("argument 'optimizer' must be an optimizer");
+  optimizer->checkUsable();  // touches JS handles: here, not on the compute thread
+  return optimizer;
+}
+
 // Runs on the compute thread: the graph (or, for the traced step itself, nothing), then backward
 // and the optimizer's update when training.
 std::vector<at::Tensor> runStep(const std::shared_ptr<Trace>& trace, std::vector<at::Tensor> inputs, OptimizerHandle* optimizer,
@@ -136,12 +145,7 @@ void registerStepTrace(Napi::Env env, Napi::Object exports) {
   bind(exports, "runStep", [](Args& a) {
     std::shared_ptr<Trace> trace = a.has(0) ? traceOf(a, 0) : nullptr;
     std::vector<at::Tensor> inputs = a.tensors(1, "inputs");
-    OptimizerHandle* optimizer = nullptr;
-    if (a.has(2)) {
-      optimizer = OptimizerHandle::unwrap(a[2]);
-      if (optimizer == nullptr) throw ArgTypeError("argument 'optimizer' must be an optimizer");
-      optimizer->checkUsable();  // touches JS handles: here, not on the compute thread
-    }
+    OptimizerHandle* optimizer = optimizerOf(a, 2);
     std::string label = a.string(3, "label");
     std::shared_ptr<GradSync> sync = a.has(4) ? gradSyncOf(a[4], "sync") : nullptr;
     double scale = a.has(5) ? a.number(5, "scale") : 1.0;
@@ -155,23 +159,25 @@ void registerStepTrace(Napi::Env env, Napi::Object exports) {
     }));
   });
 
-  // runSteps(trace, inputs, label) → Promise<Tensor[]>: on the compute thread, replays the trace
-  // (a step without an optimizer) once per consecutive group of its inputs, in order, as one job:
-  // the JS thread wakes once for the lot instead of once a step, and a step of a small model is
-  // not held up by it. Resolves to every step's outputs, one step's after the other's.
+  // runSteps(trace, inputs, optimizer | null, label) → Promise<Tensor[]>: on the compute thread,
+  // runs the step once per consecutive group of `inputs` the trace takes, in order, as one job (a
+  // training step with an optimizer): the JS thread wakes once for the lot instead of once a step,
+  // and a small model's steps are not held up by it. Resolves to every step's outputs (none when
+  // training), one step's after the other's.
   bind(exports, "runSteps", [](Args& a) {
     std::shared_ptr<Trace> trace = traceOf(a, 0);
     std::vector<at::Tensor> inputs = a.tensors(1, "inputs");
-    std::string label = a.string(2, "label");
+    OptimizerHandle* optimizer = optimizerOf(a, 2);
+    std::string label = a.string(3, "label");
     const size_t each = trace->inputs;
     if (each == 0 || inputs.empty() || inputs.size() % each != 0) {
       throw ArgRangeError("the trace takes " + std::to_string(each) + " inputs a step, got " + std::to_string(inputs.size()) +
                           " (must be a positive multiple)");
     }
-    return Napi::Value(submitCompute(a.env(), label.c_str(), [trace, inputs = std::move(inputs), each]() {
+    return Napi::Value(submitCompute(a.env(), label.c_str(), [trace, inputs = std::move(inputs), optimizer, each]() {
       std::vector<at::Tensor> outputs;
       for (auto first = inputs.begin(); first != inputs.end(); first += static_cast<std::ptrdiff_t>(each)) {
-        std::vector<at::Tensor> step = runStep(trace, {first, first + static_cast<std::ptrdiff_t>(each)}, nullptr, nullptr, 1.0);
+        std::vector<at::Tensor> step = runStep(trace, {first, first + static_cast<std::ptrdiff_t>(each)}, optimizer, nullptr, 1.0);
         outputs.insert(outputs.end(), step.begin(), step.end());
       }
       return outputs;

@@ -38,6 +38,12 @@ export class Callback<M extends CallbackModel = CallbackModel> {
   }
 }
 
+/**
+ * Marks a callback whose onBatchEnd may be called once for a group of batches, with the last one's
+ * index (the progress bar): fit then runs several steps per job of the compute thread.
+ */
+export const BATCH_END_PER_GROUP = Symbol('torchlet.batchEndPerGroup');
+
 type Hook = keyof CallbackHooks;
 
 const HOOKS: readonly Hook[] = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
@@ -95,6 +101,14 @@ export class CallbackList {
       // Any thenable counts, not only this realm's Promise; sync hooks cost no microtask.
       if (typeof result?.then === 'function') await result;
     }
+  }
+
+  /** True when some callback must see every batch: fit then runs one step per job of the compute thread. */
+  seesEveryBatch(): boolean {
+    return this.callbacks.some((c) => {
+      const hooks = c as CallbackHooks;
+      return hooks.onBatchBegin !== undefined || (hooks.onBatchEnd !== undefined && !(BATCH_END_PER_GROUP in c));
+    });
   }
 
   /** True when some callback has `hook`, so that fit can skip building logs nobody reads. */

@@ -1,6 +1,6 @@
 // The Keras-style progress display of fit and evaluate. On a TTY it redraws one line a few times
 // a second (reading the device metrics only then); elsewhere it prints one line per epoch.
-import { Callback } from './callbacks.js';
+import { BATCH_END_PER_GROUP, Callback } from './callbacks.js';
 import type { Logs } from './logs.js';
 
 /** Where progress goes (default process.stdout). */
@@ -57,6 +57,8 @@ export function formatResult(verbose: 1 | 2, steps: number, elapsedMs: number, p
 
 /** Prints training progress: verbose 1 draws a bar, verbose 2 prints one line per epoch. */
 export class ProgressBar extends Callback {
+  // Redrawn at most every REDRAW_MS: told of a group of batches at once, it draws the same.
+  readonly [BATCH_END_PER_GROUP] = true;
   private epochStart = 0;
   private firstStepEnd = 0;
   private seen = 0;

@@ -92,30 +92,26 @@ export class StepTraces {
   }
 
   /**
-   * Runs pure `calls` (no optimizer) in order and resolves to each one's outputs, or null for one
-   * that must run eagerly (the caller then does, in order). Consecutive calls with the same
-   * recorded step run as one job of the compute thread (native runSteps).
+   * Runs `calls` in order, consecutive ones with the same recorded step as one job of the compute
+   * thread (native runSteps), and resolves to each one's outputs (none when training); resolves to
+   * null, having run none, unless each has a recorded step (the caller then runs them one by one).
+   * All share the first one's label and optimizer; none reduces gradients across ranks.
    */
-  async runAll(calls: StepCall[]): Promise<(Tensor[] | null)[]> {
-    if (calls.some((call) => call.optimizer)) throw new Error('StepTraces.runAll: training steps run one at a time');
-    const results: (Tensor[] | null)[] = [];
+  async runAll(calls: StepCall[]): Promise<Tensor[][] | null> {
+    if (calls.some((call) => call.sync)) throw new Error('StepTraces.runAll: data-parallel steps run one at a time');
     const keys = calls.map(keyOf);
+    const traces = keys.map((key) => this.#lookup(key));
+    if (!traces.every(Boolean)) return null;
+    const { label, optimizer } = calls[0];
+    const handle = optimizer?.handle(label) ?? null;
+    const results: Tensor[][] = [];
     for (let first = 0; first < calls.length;) {
       let end = first + 1;
       while (end < calls.length && keys[end] === keys[first]) end++;
-      // The first of its layout is recorded (and run) on its own.
-      if (this.#lookup(keys[first]) === undefined) results.push(await this.run(calls[first++]));
-      const trace = this.#lookup(keys[first]);
-      if (first < end && trace === null) for (; first < end; first++) results.push(null);
-      if (first < end && trace) {
-        const outputs = await native.runSteps(
-          trace,
-          calls.slice(first, end).flatMap((c) => handlesOf(c.inputs)),
-          calls[first].label,
-        );
-        const each = outputs.length / (end - first);
-        for (let k = 0; k < outputs.length; k += each) results.push(outputs.slice(k, k + each).map(wrap));
-      }
+      const inputs = calls.slice(first, end).flatMap((call) => handlesOf(call.inputs));
+      const outputs = await native.runSteps(traces[first]!, inputs, handle, label);
+      const each = outputs.length / (end - first);
+      for (let k = first; k < end; k++) results.push(outputs.slice((k - first) * each, (k - first + 1) * each).map(wrap));
       first = end;
     }
     return results;

@@ -137,6 +137,13 @@ function batchesPerJob(batchSize: number): number {
   return Math.min(16, Math.max(1, Math.floor(2048 / batchSize)));
 }
 
+// The next `size` batches, fewer at the end of the pass.
+function drawBatches(batches: Iterator<Batch>, size: number): Batch[] {
+  const group: Batch[] = [];
+  for (let next = batches.next(); !next.done; next = batches.next()) if (group.push(next.value) === size) break;
+  return group;
+}
+
 // Runs `step` on the batches of `data`, `size` at a time (fewer at the end), each group drawn
 // inside its own tidy scope so that the batches' tensors go with it, and lets the event loop run
 // between groups. With `depth` 2, the next group is drawn and its steps submitted while the one
@@ -157,15 +164,8 @@ async function forEachBatches(
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the callback, which TS cannot see
     for (let first = 0; !done; first += size) {
       const running = tidy(async () => {
-        const group: Batch[] = []; // drawn now, in order: an async function runs up to its first await
-        while (group.length < size) {
-          const next = batches.next();
-          if (next.done) {
-            done = true;
-            break;
-          }
-          group.push(next.value);
-        }
+        const group = drawBatches(batches, size); // drawn now, in order: an async function runs up to its first await
+        done = group.length < size;
         if (group.length > 0) await step(group, first);
       });
       running.catch(() => {}); // observed below, in order; not an unhandled rejection meanwhile
@@ -351,32 +351,45 @@ interface EpochLoop {
   batchSize: number;
 }
 
-// The batches of one epoch, each trained on (eagerly, or by a graph replay) in its own tidy scope.
+// The batches of one epoch, each trained on (eagerly, or by a graph replay) in its own tidy scope;
+// in groups, one job of the compute thread each, when no callback needs to see every batch (the
+// progress bar is told at the end of each group).
 async function trainEpoch(loop: EpochLoop, data: Dataset, batchOptions: BatchOptions): Promise<void> {
   const { model, compiled, meter, graph, parallel, callbacks, yielder } = loop;
   const batchHooks = callbacks.has('onBatchBegin') || callbacks.has('onBatchEnd');
+  const perJob = graph || parallel || compiled.runEagerly || callbacks.seesEveryBatch() ? 1 : batchesPerJob(loop.batchSize);
   const batches = data.batches(batchOptions)[Symbol.iterator]();
   try {
-    for (let step = 0; ; step++) {
+    for (let step = 0; ;) {
       // The batch is drawn before onBatchBegin, so that the hook runs only for real batches; its
       // tensors belong to the step's tidy scope, which follows the hook's await.
-      const done = await tidy(async () => {
-        const next = batches.next();
-        if (next.done) return true;
+      const trained = await tidy(async () => {
+        const group = drawBatches(batches, perJob);
+        if (perJob > 1 && group.length > 0) await trainGroup(model, compiled, group, meter);
+        if (perJob > 1 || group.length === 0) return group.length;
         if (batchHooks) await callbacks.call('onBatchBegin', step, meter.lazyLogs());
-        if (graph) graph.run(next.value);
-        else if (parallel) await trainPart(loop, next.value, step, parallel);
-        else await trainBatch(model, compiled, next.value, meter, 'fit');
-        return false;
+        if (graph) graph.run(group[0]);
+        else if (parallel) await trainPart(loop, group[0], step, parallel);
+        else await trainBatch(model, compiled, group[0], meter, 'fit');
+        return 1;
       });
-      if (done) break;
-      if (batchHooks) await callbacks.call('onBatchEnd', step, meter.lazyLogs());
+      if (trained === 0) break;
+      step += trained;
+      if (batchHooks) await callbacks.call('onBatchEnd', step - 1, meter.lazyLogs());
       if (model.stopTraining) break;
       await yielder.maybe();
     }
   } finally {
     batches.return?.();
   }
+}
+
+// `batches` trained on in order: as one job of the compute thread once each has a recorded step,
+// else one by one (the first batch of each shape records its step).
+async function trainGroup(model: TrainingModel, compiled: Compiled, batches: Batch[], meter: Meter): Promise<void> {
+  const calls = batches.map((batch) => meteredCall(model, compiled, batch, meter, 'fit', compiled.optimizer));
+  if (await model.traces.runAll(calls)) for (const batch of batches) meter.count(batch.y.shape[0]);
+  else for (const batch of batches) await trainBatch(model, compiled, batch, meter, 'fit');
 }
 
 // This rank's part of global batch `step`, in data-parallel training: counted as the whole batch,
@@ -451,10 +464,8 @@ async function evaluateDataset(model: TrainingModel, compiled: Compiled, data: D
     await noGrad(() =>
       forEachBatches(data, { batchSize, shuffle: false, device: model.device }, batchesPerJob(batchSize), async (batches) => {
         const calls = batches.map((batch) => meteredCall(model, compiled, batch, meter, 'evaluate', null));
-        const results = compiled.runEagerly ? calls.map(() => null) : await model.traces.runAll(calls);
-        results.forEach((outputs, k) => {
-          if (!outputs) calls[k].run();
-        });
+        if (compiled.runEagerly || !(await model.traces.runAll(calls)))
+          for (const call of calls) if (compiled.runEagerly || !(await model.traces.run(call))) call.run();
         for (const batch of batches) meter.count(batch.y.shape[0]);
       }),
     );
@@ -552,8 +563,12 @@ async function predictBatches(model: TrainingModel, batches: Pick<Batch, 'x' | '
     pure: true,
   }));
   const eager = model.compiled && model.requireCompiled(label).runEagerly;
-  const results = eager ? calls.map(() => null) : await model.traces.runAll(calls);
-  return results.map((outputs, k) => (outputs ?? calls[k].run())[0]);
+  const outputs = eager ? null : await model.traces.runAll(calls);
+  if (outputs) return outputs.map(([output]) => output);
+  const one = async (call: StepCall) => ((eager ? null : await model.traces.run(call)) ?? call.run())[0];
+  const results: Tensor[] = [];
+  for (const call of calls) results.push(await one(call));
+  return results;
 }
 
 // The forward pass of prediction, in the precision the model was compiled with.

@@ -1,11 +1,11 @@
 // Steps off the JS thread (lib/model/traced-step.ts, native/step-trace.cc, native/compute-thread.cc):
 // the same numbers as eager steps, an event loop that turns while a step runs, one call at a time
 // per model, the eager fallback for a step that reads tensor values.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as tl from '../../lib/index.js';
 import { Layer, type Shape } from '../../lib/nn/index.js';
 import { native } from '../../lib/native.js';
-import type { Tensor } from '../../lib/tensor.js';
+import { wrap, type Tensor } from '../../lib/tensor.js';
 
 const { layers } = tl;
 
@@ -200,21 +200,66 @@ describe('steps off the JS thread', () => {
     expect(runs[0]).toEqual(runs[1]);
   });
 
-  it('refuse runSteps inputs that are not a whole number of steps, naming the counts', async () => {
+  it('train in jobs of several steps when no callback needs every batch, with the numbers of eager steps', async () => {
+    // Batches of 2: 20 a pass, a job of 16 and one of 4 from the second epoch on (the first records the step).
+    const runs: unknown[] = [];
+    const stepsSeen: number[][] = [];
+    const jobCounts: number[] = [];
+    for (const [runEagerly, hooked] of [
+      [false, false],
+      [false, true],
+      [true, false],
+    ])
+      await onOneThread(async () => {
+        const m = model(runEagerly);
+        const seen: number[] = [];
+        const callbacks = hooked ? [{ onBatchEnd: (batch: number) => void seen.push(batch) }] : [];
+        const jobs = vi.spyOn(native, 'runSteps');
+        const history = await m.fit(x, y, { epochs: 3, batchSize: 2, shuffle: false, verbose: 0, callbacks });
+        jobCounts.push(jobs.mock.calls.length);
+        jobs.mockRestore();
+        runs.push({ history: history.history, weights: m.getWeights().map((w) => Array.from(w.data())) });
+        stepsSeen.push(seen);
+        m.dispose();
+      });
+    expect(runs[0]).toEqual(runs[2]);
+    expect(runs[1]).toEqual(runs[2]);
+    expect(jobCounts).toEqual([5, 0, 0]); // the first epoch's 16 steps one by one (the first records the step), then jobs
+    expect(stepsSeen[1]).toEqual([0, 1, 2].flatMap(() => Array.from({ length: 20 }, (_, k) => k))); // every batch, each epoch
+  });
+
+  it('tell the progress bar of each job of steps, and draw the whole epoch', async () => {
+    let text = '';
+    const output = { isTTY: true, write: (chunk: string) => void (text += chunk) };
+    const m = model(false);
+    await m.fit(x, y, { epochs: 2, batchSize: 1, shuffle: false, verbose: 1, output });
+    expect(text).toMatch(/Epoch 2\/2\n/);
+    expect(text.endsWith('\u001b[K\n')).toBe(true);
+    expect(text).toMatch(/\r40\/40 \S+ \d+s \S+ - accuracy: [\d.]+ - loss: [\d.]+\S+\n$/);
+    m.dispose();
+  });
+
+  it('refuse runSteps inputs that are not a whole number of steps, and a bad optimizer, naming them', async () => {
     const input = tl.rand([2, 3]);
-    const { trace } = native.traceStep(() => [input.handle], [input.handle]);
-    await expect(native.runSteps(trace, [input.handle, input.handle], 'predict')).resolves.toHaveLength(2);
-    expect(() => native.runSteps(trace, [], 'predict')).toThrowError(
+    const { trace } = native.traceStep(() => [input.mul(2).handle], [input.handle]);
+    const outputs = await native.runSteps(trace, [input.handle, input.add(1).handle], null, 'predict');
+    expect(outputs.map((h) => Array.from(wrap(h).data()))).toEqual([input.mul(2), input.add(1).mul(2)].map((t) => Array.from(t.data())));
+    expect(() => native.runSteps(trace, [], null, 'predict')).toThrowError(
       /the trace takes 1 inputs a step, got 0 \(must be a positive multiple\)/,
     );
     const { trace: twoInputs } = native.traceStep(() => [input.handle], [input.handle, input.handle]);
-    expect(() => native.runSteps(twoInputs, [input.handle], 'predict')).toThrowError(/takes 2 inputs a step, got 1/);
-    expect(() => native.runSteps({} as never, [input.handle], 'predict')).toThrowError(
+    expect(() => native.runSteps(twoInputs, [input.handle], null, 'predict')).toThrowError(/takes 2 inputs a step, got 1/);
+    expect(() => native.runSteps({} as never, [input.handle], null, 'predict')).toThrowError(
       /argument 'trace' must be a trace from traceStep\(\)/,
     );
+    expect(() => native.runSteps(trace, [input.handle], {} as never, 'fit')).toThrowError(/argument 'optimizer' must be an optimizer/);
+    // A group runs only when every step in it is recorded; data-parallel steps never do.
     const m = model(false);
     const call = { label: 'fit', inputs: [input], run: () => [input], optimizer: m.optimizer };
-    await expect(m.traces.runAll([call])).rejects.toThrowError(/training steps run one at a time/);
+    await expect(m.traces.runAll([call])).resolves.toBeNull();
+    await expect(m.traces.runAll([{ ...call, sync: { sync: {} as never, scale: 1 } }])).rejects.toThrowError(
+      /data-parallel steps run one at a time/,
+    );
     m.dispose();
   });
 
