@@ -368,7 +368,8 @@ const BASES = {
   runSteps: () => {
     const input = f32([4, 3]);
     const { trace } = native.traceStep(() => [native.relu(native.mul(input, 2))], [input]);
-    return [trace, Array.from({ length: pick([0, 1, 3]) }, () => pick([rows, tensor])()), 'predict'];
+    const inputs = Array.from({ length: pick([0, 1, 3]) }, () => pick([rows, tensor])());
+    return [trace, inputs, chance(0.3) ? pooledOptimizer() : null, 'predict'];
   },
   randint: () => [0, 5, [3], 'int64', 'cpu'],
   arange: () => [0, 5, 1, null, 'cpu'],

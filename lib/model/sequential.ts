@@ -45,7 +45,10 @@ export function snakeCase(name: string): string {
  */
 export class Sequential implements TrainingModel, CallbackModel {
   readonly name: string;
-  /** Set by a callback (EarlyStopping) to end fit after the current batch. */
+  /**
+   * Set by a callback (EarlyStopping) to end fit after the current batch; set from elsewhere, after
+   * the current job of steps (up to 16 when no callback has batch hooks).
+   */
   stopTraining = false;
   #layers: Layer[] = [];
   #shapes: Shape[] | null = null;

@@ -33,7 +33,10 @@ export interface FitOptions {
   validationSplit?: number;
   /** Reshuffle the training data each epoch (default true). */
   shuffle?: boolean;
-  /** Callback objects or instances of Callback subclasses: an array, or one of them. */
+  /**
+   * Callback objects or instances of Callback subclasses: an array, or one of them. Without
+   * onBatchBegin or onBatchEnd hooks, fit hands the compute thread up to 16 steps per job.
+   */
   callbacks?: (CallbackHooks | Callback)[] | CallbackHooks | Callback;
   /** 0 silent, 1 a progress bar (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
