@@ -27,6 +27,8 @@ describe('npm run bench', () => {
         '1',
         '--warmup-seconds',
         '1',
+        '--min-pass-ms',
+        '50',
         '--repeats',
         '2',
         '--device',
@@ -40,7 +42,7 @@ describe('npm run bench', () => {
       },
     );
     expect(table).toMatch(/^\| workload \| batch \| runner \| img\/s \|/);
-    expect(table).toMatch(/; 2 interleaved passes of 2 steps per runner, after 1 warm-up steps and 1 s\.\n/);
+    expect(table).toMatch(/; 2 interleaved passes per runner of at least 2 steps and 50 ms, after 1 warm-up steps and 1 s\.\n/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     // By default the benchmark compares with the PyTorch that matches the libtorch under test.
     expect(report.environment.torch).toMatch(new RegExp(`^${tl.backendInfo().torchVersion.replace(/\./g, '\\.')}`));
@@ -76,6 +78,7 @@ describe('npm run bench', () => {
     for (const r of report.results) {
       expect(r.error).toBeUndefined();
       expect(r.msPerStep).toHaveLength(2);
+      expect(r.passSteps).toBeGreaterThanOrEqual(2); // at least --steps, more for a 50 ms pass
       expect(r.imagesPerSecond).toBeGreaterThan(0);
       expect(r.epochSeconds).toBeCloseTo(50000 / r.imagesPerSecond, 6);
       expect(r.peakMemory).toBeGreaterThan(0);
@@ -136,6 +139,7 @@ describe('npm run bench', () => {
       '--steps',
       '--warmup',
       '--warmup-seconds',
+      '--min-pass-ms',
       '--repeats',
       '--device',
       '--threads',

@@ -36,7 +36,7 @@ await tl.referenceCnn().save(dir); // both sides train the same weights
 
 function start(root) {
   const args = [join(root, 'scripts/bench/torchlet_bench.mjs'), '--model', dir, '--task', a.task, '--batch-size', String(batchSize)];
-  args.push('--steps', '20', '--warmup', '5', '--warmup-seconds', '2');
+  args.push('--steps', '20', '--warmup', '5', '--warmup-seconds', '2', '--min-pass-ms', '250');
   args.push('--threads', a.threads, '--device', 'cpu', '--precision', a.precision);
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

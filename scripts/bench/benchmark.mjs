@@ -30,7 +30,10 @@ Options:
                          event-loop, how free the event loop stays during fit (event-loop.mjs), or
                          distributed, N processes of 1 thread against 1 of N, and PyTorch DDP (distributed.mjs)
   --batch-sizes LIST     batch sizes, comma-separated (default 32,128)
-  --steps N              timed steps per pass (default 20)
+  --steps N              timed steps per pass (default 20), or more:
+  --min-pass-ms N        each runner times passes of at least N ms (default 250) at its warm-up's
+                         pace: after an idle wait the first steps run slower, on both sides alike,
+                         and a short pass is mostly those
   --warmup N             untimed steps before timing (default 5)
   --warmup-seconds S     then untimed passes until S seconds have passed since the first step ended
                          (default 2), on both sides: V8 optimizes torchlet's per-step JavaScript in
@@ -81,6 +84,7 @@ function parseOptions(argv) {
         steps: { type: 'string', default: '20' },
         warmup: { type: 'string', default: '5' },
         'warmup-seconds': { type: 'string', default: '2' },
+        'min-pass-ms': { type: 'string', default: '250' },
         repeats: { type: 'string', default: '5' },
         device: { type: 'string' },
         threads: { type: 'string', default: String(availableParallelism()) },
@@ -155,6 +159,7 @@ function parseOptions(argv) {
     steps: positive('steps', values.steps),
     warmup: positive('warmup', values.warmup, 0),
     warmupSeconds: positive('warmup-seconds', values['warmup-seconds'], 0),
+    minPassMs: positive('min-pass-ms', values['min-pass-ms'], 0),
     repeats: positive('repeats', values.repeats),
     threads: positive('threads', values.threads),
     device,
@@ -312,7 +317,7 @@ async function main() {
           '--device',
           opts.device,
         ];
-        const warm = ['--warmup-seconds', String(opts.warmupSeconds)];
+        const warm = ['--warmup-seconds', String(opts.warmupSeconds), '--min-pass-ms', String(opts.minPassMs)];
         // Each runner is started only when the one before it is warm: warm-ups (and the time to
         // first step, which includes the process's start) do not compete.
         const starts = opts.modes.map((mode) => () => {
@@ -410,7 +415,7 @@ async function main() {
     floorData = { flopsPerExample: flops, cpuPeak: peak };
   }
   process.stdout.write(
-    `${table(rows)}\n${floor}\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes of ${opts.steps} steps per runner, after ${opts.warmup} warm-up steps and ${opts.warmupSeconds} s.\n`,
+    `${table(rows)}\n${floor}\n${env.cpu}, ${opts.threads} threads, ${opts.device}; libtorch ${env.libtorch} (${env.libtorchSource})${pythonTorch ? `, PyTorch ${pythonTorch}` : ''}; ${opts.repeats} interleaved passes per runner of at least ${opts.steps} steps and ${opts.minPassMs} ms, after ${opts.warmup} warm-up steps and ${opts.warmupSeconds} s.\n`,
   );
   if (opts.json)
     writeFileSync(opts.json, JSON.stringify({ environment: env, options: opts, results: rows, floor: floorData }, null, 2) + '\n');

@@ -20,6 +20,7 @@ model build) to the end of the first training or inference step.
 import argparse
 import contextlib
 import json
+import math
 import os
 import resource
 import struct
@@ -178,6 +179,7 @@ def main():
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--warmup", type=int, required=True)
     p.add_argument("--warmup-seconds", type=float, default=0)
+    p.add_argument("--min-pass-ms", type=float, default=0)
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
@@ -277,6 +279,20 @@ def main():
         step(i)
         i += 1
     sync()
+    # Steps per timed pass, as torchlet_bench.mjs chooses them: enough for --min-pass-ms at the
+    # pace of one more untimed pass (new data when the pass outgrows it).
+    pass_steps = a.steps
+    if a.min_pass_ms > 0:
+        start = time.perf_counter()
+        for i in range(a.steps):
+            step(i)
+        sync()
+        pass_steps = max(a.steps, math.ceil(a.min_pass_ms * a.steps / ((time.perf_counter() - start) * 1000)))
+        if pass_steps * a.batch_size > count:
+            count = pass_steps * a.batch_size
+            images = torch.randint(0, 256, (count, h, w, c), dtype=torch.uint8, device=device)
+            labels = torch.randint(0, 10, (count,), device=device)
+            order = torch.randperm(count, device=device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 
@@ -288,6 +304,7 @@ def main():
     reply({
         "ready": True,
         "firstStepSeconds": first_step,
+        "passSteps": pass_steps,
         "torchVersion": torch.__version__,
         "threads": torch.get_num_threads(),
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
@@ -297,10 +314,10 @@ def main():
             break
         sync()
         start = time.perf_counter()
-        for i in range(a.steps):
+        for i in range(pass_steps):
             step(i)
         sync()
-        reply({"msPerStep": (time.perf_counter() - start) * 1000 / a.steps})
+        reply({"msPerStep": (time.perf_counter() - start) * 1000 / pass_steps})
     reply({"peakMemory": peak_memory(device)})
 
 

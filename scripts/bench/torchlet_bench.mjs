@@ -14,6 +14,7 @@ const { values: a } = parseArgs({
     steps: { type: 'string' },
     warmup: { type: 'string' },
     'warmup-seconds': { type: 'string', default: '0' },
+    'min-pass-ms': { type: 'string', default: '0' },
     threads: { type: 'string' },
     device: { type: 'string' },
     seed: { type: 'string', default: '0' },
@@ -46,10 +47,10 @@ model.compile({
   mixedPrecision: a.precision === 'bf16' ? 'bf16' : null,
 });
 // The data stays on the device as uint8 NHWC; fit and predict gather, convert and scale each batch there.
-const count = Math.max(steps, warmup) * batchSize;
 const [h, w, c] = model.inputShape;
-const data = new tl.ImageDataset(tl.randint(0, 256, [count, h, w, c], { dtype: 'uint8', device }), tl.randint(0, 10, [count], { device }));
-const timed = data.take(steps * batchSize);
+const images = (n) => new tl.ImageDataset(tl.randint(0, 256, [n, h, w, c], { dtype: 'uint8', device }), tl.randint(0, 10, [n], { device }));
+const data = images(Math.max(steps, warmup) * batchSize);
+let timed = data.take(steps * batchSize);
 const run = async (dataset) => {
   if (a.task === 'train') await model.fit(dataset, { epochs: 1, batchSize, verbose: 0 });
   else (await model.predict(dataset, { batchSize })).dispose();
@@ -67,13 +68,24 @@ if (warmup > 0) {
   // V8 optimizes the per-step JavaScript in the background over the first thousand or so steps.
   while (performance.now() < warmUntil) await run(timed);
 }
+// Steps per timed pass: `steps`, or more for a pass of at least --min-pass-ms at the pace of one
+// more untimed pass (after an idle wait the first steps run slower, on both sides alike, and a
+// short pass is mostly those), as pytorch_bench.py does.
+let passSteps = steps;
+if (Number(a['min-pass-ms']) > 0) {
+  const start = performance.now();
+  await run(timed);
+  tl.cuda.synchronize();
+  passSteps = Math.max(steps, Math.ceil((Number(a['min-pass-ms']) * steps) / (performance.now() - start)));
+  if (passSteps > steps) timed = images(passSteps * batchSize);
+}
 tl.cuda.synchronize();
 if (cuda) tl.cuda.resetPeakMemory(device);
 const info = tl.backendInfo();
 // The protocol of benchmark.mjs: 'ready' after warm-up; each 'run' times one pass and answers
 // with its ms/step; 'done' answers with the peak memory and exits.
 const reply = (value) => process.stdout.write(JSON.stringify(value) + '\n');
-reply({ ready: true, firstStepSeconds, torchVersion: info.torchVersion, threads: tl.getNumThreads(), device });
+reply({ ready: true, firstStepSeconds, passSteps, torchVersion: info.torchVersion, threads: tl.getNumThreads(), device });
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'run') {
     // fit and predict end by reading their results back, so the device is idle at both timing boundaries.
@@ -81,7 +93,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     const start = performance.now();
     await run(timed);
     tl.cuda.synchronize();
-    reply({ msPerStep: (performance.now() - start) / steps });
+    reply({ msPerStep: (performance.now() - start) / passSteps });
   } else {
     reply({ peakMemory: cuda ? tl.cuda.memory(device).peakAllocated : process.resourceUsage().maxRSS * 1024 });
     break;
