@@ -279,20 +279,15 @@ def main():
         step(i)
         i += 1
     sync()
-    # Steps per timed pass, as torchlet_bench.mjs chooses them: enough for --min-pass-ms at the
-    # pace of one more untimed pass (new data when the pass outgrows it).
+    # Steps per timed pass, as torchlet_bench.mjs chooses them: `steps` as many times as a pass of
+    # --min-pass-ms takes at the pace of one more untimed run. The batches wrap round the same data.
     pass_steps = a.steps
     if a.min_pass_ms > 0:
         start = time.perf_counter()
         for i in range(a.steps):
             step(i)
         sync()
-        pass_steps = max(a.steps, math.ceil(a.min_pass_ms * a.steps / ((time.perf_counter() - start) * 1000)))
-        if pass_steps * a.batch_size > count:
-            count = pass_steps * a.batch_size
-            images = torch.randint(0, 256, (count, h, w, c), dtype=torch.uint8, device=device)
-            labels = torch.randint(0, 10, (count,), device=device)
-            order = torch.randperm(count, device=device)
+        pass_steps = a.steps * max(1, math.ceil(a.min_pass_ms / ((time.perf_counter() - start) * 1000)))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 

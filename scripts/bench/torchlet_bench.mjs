@@ -48,9 +48,9 @@ model.compile({
 });
 // The data stays on the device as uint8 NHWC; fit and predict gather, convert and scale each batch there.
 const [h, w, c] = model.inputShape;
-const images = (n) => new tl.ImageDataset(tl.randint(0, 256, [n, h, w, c], { dtype: 'uint8', device }), tl.randint(0, 10, [n], { device }));
-const data = images(Math.max(steps, warmup) * batchSize);
-let timed = data.take(steps * batchSize);
+const count = Math.max(steps, warmup) * batchSize;
+const data = new tl.ImageDataset(tl.randint(0, 256, [count, h, w, c], { dtype: 'uint8', device }), tl.randint(0, 10, [count], { device }));
+const timed = data.take(steps * batchSize);
 const run = async (dataset) => {
   if (a.task === 'train') await model.fit(dataset, { epochs: 1, batchSize, verbose: 0 });
   else (await model.predict(dataset, { batchSize })).dispose();
@@ -68,17 +68,17 @@ if (warmup > 0) {
   // V8 optimizes the per-step JavaScript in the background over the first thousand or so steps.
   while (performance.now() < warmUntil) await run(timed);
 }
-// Steps per timed pass: `steps`, or more for a pass of at least --min-pass-ms at the pace of one
-// more untimed pass (after an idle wait the first steps run slower, on both sides alike, and a
-// short pass is mostly those), as pytorch_bench.py does.
-let passSteps = steps;
+// Runs of `steps` per timed pass: enough for a pass of at least --min-pass-ms at the pace of one
+// more untimed run (after an idle wait the first steps run slower, on both sides alike, and a
+// short pass is mostly those), as pytorch_bench.py does. The data stays the same size.
+let runs = 1;
 if (Number(a['min-pass-ms']) > 0) {
   const start = performance.now();
   await run(timed);
   tl.cuda.synchronize();
-  passSteps = Math.max(steps, Math.ceil((Number(a['min-pass-ms']) * steps) / (performance.now() - start)));
-  if (passSteps > steps) timed = images(passSteps * batchSize);
+  runs = Math.max(1, Math.ceil(Number(a['min-pass-ms']) / (performance.now() - start)));
 }
+const passSteps = runs * steps;
 tl.cuda.synchronize();
 if (cuda) tl.cuda.resetPeakMemory(device);
 const info = tl.backendInfo();
@@ -91,7 +91,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     // fit and predict end by reading their results back, so the device is idle at both timing boundaries.
     tl.cuda.synchronize();
     const start = performance.now();
-    await run(timed);
+    for (let k = 0; k < runs; k++) await run(timed);
     tl.cuda.synchronize();
     reply({ msPerStep: (performance.now() - start) / passSteps });
   } else {
