@@ -255,7 +255,7 @@ describe('steps off the JS thread', () => {
     expect(() => native.runSteps(trace, [input.handle], {} as never, 'fit')).toThrowError(/argument 'optimizer' must be an optimizer/);
     // A group runs only when every step in it is recorded; data-parallel steps never do.
     const m = model(false);
-    const call = { label: 'fit', inputs: [input], run: () => [input], optimizer: m.optimizer };
+    const call = { label: 'fit', inputs: [input], run: () => [input], optimizer: m.optimizer ?? null };
     await expect(m.traces.runAll([call])).resolves.toBeNull();
     await expect(m.traces.runAll([{ ...call, sync: { sync: {} as never, scale: 1 } }])).rejects.toThrowError(
       /data-parallel steps run one at a time/,
