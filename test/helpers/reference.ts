@@ -34,6 +34,12 @@ export function loadReference(suite: string): Record<string, RefValue> {
   return JSON.parse(readFileSync(file, 'utf8')).values;
 }
 
+/** The values of one Keras reference suite (scripts/keras-reference/SUITE.py). */
+export function loadKerasReference(suite: string): Record<string, RefValue> {
+  const file = join(inject('kerasFixtureDir'), `${suite}.json`);
+  return JSON.parse(readFileSync(file, 'utf8')).values;
+}
+
 export function isRefTensor(value: unknown): value is RefTensor {
   return typeof value === 'object' && value !== null && 'base64' in value;
 }
