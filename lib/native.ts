@@ -195,7 +195,7 @@ export interface NativeAddon {
   mse: (input: Handle, target: Handle, reduction: string) => Handle;
 
   // optim.cc
-  optimizer: (kind: 'adam' | 'adamw' | 'sgd', params: Handle[], options: OptimizerOptions) => OptimizerHandle;
+  optimizer: (kind: NativeKind, params: Handle[], options: OptimizerOptions) => OptimizerHandle;
   optimizerStep: (h: OptimizerHandle) => void;
   optimizerDispose: (h: OptimizerHandle) => void;
   hostEmptyCache: () => void;
@@ -283,6 +283,9 @@ export interface OptimizerHandle {
   readonly __torchletOptimizer: unique symbol;
 }
 
+/** The native optimizers' updates: Keras's (the first seven) and torch.optim's. */
+export type NativeKind = 'adam' | 'sgd' | 'rmsprop' | 'adagrad' | 'adamax' | 'nadam' | 'lion' | 'torch-adam' | 'torch-adamw' | 'torch-sgd';
+
 /** The hyper-parameters the native optimizers understand (Keras names). */
 export interface OptimizerOptions {
   learningRate?: number;
@@ -294,6 +297,9 @@ export interface OptimizerOptions {
   momentum?: number;
   dampening?: number;
   nesterov?: boolean;
+  rho?: number;
+  centered?: boolean;
+  initialAccumulatorValue?: number;
 }
 
 const { addon, loaded } = loadAddon();

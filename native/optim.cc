@@ -16,19 +16,23 @@
 namespace torchlet {
 namespace {
 
-// The entries of `all` at `index`, creating each missing one as zeros shaped like `like`.
-std::vector<at::Tensor> select(std::vector<at::Tensor>& all, const std::vector<size_t>& index, const std::vector<at::Tensor>& like) {
-  std::vector<at::Tensor> out;
-  out.reserve(index.size());
-  for (size_t k = 0; k < index.size(); ++k) {
-    at::Tensor& t = all[index[k]];
-    if (!t.defined()) t = at::zeros_like(like[k], at::MemoryFormat::Preserve);
-    out.push_back(t);
-  }
-  return out;
-}
+// Each kind's state buffers by slot (exportState's names; Keras's, in camelCase, for Keras's kinds).
+const char* const kSlotNames[][OptimizerHandle::kSlots] = {
+    {"momentum", "velocity", "velocityHat"},      // Adam (Keras)
+    {"momentum", nullptr, nullptr},               // SGD (Keras)
+    {"velocity", "momentum", "averageGradient"},  // RMSprop
+    {"accumulator", nullptr, nullptr},            // Adagrad
+    {"momentum", "norm", nullptr},                // Adamax
+    {"momentum", "velocity", nullptr},            // Nadam
+    {"momentum", nullptr, nullptr},               // Lion
+    {"expAvg", "expAvgSq", "maxExpAvgSq"},        // Adam (PyTorch)
+    {"expAvg", "expAvgSq", "maxExpAvgSq"},        // AdamW (PyTorch)
+    {"momentum", nullptr, nullptr},               // SGD (PyTorch)
+};
+const char* const kKindNames[] = {"adam", "sgd", "rmsprop", "adagrad", "adamax", "nadam", "lion", "torch-adam", "torch-adamw", "torch-sgd"};
+constexpr size_t kKindCount = sizeof(kKindNames) / sizeof(kKindNames[0]);
 
-std::vector<at::Scalar> scalars(const std::vector<double>& values) { return {values.begin(), values.end()}; }
+const char* slotName(OptimizerHandle::Kind kind, size_t i) { return kSlotNames[static_cast<size_t>(kind)][i]; }
 
 // Every live optimizer, for memory(): worker threads each load the addon, so it is shared and locked.
 std::mutex registryMutex;
@@ -39,10 +43,13 @@ std::unordered_set<const OptimizerHandle*> registry;
 template <class F>
 void OptimizerHandle::forEachStateTensor(F&& f) const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  for (const auto* list : {&expAvg_, &expAvgSq_, &maxExpAvgSq_, &momentum_, &stepTensors_}) {
+  for (const auto* list : {&slots_[0], &slots_[1], &slots_[2], &stepTensors_}) {
     for (const at::Tensor& t : *list) {
       if (t.defined()) f(t);
     }
+  }
+  for (const at::Tensor* t : {&iterationTensor_, &noBiasCorrection_}) {
+    if (t->defined()) f(*t);
   }
 }
 
@@ -61,7 +68,8 @@ OptimizerStateTotals optimizerStateTotals() {
 void OptimizerHandle::dispose() {
   std::lock_guard<std::mutex> lock(registryMutex);      // memory() may be reading the state
   std::lock_guard<std::recursive_mutex> state(mutex_);  // and a step may be running
-  for (auto* list : {&params_, &stepTensors_, &expAvg_, &expAvgSq_, &maxExpAvgSq_, &momentum_}) std::vector<at::Tensor>().swap(*list);
+  for (auto* list : {&params_, &stepTensors_, &slots_[0], &slots_[1], &slots_[2]}) std::vector<at::Tensor>().swap(*list);
+  iterationTensor_ = noBiasCorrection_ = at::Tensor();
   handles_.clear();
   steps_.clear();
   disposed_ = true;
@@ -90,15 +98,13 @@ OptimizerHandle::~OptimizerHandle() {
 // optimizer(kind, params, options)
 void OptimizerHandle::init(Args& a) {
   std::string kind = a.string(0, "kind");
-  if (kind == "adam")
-    kind_ = Kind::Adam;
-  else if (kind == "adamw")
-    kind_ = Kind::AdamW;
-  else if (kind == "sgd")
-    kind_ = Kind::SGD;
-  else
-    throw ArgRangeError("unknown optimizer '" + kind + "' (expected 'adam', 'adamw' or 'sgd')");
-  if (kind_ == Kind::AdamW) o_.weightDecay = 1e-2;  // PyTorch's AdamW default
+  size_t k = 0;
+  while (k < kKindCount && kind != kKindNames[k]) ++k;
+  if (k == kKindCount)
+    throw ArgRangeError(
+        "unknown optimizer '" + kind +
+        "' (expected 'adam', 'sgd', 'rmsprop', 'adagrad', 'adamax', 'nadam', 'lion', 'torch-adam', 'torch-adamw' or 'torch-sgd')");
+  kind_ = static_cast<Kind>(k);
   std::vector<Napi::Object> objects;
   params_ = a.tensors(1, "params", &objects);
   if (params_.empty()) throw ArgRangeError("needs at least one parameter");
@@ -117,10 +123,7 @@ void OptimizerHandle::init(Args& a) {
   configure(a, 2);
   steps_.assign(params_.size(), 0);
   stepTensors_.resize(params_.size());
-  expAvg_.resize(params_.size());
-  expAvgSq_.resize(params_.size());
-  maxExpAvgSq_.resize(params_.size());
-  momentum_.resize(params_.size());
+  for (auto& list : slots_) list.resize(params_.size());
 }
 
 void OptimizerHandle::configure(const Args& a, size_t i) {
@@ -135,32 +138,73 @@ void OptimizerHandle::configure(const Args& a, size_t i) {
   o.momentum = a.optionNumber(i, "momentum", o.momentum);
   o.dampening = a.optionNumber(i, "dampening", o.dampening);
   o.nesterov = a.optionFlag(i, "nesterov", o.nesterov);
+  o.rho = a.optionNumber(i, "rho", o.rho);
+  o.centered = a.optionFlag(i, "centered", o.centered);
+  o.initialAccumulatorValue = a.optionNumber(i, "initialAccumulatorValue", o.initialAccumulatorValue);
   auto check = [](bool ok, const std::string& what) {
     if (!ok) throw ArgRangeError(what);
   };
   check(o.lr >= 0, "learningRate must be >= 0, got " + formatNumber(o.lr));
-  check(o.beta1 >= 0 && o.beta1 < 1, "beta1 must be in [0, 1), got " + formatNumber(o.beta1));
+  // Lion's beta1 may be 1 (its update is then the sign of the momentum alone).
+  bool lion = kind_ == Kind::Lion;
+  check(o.beta1 >= 0 && (o.beta1 < 1 || (lion && o.beta1 == 1)),
+        std::string("beta1 must be in [0, ") + (lion ? "1]" : "1)") + ", got " + formatNumber(o.beta1));
   check(o.beta2 >= 0 && o.beta2 < 1, "beta2 must be in [0, 1), got " + formatNumber(o.beta2));
   check(o.eps >= 0, "epsilon must be >= 0, got " + formatNumber(o.eps));
   check(o.weightDecay >= 0, "weightDecay must be >= 0, got " + formatNumber(o.weightDecay));
-  check(o.momentum >= 0, "momentum must be >= 0, got " + formatNumber(o.momentum));
-  check(!o.nesterov || (o.momentum > 0 && o.dampening == 0), "nesterov needs momentum > 0 and dampening 0");
+  check(o.momentum >= 0 && (o.momentum <= 1 || kind_ == Kind::TorchSGD), "momentum must be in [0, 1], got " + formatNumber(o.momentum));
+  check(o.dampening == 0 || kind_ == Kind::TorchSGD, "dampening is torch.optim.SGD's; Keras's SGD has none");
+  check(!o.nesterov || kind_ != Kind::TorchSGD || (o.momentum > 0 && o.dampening == 0), "nesterov needs momentum > 0 and dampening 0");
+  check(o.rho >= 0 && o.rho < 1, "rho must be in [0, 1), got " + formatNumber(o.rho));
+  check(o.initialAccumulatorValue >= 0, "initialAccumulatorValue must be >= 0, got " + formatNumber(o.initialAccumulatorValue));
   o_ = o;
 }
 
+// Every option, whichever the kind (lib/optim picks those of its class).
 Napi::Object OptimizerHandle::options(Napi::Env env) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   Napi::Object out = Napi::Object::New(env);
   out.Set("learningRate", o_.lr);
   out.Set("weightDecay", o_.weightDecay);
-  if (kind_ == Kind::SGD) {
-    out.Set("momentum", o_.momentum);
-    out.Set("dampening", o_.dampening);
-    out.Set("nesterov", o_.nesterov);
-  } else {
-    out.Set("beta1", o_.beta1);
-    out.Set("beta2", o_.beta2);
-    out.Set("epsilon", o_.eps);
-    out.Set("amsgrad", o_.amsgrad);
+  out.Set("momentum", o_.momentum);
+  out.Set("dampening", o_.dampening);
+  out.Set("nesterov", o_.nesterov);
+  out.Set("beta1", o_.beta1);
+  out.Set("beta2", o_.beta2);
+  out.Set("epsilon", o_.eps);
+  out.Set("amsgrad", o_.amsgrad);
+  out.Set("rho", o_.rho);
+  out.Set("centered", o_.centered);
+  out.Set("initialAccumulatorValue", o_.initialAccumulatorValue);
+  return out;
+}
+
+bool OptimizerHandle::slotUsed(size_t i) const {
+  if (slotName(kind_, i) == nullptr) return false;
+  switch (kind_) {
+    case Kind::Adam:
+    case Kind::TorchAdam:
+    case Kind::TorchAdamW:
+      return i < 2 || o_.amsgrad;
+    case Kind::SGD:
+    case Kind::TorchSGD:
+      return o_.momentum != 0;
+    case Kind::RMSprop:
+      return i == 0 || (i == 1 && o_.momentum > 0) || (i == 2 && o_.centered);
+    default:
+      return true;
+  }
+}
+
+std::vector<at::Tensor> OptimizerHandle::slot(size_t i, const Batch& b) {
+  // Keras starts Adagrad's accumulators at initialAccumulatorValue, every other buffer at zero.
+  double initial = kind_ == Kind::Adagrad ? o_.initialAccumulatorValue : 0.0;
+  std::vector<at::Tensor> out;
+  out.reserve(b.index.size());
+  for (size_t k = 0; k < b.index.size(); ++k) {
+    at::Tensor& t = slots_[i][b.index[k]];
+    if (!t.defined()) t = at::full_like(b.params[k], initial, at::MemoryFormat::Preserve);
+    out.push_back(t);
   }
   return out;
 }
@@ -193,96 +237,30 @@ void OptimizerHandle::stepUnchecked() {
   if (disposed_) throw OpError("the optimizer was disposed during the step");
   at::NoGradGuard noGrad;  // the updates are in place on leaves that require grad
   Batch b = gather();
+  // Keras counts a step even when no variable has a gradient; its weight decay comes first.
+  if (isKeras()) ++iterations_;
   if (b.params.empty()) return;
-  if (kind_ == Kind::SGD)
-    sgdStep(b);
-  else
-    adamStep(b);
-}
-
-void OptimizerHandle::adamStep(Batch& b) {
-  const Options& o = o_;
-  std::vector<at::Tensor> m = select(expAvg_, b.index, b.params);
-  std::vector<at::Tensor> v = select(expAvgSq_, b.index, b.params);
-  std::vector<at::Tensor> vmax = o.amsgrad ? select(maxExpAvgSq_, b.index, b.params) : std::vector<at::Tensor>{};
-  if (kind_ == Kind::AdamW && o.weightDecay != 0) at::_foreach_mul_(b.params, 1 - o.lr * o.weightDecay);
-  double l2 = kind_ == Kind::Adam ? o.weightDecay : 0.0;
-
-  if (b.params[0].is_cuda() || kFusedAdamOnCpu) {
-    // One fused kernel for the whole update: one pass over each parameter instead of seven
-    // foreach ops, each a parallel region per tensor. Step counts live on the device and are
-    // incremented there, so that a CUDA graph replaying this step counts correctly.
-    std::vector<at::Tensor> steps;
-    for (size_t k : b.index) {
-      at::Tensor& t = stepTensors_[k];
-      if (!t.defined()) t = at::full({}, static_cast<double>(steps_[k]), b.params[0].options().dtype(at::kFloat));
-      steps.push_back(t);
-    }
-    at::_foreach_add_(steps, 1);
-    // The fused kernels walk a parameter, its gradient and its moments as flat memory, so the
-    // gradient must be laid out as the parameter (a convolution's comes channels-last).
-    for (size_t i = 0; i < b.grads.size(); ++i)
-      if (b.grads[i].strides() != b.params[i].strides()) b.grads[i] = at::empty_like(b.params[i]).copy_(b.grads[i]);
-    at::_fused_adam_(b.params, b.grads, m, v, vmax, steps, o.lr, o.beta1, o.beta2, l2, o.eps, o.amsgrad, /*maximize=*/false);
-    // The op does not count as a write to the parameters' version counters, which tell caches
-    // keyed on a weight (packed copies for oneDNN) that it changed.
-    for (at::Tensor& p : b.params) p.unsafeGetTensorImpl()->bump_version();
-    return;
+  if (isKeras()) applyDecoupledWeightDecay(b);
+  switch (kind_) {
+    case Kind::Adam:
+      return kerasAdamStep(b);
+    case Kind::SGD:
+      return kerasSgdStep(b);
+    case Kind::RMSprop:
+      return rmspropStep(b);
+    case Kind::Adagrad:
+      return adagradStep(b);
+    case Kind::Adamax:
+      return adamaxStep(b);
+    case Kind::Nadam:
+      return nadamStep(b);
+    case Kind::Lion:
+      return lionStep(b);
+    case Kind::TorchSGD:
+      return torchSgdStep(b);
+    default:
+      return torchAdamStep(b);
   }
-  for (size_t k : b.index) ++steps_[k];
-  // The foreach path, in the same order of operations as torch.optim.Adam(foreach=True) of the
-  // same release: 2.x moves the first moment with one lerp, 1.13 with a multiply and an add.
-  std::vector<at::Tensor> grads = l2 != 0 ? at::_foreach_add(b.grads, b.params, l2) : b.grads;
-#if TORCH_VERSION_MAJOR >= 2
-  at::_foreach_lerp_(m, grads, 1 - o.beta1);
-#else
-  at::_foreach_mul_(m, o.beta1);
-  at::_foreach_add_(m, grads, 1 - o.beta1);
-#endif
-  at::_foreach_mul_(v, o.beta2);
-  at::_foreach_addcmul_(v, grads, grads, 1 - o.beta2);
-  std::vector<double> stepSize, bc2Sqrt;
-  for (size_t k : b.index) {
-    auto t = static_cast<double>(steps_[k]);
-    stepSize.push_back(-o.lr / (1 - std::pow(o.beta1, t)));
-    bc2Sqrt.push_back(std::sqrt(1 - std::pow(o.beta2, t)));
-  }
-  std::vector<at::Tensor> denom;
-  if (o.amsgrad) {
-    at::_foreach_maximum_(vmax, v);
-    denom = at::_foreach_sqrt(vmax);
-  } else {
-    denom = at::_foreach_sqrt(v);
-  }
-  at::_foreach_div_(denom, scalars(bc2Sqrt));
-  at::_foreach_add_(denom, o.eps);
-  at::_foreach_addcdiv_(b.params, m, denom, scalars(stepSize));
-}
-
-void OptimizerHandle::sgdStep(Batch& b) {
-  const Options& o = o_;
-  for (size_t k : b.index) ++steps_[k];
-  std::vector<at::Tensor> updates = o.weightDecay != 0 ? at::_foreach_add(b.grads, b.params, o.weightDecay) : b.grads;
-  if (o.momentum != 0) {
-    std::vector<at::Tensor> bufs;
-    std::vector<at::Tensor> existing, existingUpdates;
-    for (size_t k = 0; k < b.index.size(); ++k) {
-      at::Tensor& buf = momentum_[b.index[k]];
-      if (!buf.defined()) {
-        buf = updates[k].clone(at::MemoryFormat::Preserve);  // the first step starts the buffer at the gradient
-      } else {
-        existing.push_back(buf);
-        existingUpdates.push_back(updates[k]);
-      }
-      bufs.push_back(buf);
-    }
-    if (!existing.empty()) {
-      at::_foreach_mul_(existing, o.momentum);
-      at::_foreach_add_(existing, existingUpdates, 1 - o.dampening);
-    }
-    updates = o.nesterov ? at::_foreach_add(updates, bufs, o.momentum) : bufs;
-  }
-  at::_foreach_add_(b.params, updates, -o.lr);
 }
 
 void OptimizerHandle::zeroGrad(bool setToNone) {
@@ -302,10 +280,12 @@ Napi::Object OptimizerHandle::exportState(const Args& a) const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   Napi::Env env = a.env();
   Napi::Object out = Napi::Object::New(env);
-  Napi::Array steps = Napi::Array::New(env, steps_.size());
-  for (size_t k = 0; k < steps_.size(); ++k) {
+  Napi::Array steps = Napi::Array::New(env, params_.size());
+  for (size_t k = 0; k < params_.size(); ++k) {
     // On CUDA the device holds the count (reading it is a sync; checkpoints are rare).
-    double count = stepTensors_[k].defined() ? stepTensors_[k].item<double>() : static_cast<double>(steps_[k]);
+    double count = isKeras()                   ? static_cast<double>(iterations_)
+                   : stepTensors_[k].defined() ? stepTensors_[k].item<double>()
+                                               : static_cast<double>(steps_[k]);
     steps.Set(static_cast<uint32_t>(k), count);
   }
   out.Set("steps", steps);
@@ -316,12 +296,8 @@ Napi::Object OptimizerHandle::exportState(const Args& a) const {
     for (const at::Tensor& t : list) copies.push_back(t.defined() ? t.detach().clone() : at::Tensor());
     buffers.Set(name, a.wrap(copies));
   };
-  if (kind_ == Kind::SGD) {
-    put("momentum", momentum_);
-  } else {
-    put("expAvg", expAvg_);
-    put("expAvgSq", expAvgSq_);
-    if (o_.amsgrad) put("maxExpAvgSq", maxExpAvgSq_);
+  for (size_t i = 0; i < kSlots; ++i) {
+    if (slotUsed(i)) put(slotName(kind_, i), slots_[i]);
   }
   out.Set("buffers", buffers);
   return out;
@@ -349,6 +325,8 @@ void OptimizerHandle::importState(Args& a) {
     double d = s.IsNumber() ? s.As<Napi::Number>().DoubleValue() : -1;
     if (!(d >= 0 && d <= 9007199254740991.0 && std::trunc(d) == d)) throw ArgRangeError("state.steps must hold non-negative integers");
     newSteps.push_back(static_cast<int64_t>(d));
+    if (isKeras() && newSteps.back() != newSteps[0])
+      throw ArgRangeError("state.steps must all be equal: this optimizer counts steps for all parameters together, as Keras does");
   }
   auto buffers = buffersValue.As<Napi::Object>();
   auto take = [&](const char* name) {
@@ -374,16 +352,20 @@ void OptimizerHandle::importState(Args& a) {
     }
     return out;
   };
-  if (kind_ == Kind::SGD) {
-    momentum_ = take("momentum");
-  } else {
-    std::vector<at::Tensor> m = take("expAvg"), v = take("expAvgSq"), vmax = take("maxExpAvgSq");
-    expAvg_ = std::move(m);
-    expAvgSq_ = std::move(v);
-    maxExpAvgSq_ = std::move(vmax);
+  // Every list is read and checked before any state changes.
+  std::vector<at::Tensor> taken[kSlots];
+  for (size_t i = 0; i < kSlots; ++i) {
+    if (slotName(kind_, i) != nullptr) taken[i] = take(slotName(kind_, i));
   }
+  for (size_t i = 0; i < kSlots; ++i) {
+    if (slotName(kind_, i) != nullptr) slots_[i] = std::move(taken[i]);
+  }
+  iterations_ = newSteps.empty() ? 0 : newSteps[0];
+  // Nadam's schedule product follows from the step count (with the current beta1).
+  nadamUProduct_ = nadamScheduleProduct(o_.beta1, iterations_);
   steps_ = std::move(newSteps);
   stepTensors_.assign(params_.size(), at::Tensor());  // recreated from steps_ at the next CUDA step
+  iterationTensor_ = at::Tensor();                    // and from iterations_
 }
 
 void registerOptim(Napi::Env env, Napi::Object exports) {

@@ -166,6 +166,10 @@ async function child(start) {
     'learningRate',
     'learning_rate',
     'momentum',
+    'formula',
+    'rho',
+    'centered',
+    'initialAccumulatorValue',
     'dtype',
     'device',
     'monitor',
@@ -347,17 +351,14 @@ async function child(start) {
       return m[name](...args);
     });
   }
-  for (const [cls, name] of [
-    [tl.optim.Adam, 'Adam'],
-    [tl.optim.AdamW, 'AdamW'],
-    [tl.optim.SGD, 'SGD'],
-  ]) {
-    add(`new optim.${name}`, [name], (args) => new cls(...args));
+  const OPTIMIZERS = ['Adam', 'AdamW', 'SGD', 'RMSprop', 'Adagrad', 'Adamax', 'Nadam', 'Lion'];
+  for (const name of OPTIMIZERS) {
+    add(`new optim.${name}`, [name], (args) => new tl.optim[name](...args));
   }
   for (const name of ['step', 'zeroGrad', 'getState', 'setState', 'configure', 'attach', 'dispose']) {
-    add(`Optimizer.${name}`, [name, 'optimizer', 'Adam', 'SGD'], (args) => {
+    add(`Optimizer.${name}`, [name, 'optimizer', ...OPTIMIZERS], (args) => {
       const p = tl.randn([3]).setRequiresGrad();
-      const opt = new (pick([tl.optim.Adam, tl.optim.SGD]))([p]);
+      const opt = new tl.optim[pick(OPTIMIZERS)]([p], chance(0.3) ? { formula: pick(['keras', 'pytorch']) } : {});
       if (chance(0.7)) p.grad = tl.ones([3]);
       return opt[name](...args);
     });

@@ -48,8 +48,9 @@ const STRINGS2 = [
   'blas',
   'auto',
   'adam',
-  'adamw',
-  'sgd',
+  'nadam',
+  'torch-adamw',
+  'torch-sgd',
   'channelsLast',
   'contiguous',
   '',
@@ -103,6 +104,14 @@ function makeTensor() {
   }
 }
 
+const OPTIMIZER_KINDS = ['adam', 'sgd', 'rmsprop', 'adagrad', 'adamax', 'nadam', 'lion', 'torch-adam', 'torch-adamw', 'torch-sgd'];
+// Options that switch on each kind's optional state (velocityHat, momentum, averageGradient).
+const OPTIMIZER_OPTIONS = [
+  { momentum: 0.9, amsgrad: true },
+  { momentum: 0.5, nesterov: true, centered: true },
+  { rho: 0.5, initialAccumulatorValue: 0.3, weightDecay: 0.01, beta1: 0.5 },
+];
+
 function makeOptimizer() {
   const params = Array.from({ length: 1 + Math.floor(random() * 3) }, () => {
     const p = native.randn(pick([[2], [2, 3], [4]]), 'float32', 'cpu');
@@ -110,7 +119,7 @@ function makeOptimizer() {
     if (chance(0.7)) native.setGrad(p, native.randn(native.shape(p), 'float32', 'cpu'));
     return p;
   });
-  return native.optimizer(pick(['adam', 'adamw', 'sgd']), params, chance(0.5) ? {} : { momentum: 0.9, amsgrad: true });
+  return native.optimizer(pick(OPTIMIZER_KINDS), params, chance(0.5) ? {} : pick(OPTIMIZER_OPTIONS));
 }
 
 function pooledOptimizer() {
@@ -354,10 +363,10 @@ const BASES = {
     const pooled = native.maxPool2d(native.contiguous(p, 'channelsLast'), 2, null, 0, false);
     return [pooled, f32([2, 16, 2, 2]), chance(0.5)];
   },
-  optimizer: () => [pick(['adam', 'adamw', 'sgd']), [f32([2])].map((t) => (native.setRequiresGrad(t, true), t)), {}],
+  optimizer: () => [pick(OPTIMIZER_KINDS), [f32([2])].map((t) => (native.setRequiresGrad(t, true), t)), {}],
   // Optimizers join the pool, so that later calls use whatever state these left behind.
   optimizerStep: () => [pooledOptimizer()],
-  optimizerConfigure: () => [pooledOptimizer(), { learningRate: 0.1, momentum: 0.9 }],
+  optimizerConfigure: () => [pooledOptimizer(), pick([{ learningRate: 0.1, momentum: 0.9 }, ...OPTIMIZER_OPTIONS])],
   optimizerExportState: () => [pooledOptimizer()],
   optimizerImportState: () => {
     const opt = pooledOptimizer();

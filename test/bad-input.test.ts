@@ -46,14 +46,14 @@ describe('no silent wrongs', () => {
         /^Adam.setState: state.steps must hold non-negative integers/,
       );
     }
-    expect(() => opt.setState({ ...state, buffers: { ...state.buffers, expAvg: [{}] as tl.Tensor[] } })).toThrowError(
-      /^Adam.setState: state.buffers.expAvg\[0\] must be a live Tensor or null/,
+    expect(() => opt.setState({ ...state, buffers: { ...state.buffers, momentum: [{}] as tl.Tensor[] } })).toThrowError(
+      /^Adam.setState: state.buffers.momentum\[0\] must be a live Tensor or null/,
     );
-    expect(() => opt.setState({ ...state, buffers: { ...state.buffers, expAvg: [fake()] } })).toThrowError(
-      /^Adam.setState: state.buffers.expAvg\[0\] must be a live Tensor or null/,
+    expect(() => opt.setState({ ...state, buffers: { ...state.buffers, momentum: [fake()] } })).toThrowError(
+      /^Adam.setState: state.buffers.momentum\[0\] must be a live Tensor or null/,
     );
-    expect(() => opt.setState({ ...state, buffers: { expAvgs: state.buffers.expAvg } })).toThrowError(
-      /^Adam.setState: unknown option 'expAvgs' \(did you mean 'expAvg'\?\)/,
+    expect(() => opt.setState({ ...state, buffers: { momentums: state.buffers.momentum } })).toThrowError(
+      /^Adam.setState: unknown option 'momentums' \(did you mean 'momentum'\?\)/,
     );
     expect(() => opt.setState({ ...state, step: [1] } as unknown as tl.optim.OptimizerState)).toThrowError(
       /^Adam.setState: unknown option 'step' \(did you mean 'steps'\?\)/,

@@ -61,11 +61,18 @@ export function resolveCompile(options: unknown, lastActivation: string): Compil
   const precision = input.mixedPrecision ?? null;
   if (precision !== null && precision !== 'bf16')
     throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${describeValue(precision)}`);
+  const cudaGraph = optionalBoolean('compile', 'cudaGraph', input.cudaGraph, false);
+  if (cudaGraph && optimizer.capturable === false) {
+    throw new RangeError(
+      `compile: cudaGraph cannot replay ${optimizer.name}'s update: it scales each step by factors of the step count computed on the host, ` +
+        'which a graph would freeze at their first values (use another optimizer, or cudaGraph: false)',
+    );
+  }
   return {
     optimizer,
     loss,
     metrics: metrics as MetricName[],
-    cudaGraph: optionalBoolean('compile', 'cudaGraph', input.cudaGraph, false),
+    cudaGraph,
     mixedPrecision: precision,
     cudnnBenchmark: optionalBoolean('compile', 'cudnnBenchmark', input.cudnnBenchmark, true),
     runEagerly: optionalBoolean('compile', 'runEagerly', input.runEagerly, false),

@@ -1,6 +1,10 @@
 export { Optimizer } from './optimizer.js';
-export type { OptimizerState } from './optimizer.js';
-export { Adam, AdamW } from './adam.js';
-export type { AdamOptions } from './adam.js';
+export type { OptimizerFormula, OptimizerState } from './optimizer.js';
+export { Adam, AdamW, Adamax, Nadam } from './adam.js';
+export type { AdamOptions, AdamaxOptions } from './adam.js';
 export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';
+export { Adagrad, RMSprop } from './rmsprop.js';
+export type { AdagradOptions, RMSpropOptions } from './rmsprop.js';
+export { Lion } from './lion.js';
+export type { LionOptions } from './lion.js';

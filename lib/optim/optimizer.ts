@@ -1,52 +1,87 @@
 // The optimizer base: a native optimizer that updates every parameter in one call per step.
-import { native, type OptimizerHandle, type OptimizerOptions } from '../native.js';
+import { native, type NativeKind, type OptimizerHandle, type OptimizerOptions } from '../native.js';
 import { handleOf, handlesOf, wrap, type Tensor } from '../tensor.js';
-import { readOptions, renamingErrors } from '../arguments.js';
+import { describeValue, readOptions, renamingErrors } from '../arguments.js';
 
 /** An optimizer's checkpointable state: per-parameter step counts and buffers (copies). */
 export interface OptimizerState {
+  /** Keras's optimizers count steps for all parameters together: every entry is the same. */
   steps: number[];
-  /** Adam: expAvg, expAvgSq (and maxExpAvgSq with amsgrad); SGD: momentum. null where not started yet. */
+  /** Keras's slot names in camelCase (Adam: momentum, velocity, velocityHat with amsgrad); the PyTorch forms' expAvg, expAvgSq, maxExpAvgSq. null where not started yet. */
   buffers: Record<string, (Tensor | null)[]>;
 }
 
-/**
- * Base of Adam, AdamW and SGD. Create one with its parameters (`new Adam(model.parameters())`),
- * or without, to hand to `model.compile()`, which binds them.
- */
-// The hyper-parameters and state buffers each kind has (what getState returns).
-const KINDS = {
-  adam: {
-    options: ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'amsgrad'],
-    buffers: ['expAvg', 'expAvgSq', 'maxExpAvgSq'],
-  },
-  adamw: {
-    options: ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'amsgrad'],
-    buffers: ['expAvg', 'expAvgSq', 'maxExpAvgSq'],
-  },
-  sgd: { options: ['learningRate', 'momentum', 'dampening', 'nesterov', 'weightDecay'], buffers: ['momentum'] },
-} as const;
+/** Which update an optimizer computes: Keras 3's (the default) or torch.optim's. */
+export type OptimizerFormula = 'keras' | 'pytorch';
 
+// The state buffers each native update keeps (getState's keys), as native/optim.cc names them.
+const BUFFERS: Record<NativeKind, readonly string[]> = {
+  adam: ['momentum', 'velocity', 'velocityHat'],
+  sgd: ['momentum'],
+  rmsprop: ['velocity', 'momentum', 'averageGradient'],
+  adagrad: ['accumulator'],
+  adamax: ['momentum', 'norm'],
+  nadam: ['momentum', 'velocity'],
+  lion: ['momentum'],
+  'torch-adam': ['expAvg', 'expAvgSq', 'maxExpAvgSq'],
+  'torch-adamw': ['expAvg', 'expAvgSq', 'maxExpAvgSq'],
+  'torch-sgd': ['momentum'],
+};
+
+/** What a subclass declares: its Keras name, its options with their defaults, and its native update per formula. */
+export interface OptimizerSpec {
+  name: string;
+  defaults: OptimizerOptions;
+  /** The native kind for each formula the class offers (Keras's always). */
+  kinds: { keras: NativeKind; pytorch?: NativeKind };
+  /** True when the update multiplies by factors of the step count computed on the host (a CUDA graph would freeze them). */
+  hostStepFactors?: boolean;
+}
+
+/**
+ * Base of every optimizer. Create one with its parameters (`new Adam(model.parameters())`), or
+ * without, to hand to `model.compile()`, which binds them.
+ */
 export abstract class Optimizer {
   #handle: OptimizerHandle | null = null;
   #disposed = false;
   #params: Tensor[] = [];
   #options: OptimizerOptions;
+  readonly #spec: OptimizerSpec;
+  readonly #kind: NativeKind;
 
   /** Every optimizer is made as `new X(params, options)` or `new X(options)`. */
-  protected constructor(
-    private readonly kind: 'adam' | 'adamw' | 'sgd',
-    paramsOrOptions: unknown,
-    maybeOptions: unknown,
-    defaults: OptimizerOptions,
-  ) {
+  protected constructor(spec: OptimizerSpec, paramsOrOptions: unknown, maybeOptions: unknown) {
+    this.#spec = spec;
     const [params, options] = Array.isArray(paramsOrOptions) ? [paramsOrOptions as Tensor[], maybeOptions] : [undefined, paramsOrOptions];
-    this.#options = { ...defaults, ...this.read(options) };
+    const { formula, ...rest } = this.read(options);
+    this.#kind = this.kindOf(formula);
+    this.#options = { ...spec.defaults, ...rest };
     if (params !== undefined) this.attach(params);
   }
 
-  /** The optimizer's name, as in Keras ('Adam', 'AdamW', 'SGD'). */
-  abstract get name(): string;
+  /** The optimizer's name, as in Keras ('Adam', 'AdamW', 'SGD', 'RMSprop', ...). */
+  get name(): string {
+    return this.#spec.name;
+  }
+
+  /** The update computed: Keras's (the default), or torch.optim's where the class offers it. */
+  get formula(): OptimizerFormula {
+    return this.#kind === this.#spec.kinds.keras ? 'keras' : 'pytorch';
+  }
+
+  /** @internal False when a CUDA graph cannot replay the update (see OptimizerSpec.hostStepFactors). */
+  get capturable(): boolean {
+    return !this.#spec.hostStepFactors;
+  }
+
+  private kindOf(formula: unknown): NativeKind {
+    const { keras, pytorch } = this.#spec.kinds;
+    if (formula === undefined || formula === 'keras') return keras;
+    if (formula === 'pytorch' && pytorch) return pytorch;
+    const expected = pytorch ? "'keras' or 'pytorch'" : "'keras' (Keras's is the only formula it has)";
+    throw new RangeError(`${this.name}: option 'formula' must be ${expected}, got ${describeValue(formula)}`);
+  }
 
   /**
    * Binds the parameters to update (leaf tensors that require grad, on one device). Replaces
@@ -55,7 +90,7 @@ export abstract class Optimizer {
   attach(params: Tensor[]): this {
     this.requireLive('attach');
     // The native binding's name ('optimizer: ...') becomes the class the user made ('AdamW: ...').
-    this.#handle = renamingErrors('optimizer', this.name, () => native.optimizer(this.kind, handlesOf(params), this.#options));
+    this.#handle = renamingErrors('optimizer', this.name, () => native.optimizer(this.#kind, handlesOf(params), this.#options));
     this.#params = [...params];
     return this;
   }
@@ -70,23 +105,29 @@ export abstract class Optimizer {
     return this.#handle !== null;
   }
 
-  /** The current hyper-parameters. */
-  get options(): Required<OptimizerOptions> {
-    return this.#handle ? native.optimizerOptions(this.#handle) : (this.#options as Required<OptimizerOptions>);
+  /** The current hyper-parameters, with the formula (what `new X(options)` takes back). */
+  get options(): OptimizerOptions & { formula: OptimizerFormula } {
+    const all = this.#handle ? native.optimizerOptions(this.#handle) : this.#options;
+    const own: Record<string, unknown> = {};
+    for (const key of Object.keys(this.#spec.defaults)) own[key] = all[key as keyof OptimizerOptions];
+    return { ...(own as OptimizerOptions), formula: this.formula };
   }
 
   /** The learning rate; set it between steps for a schedule. */
   get learningRate(): number {
-    return this.options.learningRate;
+    return this.options.learningRate!;
   }
   set learningRate(value: number) {
     this.configure({ learningRate: value });
   }
 
   /** Changes hyper-parameters between steps. */
-  configure(options: OptimizerOptions): void {
+  configure(options: OptimizerOptions & { formula?: OptimizerFormula }): void {
     this.requireLive('configure');
-    const read = this.read(options, 'configure');
+    const { formula, ...read } = this.read(options, 'configure');
+    if (formula !== undefined && formula !== this.formula) {
+      throw new RangeError(`${this.name}.configure: the formula is chosen when the optimizer is made (it is '${this.formula}')`);
+    }
     const handle = this.#handle;
     if (handle) renamingErrors('optimizerConfigure', `${this.name}.configure`, () => native.optimizerConfigure(handle, read));
     this.#options = { ...this.#options, ...read };
@@ -118,7 +159,7 @@ export abstract class Optimizer {
     const api = `${this.name}.setState`;
     if ((state as unknown) === undefined) throw new TypeError(`${api}: expected { steps, buffers }, got undefined`);
     const given = readOptions<OptimizerState>(api, state, ['steps', 'buffers'], 'state');
-    const lists = readOptions<Record<string, unknown>>(api, given.buffers ?? {}, [...KINDS[this.kind].buffers], 'state.buffers');
+    const lists = readOptions<Record<string, unknown>>(api, given.buffers ?? {}, [...BUFFERS[this.#kind]], 'state.buffers');
     const buffers: Record<string, unknown> = {};
     for (const [name, list] of Object.entries(lists)) {
       buffers[name] = Array.isArray(list) ? [...(list as unknown[])].map((t) => (t === null || t === undefined ? t : handleOf(t))) : list;
@@ -129,8 +170,9 @@ export abstract class Optimizer {
   }
 
   // Options from JS, checked for unknown keys (values are checked natively, when bound).
-  private read(options: unknown, method?: string): OptimizerOptions {
-    return readOptions<Record<string, unknown>>(method ? `${this.name}.${method}` : this.name, options, [...KINDS[this.kind].options]);
+  private read(options: unknown, method?: string): OptimizerOptions & { formula?: unknown } {
+    const keys = [...Object.keys(this.#spec.defaults), 'formula'];
+    return readOptions<Record<string, unknown>>(method ? `${this.name}.${method}` : this.name, options, keys);
   }
 
   /** Frees the state (moment buffers) and lets go of the parameters; the optimizer cannot be used after this. */

@@ -1,26 +1,31 @@
 import type { Tensor } from '../tensor.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type OptimizerFormula } from './optimizer.js';
 
 /** Options of {@link SGD}. */
 export interface SGDOptions {
   /** Default 0.01 (Keras's). */
   learningRate?: number;
-  /** Default 0. */
+  /** Default 0; in [0, 1] for Keras's formula. */
   momentum?: number;
-  /** Default 0. */
-  dampening?: number;
-  /** Nesterov momentum, PyTorch's formulation (default false; needs momentum > 0). */
+  /** Nesterov momentum (default false). */
   nesterov?: boolean;
-  /** L2 penalty added to the gradient (default 0). */
+  /** Keras: decoupled weight decay; 'pytorch': an L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
+  /** torch.optim.SGD's dampening, only with formula 'pytorch' (default 0). */
+  dampening?: number;
+  /**
+   * 'keras' (default): Keras's velocity form, `m = momentum·m − lr·g; w += m` (Nesterov:
+   * `w += momentum·m − lr·g`). 'pytorch': torch.optim.SGD's, `b = momentum·b + g; w −= lr·b`.
+   * They agree while the learning rate is constant; when it changes, Keras's velocity keeps the
+   * steps taken at the old rate, PyTorch's scales them all by the new one.
+   */
+  formula?: OptimizerFormula;
 }
 
-/** Stochastic gradient descent with optional (Nesterov) momentum, as torch.optim.SGD (foreach). */
+/** Stochastic gradient descent with optional (Nesterov) momentum, as keras.optimizers.SGD, or torch.optim.SGD with `formula: 'pytorch'`. */
 export class SGD extends Optimizer {
   constructor(params?: Tensor[] | SGDOptions, options?: SGDOptions) {
-    super('sgd', params, options, { learningRate: 0.01, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 });
-  }
-  get name(): string {
-    return 'SGD';
+    const defaults = { learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0, dampening: 0 };
+    super({ name: 'SGD', defaults, kinds: { keras: 'sgd', pytorch: 'torch-sgd' } }, params, options);
   }
 }

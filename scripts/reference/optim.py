@@ -1,18 +1,19 @@
 """Reference optimizer steps (test/optim/optimizer.test.ts): two parameters, three steps of given
 gradients (the second parameter has none at step 2, so it must be skipped), for each optimizer
-configuration; the learning rate is halved after step 1 to exercise the setter."""
+configuration; the learning rate is halved after step 1 to exercise the setter. torchlet's side
+uses formula 'pytorch' (its Keras formulas are tested against Keras, scripts/keras-reference/)."""
 import torch
 
 CONFIGS = {
-    "adam_default": (torch.optim.Adam, {"lr": 1e-3, "eps": 1e-7}, {"learningRate": 1e-3}),
+    "adam_default": (torch.optim.Adam, {"lr": 1e-3, "eps": 1e-7}, {"formula": "pytorch", "learningRate": 1e-3}),
     "adam_amsgrad_wd": (torch.optim.Adam, {"lr": 1e-2, "eps": 1e-7, "weight_decay": 0.1, "amsgrad": True},
-                        {"learningRate": 1e-2, "weightDecay": 0.1, "amsgrad": True}),
-    "adamw": (torch.optim.AdamW, {"lr": 1e-2, "eps": 1e-7, "weight_decay": 0.05}, {"learningRate": 1e-2, "weightDecay": 0.05}),
-    "sgd_plain": (torch.optim.SGD, {"lr": 0.1}, {"learningRate": 0.1}),
+                        {"formula": "pytorch", "learningRate": 1e-2, "weightDecay": 0.1, "amsgrad": True}),
+    "adamw": (torch.optim.AdamW, {"lr": 1e-2, "eps": 1e-7, "weight_decay": 0.05}, {"formula": "pytorch", "learningRate": 1e-2, "weightDecay": 0.05}),
+    "sgd_plain": (torch.optim.SGD, {"lr": 0.1}, {"formula": "pytorch", "learningRate": 0.1}),
     "sgd_momentum_wd": (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01},
-                        {"learningRate": 0.1, "momentum": 0.9, "dampening": 0.1, "weightDecay": 0.01}),
+                        {"formula": "pytorch", "learningRate": 0.1, "momentum": 0.9, "dampening": 0.1, "weightDecay": 0.01}),
     "sgd_nesterov": (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True},
-                     {"learningRate": 0.1, "momentum": 0.9, "nesterov": True}),
+                     {"formula": "pytorch", "learningRate": 0.1, "momentum": 0.9, "nesterov": True}),
 }
 
 

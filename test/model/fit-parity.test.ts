@@ -24,7 +24,7 @@ const ref = loadReference('keras_fit') as unknown as Record<string, Case>;
 const models: Record<string, () => { model: tl.Sequential; optimizer: tl.optim.Optimizer }> = {
   reference_cnn: () => ({
     model: referenceModel(),
-    optimizer: new tl.optim.Adam(),
+    optimizer: new tl.optim.Adam({ formula: 'pytorch' }), // as the reference's torch.optim.Adam
   }),
   bn_model: () => ({
     model: tl.sequential([

@@ -64,7 +64,10 @@ describe('saving and loading a trained model', () => {
       'Dense',
     ]);
     expect(saved.compile).toEqual({
-      optimizer: { name: 'Adam', config: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, amsgrad: false } },
+      optimizer: {
+        name: 'Adam',
+        config: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, amsgrad: false, formula: 'keras' },
+      },
       loss: 'sparseCategoricalCrossentropy',
       metrics: ['accuracy'],
       cudaGraph: false,
@@ -229,14 +232,30 @@ describe('clear errors when loading', () => {
 });
 
 describe('save keeps the optimizer settings', () => {
-  it('restores a compiled optimizer with its hyper-parameters', async () => {
-    const m = tl.sequential([tl.layers.dense({ units: 2, inputShape: [3] })]);
-    m.compile({ optimizer: new tl.optim.SGD({ learningRate: 0.2, momentum: 0.5, nesterov: true }), loss: 'mse' });
-    const dir = mkdtempSync(join(tmpdir(), 'torchlet-opt-'));
-    await m.save(dir);
-    const loaded = await tl.loadModel(dir);
-    expect(loaded.optimizer?.name).toBe('SGD');
-    expect(loaded.optimizer?.options).toEqual({ learningRate: 0.2, momentum: 0.5, dampening: 0, nesterov: true, weightDecay: 0 });
+  it('restores a compiled optimizer with its hyper-parameters and formula', async () => {
+    const optimizers = [
+      new tl.optim.SGD({ learningRate: 0.2, momentum: 0.5, nesterov: true }),
+      new tl.optim.Adam({ learningRate: 0.02, amsgrad: true, formula: 'pytorch' }),
+      new tl.optim.Nadam({ beta1: 0.8 }),
+      new tl.optim.Lion({ learningRate: 3e-4, weightDecay: 0.1 }),
+    ];
+    for (const optimizer of optimizers) {
+      const m = tl.sequential([tl.layers.dense({ units: 2, inputShape: [3] })]);
+      m.compile({ optimizer, loss: 'mse' });
+      const dir = mkdtempSync(join(tmpdir(), 'torchlet-opt-'));
+      await m.save(dir);
+      const loaded = await tl.loadModel(dir);
+      expect(loaded.optimizer?.name).toBe(optimizer.name);
+      expect(loaded.optimizer?.options).toEqual(optimizer.options);
+    }
+    expect(optimizers[0].options).toEqual({
+      learningRate: 0.2,
+      momentum: 0.5,
+      dampening: 0,
+      nesterov: true,
+      weightDecay: 0,
+      formula: 'keras',
+    });
   });
 
   it('saveWeights creates the parent folder', async () => {

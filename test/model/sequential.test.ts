@@ -104,6 +104,11 @@ describe('compile', () => {
     const m = model();
     m.compile({ optimizer: 'SGD', loss: 'mse' });
     expect(m.optimizer?.name).toBe('SGD');
+    for (const name of ['RMSprop', 'adagrad', 'Adamax', 'nadam', 'lion'] as const) {
+      m.compile({ optimizer: name, loss: 'mse' });
+      expect(m.optimizer?.name.toLowerCase()).toBe(name.toLowerCase());
+      expect(m.optimizer?.formula).toBe('keras');
+    }
     const adam = new tl.optim.Adam({ learningRate: 0.1 });
     m.compile({ optimizer: adam, loss: 'mse' });
     expect(m.optimizer).toBe(adam);
@@ -111,8 +116,11 @@ describe('compile', () => {
   });
 
   it('rejects unknown optimizer, loss and metric names', () => {
-    expect(() => model().compile({ optimizer: 'rmsprop' as 'adam', loss: 'mse' })).toThrowError(
-      /^compile: unknown optimizer "rmsprop" \(expected 'adam', 'adamw', 'sgd' or an Optimizer\)$/,
+    expect(() => model().compile({ optimizer: 'ftrl' as 'adam', loss: 'mse' })).toThrowError(
+      /^compile: unknown optimizer "ftrl" \(expected one of 'adam', 'adamw', 'sgd', 'rmsprop', 'adagrad', 'adamax', 'nadam', 'lion', or an Optimizer\)$/,
+    );
+    expect(() => model().compile({ optimizer: 'nadam', loss: 'mse', cudaGraph: true })).toThrowError(
+      /^compile: cudaGraph cannot replay Nadam's update: it scales each step by factors of the step count computed on the host/,
     );
     expect(() => model().compile({ optimizer: 'adam', loss: 'hinge' as 'mse' })).toThrowError(
       /^compile: unknown loss "hinge" \(expected one of sparseCategoricalCrossentropy/,

@@ -330,11 +330,11 @@ describe('optimizers', () => {
   it('export no state before a step, and copies of their buffers after one', () => {
     const p = tl.randn([3]).setRequiresGrad();
     const adam = new tl.optim.Adam([p]);
-    expect(adam.getState()).toEqual({ steps: [0], buffers: { expAvg: [null], expAvgSq: [null] } });
+    expect(adam.getState()).toEqual({ steps: [0], buffers: { momentum: [null], velocity: [null] } });
     p.grad = tl.ones([3]);
     adam.step();
     const state = adam.getState();
     expect(state.steps).toEqual([1]);
-    expect(state.buffers.expAvg[0]!.shape).toEqual([3]);
+    expect(state.buffers.momentum[0]!.shape).toEqual([3]);
   });
 });
