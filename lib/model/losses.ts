@@ -60,10 +60,9 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
         name,
         usesPreActivation: lastActivation === 'softmax',
         // Labels were checked once before training, so no per-step range check (a sync on CUDA).
-        compute: (out, y) =>
-          logits
-            ? ops.crossEntropy(out, y, { checkLabels: false })
-            : ops.nll(out.clamp(EPSILON, 1 - EPSILON).log(), y, { checkLabels: false }),
+        // From probabilities, as Keras's TensorFlow backend: the clipped probabilities' logs are
+        // taken as logits, so the clipped row is normalized again.
+        compute: (out, y) => ops.crossEntropy(logits ? out : out.clamp(EPSILON, 1 - EPSILON).log(), y, { checkLabels: false }),
         correct: (out, y) => out.argmax(-1).eq(y).sum(),
         checkTargets: (targets, outputShape) => checkLabels(targets, outputShape[outputShape.length - 1]),
       };
@@ -73,14 +72,7 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
       return {
         name,
         usesPreActivation: lastActivation === 'softmax',
-        compute: (out, y) =>
-          logits
-            ? ops.crossEntropy(out, y)
-            : y
-                .mul(out.clamp(EPSILON, 1 - EPSILON).log())
-                .sum(-1)
-                .mean()
-                .neg(),
+        compute: (out, y) => (logits ? ops.crossEntropy(out, y) : y.mul(probabilities(out).log()).sum(-1).mean().neg()),
         correct: (out, y) => out.argmax(-1).eq(y.argmax(-1)).sum(),
         checkTargets: (targets, outputShape) => checkTargetShape(targets, outputShape, 'one-hot or probability targets'),
       };
@@ -113,6 +105,11 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
         checkTargets: (targets, outputShape) => checkTargetShape(targets, outputShape, 'targets'),
       };
   }
+}
+
+// Keras's probabilities for categorical cross-entropy: each row scaled to sum to 1, then clipped.
+function probabilities(out: Tensor): Tensor {
+  return out.div(out.sum(-1, true)).clamp(EPSILON, 1 - EPSILON);
 }
 
 function checkLabels(labels: Tensor, classes: number): void {
