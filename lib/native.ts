@@ -197,6 +197,7 @@ export interface NativeAddon {
   // optim.cc
   optimizer: (kind: NativeKind, params: Handle[], options: OptimizerOptions) => OptimizerHandle;
   optimizerStep: (h: OptimizerHandle) => void;
+  scheduleAt: (options: OptimizerOptions, step: number) => number;
   optimizerDispose: (h: OptimizerHandle) => void;
   hostEmptyCache: () => void;
   hostAllocator: () => 'caching' | 'malloc';
@@ -300,6 +301,15 @@ export interface OptimizerOptions {
   rho?: number;
   centered?: boolean;
   initialAccumulatorValue?: number;
+  /** A learning-rate schedule (lib/optim/schedules.ts): 0 none, 1 exponential decay, 2 cosine decay; learningRate is its initial rate. */
+  schedule?: 0 | 1 | 2;
+  decaySteps?: number;
+  decayRate?: number;
+  staircase?: boolean;
+  alpha?: number;
+  warmup?: boolean;
+  warmupTarget?: number;
+  warmupSteps?: number;
 }
 
 const { addon, loaded } = loadAddon();

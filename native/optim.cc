@@ -3,6 +3,7 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <unordered_set>
@@ -141,6 +142,7 @@ void OptimizerHandle::configure(const Args& a, size_t i) {
   o.rho = a.optionNumber(i, "rho", o.rho);
   o.centered = a.optionFlag(i, "centered", o.centered);
   o.initialAccumulatorValue = a.optionNumber(i, "initialAccumulatorValue", o.initialAccumulatorValue);
+  o.schedule = LearningRateSchedule::read(a, i, o.schedule, o.lr);
   auto check = [](bool ok, const std::string& what) {
     if (!ok) throw ArgRangeError(what);
   };
@@ -164,7 +166,7 @@ void OptimizerHandle::configure(const Args& a, size_t i) {
 Napi::Object OptimizerHandle::options(Napi::Env env) const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   Napi::Object out = Napi::Object::New(env);
-  out.Set("learningRate", o_.lr);
+  out.Set("learningRate", o_.schedule.at(iterations_));  // the next step's
   out.Set("weightDecay", o_.weightDecay);
   out.Set("momentum", o_.momentum);
   out.Set("dampening", o_.dampening);
@@ -237,9 +239,17 @@ void OptimizerHandle::stepUnchecked() {
   if (disposed_) throw OpError("the optimizer was disposed during the step");
   at::NoGradGuard noGrad;  // the updates are in place on leaves that require grad
   Batch b = gather();
-  // Keras counts a step even when no variable has a gradient; its weight decay comes first.
-  if (isKeras()) ++iterations_;
+  // Keras counts a step even when no variable has a gradient, after reading the schedule at the
+  // count before it. The step runs at that rate; lr goes back to the schedule's initial rate after.
+  double scheduled = o_.schedule.at(iterations_);
+  ++iterations_;
   if (b.params.empty()) return;
+  struct RateForStep {
+    double& lr;
+    double base;
+    ~RateForStep() { lr = base; }
+  } rate{o_.lr, o_.lr};
+  o_.lr = scheduled;
   if (isKeras()) applyDecoupledWeightDecay(b);
   switch (kind_) {
     case Kind::Adam:
@@ -360,7 +370,9 @@ void OptimizerHandle::importState(Args& a) {
   for (size_t i = 0; i < kSlots; ++i) {
     if (slotName(kind_, i) != nullptr) slots_[i] = std::move(taken[i]);
   }
-  iterations_ = newSteps.empty() ? 0 : newSteps[0];
+  // Keras's kinds count steps for all parameters (checked equal above); the schedule of a Torch
+  // kind follows the parameter that stepped most.
+  iterations_ = newSteps.empty() ? 0 : *std::max_element(newSteps.begin(), newSteps.end());
   // Nadam's schedule product follows from the step count (with the current beta1).
   nadamUProduct_ = nadamScheduleProduct(o_.beta1, iterations_);
   steps_ = std::move(newSteps);
@@ -403,6 +415,13 @@ void registerOptim(Napi::Env env, Napi::Object exports) {
   });
   bind(exports, "optimizerOptions", [self](Args& a) { return self(a)->options(a.env()); });
   bind(exports, "optimizerExportState", [self](Args& a) { return self(a)->exportState(a); });
+  // scheduleAt(options, step): a learning-rate schedule's rate after `step` steps (lib/optim/schedules.ts).
+  bind(exports, "scheduleAt", [](Args& a) {
+    LearningRateSchedule s = LearningRateSchedule::read(a, 0, LearningRateSchedule{}, a.optionNumber(0, "learningRate", 0));
+    int64_t step = a.integer(1, "step");
+    if (step < 0) throw ArgRangeError("step must be >= 0, got " + std::to_string(step));
+    return Napi::Value(Napi::Number::New(a.env(), s.at(step)));
+  });
   bind(exports, "optimizerImportState", [self](Args& a) {
     self(a)->importState(a);
     return a.undefined();

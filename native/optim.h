@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "lr-schedule.h"
+
 namespace torchlet {
 
 // at::_fused_adam_ has a CPU kernel, and on CUDA an overload taking the learning rate as a tensor,
@@ -37,6 +39,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
     bool nesterov = false;
     double rho = 0.9, initialAccumulatorValue = 0.1;
     bool centered = false;
+    LearningRateSchedule schedule;  // when set, lr is its value at each step
   };
   // Up to three state buffers per parameter, named per kind (kSlotNames in optim.cc).
   static constexpr size_t kSlots = 3;

@@ -110,6 +110,8 @@ const OPTIMIZER_OPTIONS = [
   { momentum: 0.9, amsgrad: true },
   { momentum: 0.5, nesterov: true, centered: true },
   { rho: 0.5, initialAccumulatorValue: 0.3, weightDecay: 0.01, beta1: 0.5 },
+  { schedule: 1, learningRate: 0.1, decaySteps: 3, decayRate: 0.5, staircase: true },
+  { schedule: 2, learningRate: 0.01, decaySteps: 10, alpha: 0.1, warmup: true, warmupTarget: 0.1, warmupSteps: 4 },
 ];
 
 function makeOptimizer() {
@@ -366,6 +368,7 @@ const BASES = {
   optimizer: () => [pick(OPTIMIZER_KINDS), [f32([2])].map((t) => (native.setRequiresGrad(t, true), t)), {}],
   // Optimizers join the pool, so that later calls use whatever state these left behind.
   optimizerStep: () => [pooledOptimizer()],
+  scheduleAt: () => [pick(OPTIMIZER_OPTIONS.slice(-2)), pick([0, 3, 17, 2 ** 40])],
   optimizerConfigure: () => [pooledOptimizer(), pick([{ learningRate: 0.1, momentum: 0.9 }, ...OPTIMIZER_OPTIONS])],
   optimizerExportState: () => [pooledOptimizer()],
   optimizerImportState: () => {

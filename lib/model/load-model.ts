@@ -2,7 +2,7 @@
 // builds one).
 import { describeValue, ownEntry } from '../arguments.js';
 import type { JsInput } from '../js-input.js';
-import type { OptimizerOptions } from '../native.js';
+import type { OptimizerConfig } from '../optim/optimizer.js';
 import { LAYER_CLASSES } from '../nn/index.js';
 import type { Layer } from '../nn/layer.js';
 import { makeOptimizer } from '../optim/registry.js';
@@ -34,9 +34,9 @@ export async function loadModel(dir: string): Promise<Sequential> {
   if (saved.compile) {
     const { optimizer, loss, metrics, cudaGraph, mixedPrecision } = saved.compile;
     // compile() and the optimizer check what they are given; a missing optimizer entry is named here.
-    const spec = optimizer as JsInput<{ name: string; config: OptimizerOptions }>;
+    const spec = optimizer as JsInput<{ name: string; config: OptimizerConfig }>;
     model.compile({
-      optimizer: makeOptimizer(String(spec?.name), spec?.config as OptimizerOptions),
+      optimizer: makeOptimizer(String(spec?.name), spec?.config as OptimizerConfig),
       loss,
       metrics,
       cudaGraph,

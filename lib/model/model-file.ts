@@ -14,7 +14,7 @@ import { makeDirectory } from '../io/make-directory.js';
 import { readSafetensorsFor, writeSafetensorsFor, type StoredTensor } from '../io/safetensors.js';
 import { removeStaleTemps } from '../io/stale-temps.js';
 import type { JsInput } from '../js-input.js';
-import type { OptimizerOptions } from '../native.js';
+import type { OptimizerConfig } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor.js';
 import type { MetricName } from './compiled.js';
 import type { LossSpec } from './losses.js';
@@ -37,7 +37,7 @@ export interface SavedModel {
   layers: { className: string; config: Record<string, unknown> }[];
   /** The optimizer by name with its hyper-parameters, the loss and the metrics. */
   compile: {
-    optimizer: { name: string; config: OptimizerOptions };
+    optimizer: { name: string; config: OptimizerConfig };
     loss: LossSpec;
     metrics: MetricName[];
     cudaGraph?: boolean;

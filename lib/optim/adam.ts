@@ -1,11 +1,12 @@
 // The Adam family: Adam, AdamW, Adamax and Nadam, with Keras's formulas and defaults.
 import type { Tensor } from '../tensor.js';
+import type { LearningRateSchedule } from './schedules.js';
 import { Optimizer, type OptimizerFormula } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}, with Keras's names and defaults. */
 export interface AdamOptions {
   /** Default 1e-3. */
-  learningRate?: number;
+  learningRate?: number | LearningRateSchedule;
   /** Default 0.9. */
   beta1?: number;
   /** Default 0.999. */
@@ -32,7 +33,7 @@ export interface AdamOptions {
 /** Options of {@link Adamax} and {@link Nadam}. */
 export interface AdamaxOptions {
   /** Default 1e-3. */
-  learningRate?: number;
+  learningRate?: number | LearningRateSchedule;
   /** Default 0.9. */
   beta1?: number;
   /** Default 0.999. */

@@ -1,5 +1,5 @@
 export { Optimizer } from './optimizer.js';
-export type { OptimizerFormula, OptimizerState } from './optimizer.js';
+export type { OptimizerConfig, OptimizerFormula, OptimizerState } from './optimizer.js';
 export { Adam, AdamW, Adamax, Nadam } from './adam.js';
 export type { AdamOptions, AdamaxOptions } from './adam.js';
 export { SGD } from './sgd.js';
@@ -8,3 +8,5 @@ export { Adagrad, RMSprop } from './rmsprop.js';
 export type { AdagradOptions, RMSpropOptions } from './rmsprop.js';
 export { Lion } from './lion.js';
 export type { LionOptions } from './lion.js';
+export * as schedules from './schedules.js';
+export type { CosineDecayOptions, ExponentialDecayOptions } from './schedules.js';

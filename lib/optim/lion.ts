@@ -1,10 +1,11 @@
 import type { Tensor } from '../tensor.js';
+import type { LearningRateSchedule } from './schedules.js';
 import { Optimizer } from './optimizer.js';
 
 /** Options of {@link Lion}. */
 export interface LionOptions {
   /** Default 1e-3 (Lion's steps are ±lr: a third to a tenth of Adam's rate suits it). */
-  learningRate?: number;
+  learningRate?: number | LearningRateSchedule;
   /** The interpolation of the update's sign (default 0.9; may be 1). */
   beta1?: number;
   /** The momentum's decay (default 0.99). */

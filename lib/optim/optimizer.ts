@@ -2,6 +2,7 @@
 import { native, type NativeKind, type OptimizerHandle, type OptimizerOptions } from '../native.js';
 import { handleOf, handlesOf, wrap, type Tensor } from '../tensor.js';
 import { describeValue, readOptions, renamingErrors } from '../arguments.js';
+import { LearningRateSchedule, scheduleFromJSON } from './schedules.js';
 
 /** An optimizer's checkpointable state: per-parameter step counts and buffers (copies). */
 export interface OptimizerState {
@@ -10,6 +11,12 @@ export interface OptimizerState {
   /** Keras's slot names in camelCase (Adam: momentum, velocity, velocityHat with amsgrad); the PyTorch forms' expAvg, expAvgSq, maxExpAvgSq. null where not started yet. */
   buffers: Record<string, (Tensor | null)[]>;
 }
+
+/** An optimizer's options as given and as `options` returns them: learningRate may be a schedule. */
+export type OptimizerConfig = Omit<OptimizerOptions, 'learningRate' | 'schedule'> & {
+  learningRate?: number | LearningRateSchedule;
+  formula?: OptimizerFormula;
+};
 
 /** Which update an optimizer computes: Keras 3's (the default) or torch.optim's. */
 export type OptimizerFormula = 'keras' | 'pytorch';
@@ -47,6 +54,7 @@ export abstract class Optimizer {
   #disposed = false;
   #params: Tensor[] = [];
   #options: OptimizerOptions;
+  #schedule: LearningRateSchedule | null = null;
   readonly #spec: OptimizerSpec;
   readonly #kind: NativeKind;
 
@@ -54,9 +62,10 @@ export abstract class Optimizer {
   protected constructor(spec: OptimizerSpec, paramsOrOptions: unknown, maybeOptions: unknown) {
     this.#spec = spec;
     const [params, options] = Array.isArray(paramsOrOptions) ? [paramsOrOptions as Tensor[], maybeOptions] : [undefined, paramsOrOptions];
-    const { formula, ...rest } = this.read(options);
+    const { formula, schedule, native: given } = this.read(options);
     this.#kind = this.kindOf(formula);
-    this.#options = { ...spec.defaults, ...rest };
+    this.#options = { ...spec.defaults, schedule: 0, ...given };
+    this.#schedule = schedule ?? null;
     if (params !== undefined) this.attach(params);
   }
 
@@ -70,9 +79,9 @@ export abstract class Optimizer {
     return this.#kind === this.#spec.kinds.keras ? 'keras' : 'pytorch';
   }
 
-  /** @internal False when a CUDA graph cannot replay the update (see OptimizerSpec.hostStepFactors). */
+  /** @internal False when a CUDA graph cannot replay the update (host step factors, or a schedule's rate per step). */
   get capturable(): boolean {
-    return !this.#spec.hostStepFactors;
+    return !this.#spec.hostStepFactors && this.#schedule === null;
   }
 
   private kindOf(formula: unknown): NativeKind {
@@ -105,32 +114,34 @@ export abstract class Optimizer {
     return this.#handle !== null;
   }
 
-  /** The current hyper-parameters, with the formula (what `new X(options)` takes back). */
-  get options(): OptimizerOptions & { formula: OptimizerFormula } {
+  /** The current hyper-parameters (learningRate: a number or the schedule), with the formula: what `new X(options)` takes back. */
+  get options(): OptimizerConfig {
     const all = this.#handle ? native.optimizerOptions(this.#handle) : this.#options;
     const own: Record<string, unknown> = {};
     for (const key of Object.keys(this.#spec.defaults)) own[key] = all[key as keyof OptimizerOptions];
-    return { ...(own as OptimizerOptions), formula: this.formula };
+    return { ...(own as OptimizerOptions), learningRate: this.#schedule ?? (own.learningRate as number), formula: this.formula };
   }
 
-  /** The learning rate; set it between steps for a schedule. */
+  /** The learning rate of the next step (a schedule's value at the step count); setting a number replaces any schedule. */
   get learningRate(): number {
-    return this.options.learningRate!;
+    if (this.#handle) return native.optimizerOptions(this.#handle).learningRate;
+    return this.#schedule ? this.#schedule.at(0) : this.#options.learningRate!;
   }
   set learningRate(value: number) {
     this.configure({ learningRate: value });
   }
 
-  /** Changes hyper-parameters between steps. */
-  configure(options: OptimizerOptions & { formula?: OptimizerFormula }): void {
+  /** Changes hyper-parameters between steps (learningRate: a number, or a schedule). */
+  configure(options: OptimizerConfig): void {
     this.requireLive('configure');
-    const { formula, ...read } = this.read(options, 'configure');
+    const { formula, schedule, native: read } = this.read(options, 'configure');
     if (formula !== undefined && formula !== this.formula) {
       throw new RangeError(`${this.name}.configure: the formula is chosen when the optimizer is made (it is '${this.formula}')`);
     }
     const handle = this.#handle;
     if (handle) renamingErrors('optimizerConfigure', `${this.name}.configure`, () => native.optimizerConfigure(handle, read));
     this.#options = { ...this.#options, ...read };
+    if (schedule !== undefined) this.#schedule = schedule;
   }
 
   /** Updates every parameter that has a gradient, in one native call. */
@@ -169,10 +180,25 @@ export abstract class Optimizer {
     renamingErrors('optimizerImportState', api, () => native.optimizerImportState(handle, imported));
   }
 
-  // Options from JS, checked for unknown keys (values are checked natively, when bound).
-  private read(options: unknown, method?: string): OptimizerOptions & { formula?: unknown } {
-    const keys = [...Object.keys(this.#spec.defaults), 'formula'];
-    return readOptions<Record<string, unknown>>(method ? `${this.name}.${method}` : this.name, options, keys);
+  // Options from JS, checked for unknown keys (values are checked natively, when bound). A
+  // learningRate schedule (or a saved one: { className, config }) becomes its native fields;
+  // `schedule` is undefined when no learningRate was given, null for a number.
+  private read(
+    options: unknown,
+    method?: string,
+  ): { formula: unknown; schedule: LearningRateSchedule | null | undefined; native: OptimizerOptions } {
+    const api = method ? `${this.name}.${method}` : this.name;
+    const given = readOptions<Record<string, unknown>>(api, options, [...Object.keys(this.#spec.defaults), 'formula']);
+    const { formula, learningRate, ...rest } = given;
+    if (learningRate === undefined) return { formula, schedule: undefined, native: rest };
+    const schedule =
+      learningRate instanceof LearningRateSchedule
+        ? learningRate
+        : typeof learningRate === 'object' && learningRate !== null
+          ? scheduleFromJSON(api, learningRate)
+          : null;
+    const rate = schedule ? schedule.nativeOptions() : { learningRate: learningRate as number, schedule: 0 as const };
+    return { formula, schedule, native: { ...rest, ...rate } };
   }
 
   /** Frees the state (moment buffers) and lets go of the parameters; the optimizer cannot be used after this. */

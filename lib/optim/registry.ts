@@ -1,9 +1,8 @@
 // Optimizers by name, as compile() and loadModel() take them.
 import { describeValue, ownEntry } from '../arguments.js';
-import type { OptimizerOptions } from '../native.js';
 import { Adam, Adamax, AdamW, Nadam } from './adam.js';
 import { Lion } from './lion.js';
-import type { Optimizer } from './optimizer.js';
+import type { Optimizer, OptimizerConfig } from './optimizer.js';
 import { Adagrad, RMSprop } from './rmsprop.js';
 import { SGD } from './sgd.js';
 
@@ -26,7 +25,7 @@ export type OptimizerName =
   | 'Nadam'
   | 'Lion';
 
-const OPTIMIZERS: Record<string, (options?: OptimizerOptions) => Optimizer> = {
+const OPTIMIZERS: Record<string, (options?: OptimizerConfig) => Optimizer> = {
   adam: (o) => new Adam(o),
   adamw: (o) => new AdamW(o),
   sgd: (o) => new SGD(o),
@@ -41,7 +40,7 @@ const NAMES = Object.keys(OPTIMIZERS)
   .join(', ');
 
 /** A new optimizer of the kind named (case-insensitive), with `options` over its defaults. */
-export function makeOptimizer(name: string, options?: OptimizerOptions): Optimizer {
+export function makeOptimizer(name: string, options?: OptimizerConfig): Optimizer {
   // Own keys only: 'constructor' or 'toString' must not find Object.prototype's members.
   const make = ownEntry(OPTIMIZERS, name.toLowerCase());
   if (!make) throw new RangeError(`compile: unknown optimizer ${describeValue(name)} (expected one of ${NAMES}, or an Optimizer)`);

@@ -1,11 +1,12 @@
 // Per-coordinate learning rates from the gradients' squares: RMSprop and Adagrad, as Keras's.
 import type { Tensor } from '../tensor.js';
+import type { LearningRateSchedule } from './schedules.js';
 import { Optimizer } from './optimizer.js';
 
 /** Options of {@link RMSprop}, with Keras's names and defaults. */
 export interface RMSpropOptions {
   /** Default 1e-3. */
-  learningRate?: number;
+  learningRate?: number | LearningRateSchedule;
   /** The decay of the moving average of squared gradients (default 0.9). */
   rho?: number;
   /** Default 0. */
@@ -21,7 +22,7 @@ export interface RMSpropOptions {
 /** Options of {@link Adagrad}. */
 export interface AdagradOptions {
   /** Default 1e-3. */
-  learningRate?: number;
+  learningRate?: number | LearningRateSchedule;
   /** The accumulators' starting value (default 0.1). */
   initialAccumulatorValue?: number;
   /** Default 1e-7, added under the square root. */

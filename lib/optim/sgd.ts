@@ -1,10 +1,11 @@
 import type { Tensor } from '../tensor.js';
+import type { LearningRateSchedule } from './schedules.js';
 import { Optimizer, type OptimizerFormula } from './optimizer.js';
 
 /** Options of {@link SGD}. */
 export interface SGDOptions {
   /** Default 0.01 (Keras's). */
-  learningRate?: number;
+  learningRate?: number | LearningRateSchedule;
   /** Default 0; in [0, 1] for Keras's formula. */
   momentum?: number;
   /** Nesterov momentum (default false). */
