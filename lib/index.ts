@@ -41,6 +41,8 @@ export type { OptimizerName } from './optim/registry.js';
 export { loadModel } from './model/load-model.js';
 export { referenceCnn } from './model/reference-cnn.js';
 export { Callback, History, EarlyStopping, ModelCheckpoint } from './model/callbacks.js';
+export { ReduceLROnPlateau } from './model/reduce-lr-on-plateau.js';
+export type { ReduceLROnPlateauArgs } from './model/reduce-lr-on-plateau.js';
 export type { Logs } from './model/logs.js';
 export type { CallbackModel } from './model/model-api.js';
 export type { CallbackHooks, TrainParams, EarlyStoppingArgs, ModelCheckpointArgs, MonitorMode } from './model/callbacks.js';

@@ -167,6 +167,11 @@ async function child(start) {
     'learning_rate',
     'momentum',
     'formula',
+    'initialLearningRate',
+    'decaySteps',
+    'decayRate',
+    'warmupTarget',
+    'factor',
     'rho',
     'centered',
     'initialAccumulatorValue',
@@ -369,6 +374,9 @@ async function child(start) {
   });
   for (const [cls, name] of [
     [tl.EarlyStopping, 'EarlyStopping'],
+    [tl.ReduceLROnPlateau, 'ReduceLROnPlateau'],
+    [tl.optim.schedules.ExponentialDecay, 'ExponentialDecay'],
+    [tl.optim.schedules.CosineDecay, 'CosineDecay'],
     [tl.ModelCheckpoint, 'ModelCheckpoint'],
     [tl.TensorDataset, 'TensorDataset'],
     [tl.ImageDataset, 'ImageDataset'],
@@ -376,6 +384,15 @@ async function child(start) {
   ]) {
     add(`new ${name}`, [name], (args) => new cls(...args));
   }
+  add('ReduceLROnPlateau.onEpochEnd', ['onEpochEnd', 'ReduceLROnPlateau'], (args) => {
+    const callback = new tl.ReduceLROnPlateau({ patience: 0 });
+    callback.setModel({ optimizer: new tl.optim.SGD() });
+    callback.onTrainBegin();
+    return callback.onEpochEnd(...args);
+  });
+  add('LearningRateSchedule.at', ['at', 'ExponentialDecay', 'CosineDecay'], (args) =>
+    new tl.optim.schedules.CosineDecay({ initialLearningRate: 0.1, decaySteps: 10, warmupTarget: 0.2, warmupSteps: 3 }).at(...args),
+  );
   add('datasets.cifar10.load', ['load', 'cifar10', 'CIFAR-10'], (args) => tl.datasets.cifar10.load(...args));
   add('datasets.cifar10.synthetic', ['synthetic', 'cifar10', 'CIFAR-10'], (args) => tl.datasets.cifar10.synthetic(...args));
   for (const name of ['init', 'destroy', 'barrier', 'allReduce', 'broadcast', 'allGather', 'stats'])

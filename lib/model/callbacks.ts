@@ -130,26 +130,26 @@ export class History extends Callback {
 /** How a monitored value improves: 'min', 'max', or 'auto' (max for accuracies, else min). */
 export type MonitorMode = 'auto' | 'min' | 'max';
 
-function maximizes(monitor: string, mode: MonitorMode): boolean {
+export function maximizes(monitor: string, mode: MonitorMode): boolean {
   return mode === 'max' || (mode === 'auto' && /acc/.test(monitor));
 }
 
-function improves(max: boolean, minDelta: number): (current: number, best: number) => boolean {
+export function improves(max: boolean, minDelta: number): (current: number, best: number) => boolean {
   return max ? (c, b) => c - minDelta > b : (c, b) => c + minDelta < b;
 }
 
 // As Keras: the best starts at the worst value, so that a NaN never counts as an improvement.
-function worst(max: boolean): number {
+export function worst(max: boolean): number {
   return max ? -Infinity : Infinity;
 }
 
-function checkMonitor(owner: string, monitor: unknown): string {
+export function checkMonitor(owner: string, monitor: unknown): string {
   if (typeof monitor !== 'string' || monitor === '')
     throw new TypeError(`${owner}: monitor must be a non-empty string, got ${describeValue(monitor)}`);
   return monitor;
 }
 
-function checkMode(owner: string, mode: unknown): MonitorMode {
+export function checkMode(owner: string, mode: unknown): MonitorMode {
   if (mode !== 'auto' && mode !== 'min' && mode !== 'max')
     throw new RangeError(`${owner}: mode must be 'auto', 'min' or 'max', got ${describeValue(mode)}`);
   return mode;
