@@ -1,7 +1,7 @@
 // Loss and accuracy by Keras name. A softmax (or sigmoid) last layer followed by a cross-entropy
 // loss is computed from the layer's pre-activation output, as log_softmax + nll (or BCE with
 // logits), which is stable where log(softmax(x)) is not.
-import { describeValue, optionalBoolean, readOptions } from '../arguments.js';
+import { describeValue, optionalBoolean, ownEntry, readOptions } from '../arguments.js';
 import { camelCase } from '../nn/initializers.js';
 import * as ops from '../ops.js';
 import { tidy } from '../memory.js';
@@ -17,10 +17,20 @@ export type LossName =
   | 'categorical_crossentropy'
   | 'binary_crossentropy'
   | 'mean_squared_error'
-  | 'mse';
+  | 'mse'
+  | 'meanAbsoluteError'
+  | 'mean_absolute_error'
+  | 'mae'
+  | 'huber'
+  | 'klDivergence'
+  | 'kl_divergence'
+  | 'kld';
 
-/** A loss given by name, optionally saying the model outputs logits (no final softmax/sigmoid). */
-export type LossSpec = LossName | { name: LossName; fromLogits?: boolean };
+/**
+ * A loss given by name, optionally saying the model outputs logits (no final softmax/sigmoid), or
+ * for huber its delta (default 1).
+ */
+export type LossSpec = LossName | { name: LossName; fromLogits?: boolean; delta?: number };
 
 /** A loss bound to a model's last activation. */
 export interface CompiledLoss {
@@ -30,6 +40,8 @@ export interface CompiledLoss {
   readonly usesPreActivation: boolean;
   /** The mean loss of a batch. */
   compute(output: Tensor, y: Tensor): Tensor;
+  /** The model's output as Keras's metrics see it: after the last activation, where the loss took its input. */
+  activate(output: Tensor): Tensor;
   /** The number of correct predictions in a batch (a device tensor). */
   correct(output: Tensor, y: Tensor): Tensor;
   /** Checks all targets once against the model's per-example output shape. */
@@ -38,27 +50,50 @@ export interface CompiledLoss {
 
 const EPSILON = 1e-7; // Keras's clip for probabilities
 
-const LOSSES = ['sparseCategoricalCrossentropy', 'categoricalCrossentropy', 'binaryCrossentropy', 'meanSquaredError'];
+const LOSSES = [
+  'sparseCategoricalCrossentropy',
+  'categoricalCrossentropy',
+  'binaryCrossentropy',
+  'meanSquaredError',
+  'meanAbsoluteError',
+  'huber',
+  'klDivergence',
+];
+// Keras's short names (case-insensitive, as Keras has both 'mse' and 'MSE').
+const ALIASES: Record<string, string> = {
+  mse: 'meanSquaredError',
+  mae: 'meanAbsoluteError',
+  kld: 'klDivergence',
+  bce: 'binaryCrossentropy',
+};
 
 /** Resolves a loss for a model whose last activation is `lastActivation`. */
 export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss {
-  const { name: given, fromLogits: logitsOption } =
-    typeof spec === 'object' && spec !== null
-      ? readOptions<{ name: unknown; fromLogits: unknown }>('compile', spec, ['name', 'fromLogits'], 'loss')
-      : { name: spec, fromLogits: undefined };
+  const {
+    name: given,
+    fromLogits: logitsOption,
+    delta: deltaOption,
+  } = typeof spec === 'object' && spec !== null
+    ? readOptions<{ name: unknown; fromLogits: unknown; delta: unknown }>('compile', spec, ['name', 'fromLogits', 'delta'], 'loss')
+    : { name: spec, fromLogits: undefined, delta: undefined };
   const fromLogits = optionalBoolean('compile', 'loss.fromLogits', logitsOption, false);
-  const name = given === 'mse' ? 'meanSquaredError' : typeof given === 'string' ? camelCase(given) : '';
+  const name = typeof given === 'string' ? (ownEntry(ALIASES, given.toLowerCase()) ?? camelCase(given)) : '';
   if (!LOSSES.includes(name)) {
     throw new RangeError(
       `compile: unknown loss ${describeValue(given)} (expected one of ${LOSSES.join(', ')}, in camelCase or snake_case)`,
     );
   }
+  if (deltaOption !== undefined && name !== 'huber') throw new RangeError(`compile: loss '${name}' takes no option 'delta' (huber does)`);
+  const delta = deltaOption ?? 1;
+  if (typeof delta !== 'number' || !(delta > 0 && Number.isFinite(delta)))
+    throw new RangeError(`compile: loss.delta must be a positive number, got ${describeValue(delta)}`);
   switch (name) {
     case 'sparseCategoricalCrossentropy': {
       const logits = fromLogits || lastActivation === 'softmax';
       return {
         name,
         usesPreActivation: lastActivation === 'softmax',
+        activate: (out) => (lastActivation === 'softmax' ? ops.softmax(out) : out),
         // Labels were checked once before training, so no per-step range check (a sync on CUDA).
         // From probabilities, as Keras's TensorFlow backend: the clipped probabilities' logs are
         // taken as logits, so the clipped row is normalized again.
@@ -72,6 +107,7 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
       return {
         name,
         usesPreActivation: lastActivation === 'softmax',
+        activate: (out) => (lastActivation === 'softmax' ? ops.softmax(out) : out),
         compute: (out, y) => (logits ? ops.crossEntropy(out, y) : y.mul(probabilities(out).log()).sum(-1).mean().neg()),
         correct: (out, y) => out.argmax(-1).eq(y.argmax(-1)).sum(),
         checkTargets: (targets, outputShape) => checkTargetShape(targets, outputShape, 'one-hot or probability targets'),
@@ -82,6 +118,7 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
       return {
         name,
         usesPreActivation: lastActivation === 'sigmoid',
+        activate: (out) => (lastActivation === 'sigmoid' ? ops.sigmoid(out) : out),
         compute: (out, y) =>
           logits ? ops.binaryCrossEntropyWithLogits(out, y) : ops.binaryCrossEntropy(out.clamp(EPSILON, 1 - EPSILON), y),
         // Keras's binary accuracy: the mean over each example's outputs of (p > 0.5) == (y > 0.5).
@@ -96,15 +133,40 @@ export function compileLoss(spec: unknown, lastActivation: string): CompiledLoss
       };
     }
     default:
-      return {
-        name,
-        usesPreActivation: false,
-        compute: (out, y) => ops.mse(out, y),
-        // Keras's plain 'accuracy' for a regression loss: exact equality, averaged per example.
-        correct: (out, y) => out.eq(y).to('float32').mean(-1).sum(),
-        checkTargets: (targets, outputShape) => checkTargetShape(targets, outputShape, 'targets'),
-      };
+      return regression(name, REGRESSION[name as keyof typeof REGRESSION](delta));
   }
+}
+
+// Keras's regression losses, per example (the mean over its last axis), then over the batch.
+const REGRESSION = {
+  meanSquaredError: () => (out: Tensor, y: Tensor) => ops.mse(out, y),
+  meanAbsoluteError: () => (out: Tensor, y: Tensor) => out.sub(y).abs().mean(),
+  // 0.5·e² where |e| <= delta, else delta·(|e| - 0.5·delta): with q = min(|e|, delta), 0.5·q² + delta·(|e| - q).
+  huber: (delta: number) => (out: Tensor, y: Tensor) => {
+    const error = out.sub(y).abs();
+    const quadratic = error.clamp(null, delta);
+    return quadratic.pow(2).mul(0.5).add(error.sub(quadratic).mul(delta)).mean();
+  },
+  // Σ y·log(y / p) over the last axis, both clipped to [1e-7, 1] as Keras clips them.
+  klDivergence: () => (out: Tensor, y: Tensor) => {
+    const target = y.clamp(EPSILON, 1);
+    return target
+      .mul(target.div(out.clamp(EPSILON, 1)).log())
+      .sum(-1)
+      .mean();
+  },
+};
+
+function regression(name: string, compute: (out: Tensor, y: Tensor) => Tensor): CompiledLoss {
+  return {
+    name,
+    usesPreActivation: false,
+    activate: (out) => out,
+    compute,
+    // Keras's plain 'accuracy' for a regression loss: exact equality, averaged per example.
+    correct: (out, y) => out.eq(y).to('float32').mean(-1).sum(),
+    checkTargets: (targets, outputShape) => checkTargetShape(targets, outputShape, 'targets'),
+  };
 }
 
 // Keras's probabilities for categorical cross-entropy: each row scaled to sum to 1, then clipped.

@@ -24,12 +24,18 @@ describe('compileLoss: names', () => {
   });
 
   it('an unknown loss names the known ones', () => {
-    for (const bad of ['hinge', '', 3, null, { name: 'huber' }]) {
+    for (const bad of ['hinge', '', 3, null, { name: 'logCosh' }]) {
       expect(() => compileLoss(bad, 'linear')).toThrowError(RangeError);
     }
     expect(() => compileLoss('hinge', 'linear')).toThrowError(
-      'compile: unknown loss "hinge" (expected one of sparseCategoricalCrossentropy, categoricalCrossentropy, binaryCrossentropy, meanSquaredError, in camelCase or snake_case)',
+      'compile: unknown loss "hinge" (expected one of sparseCategoricalCrossentropy, categoricalCrossentropy, binaryCrossentropy, meanSquaredError, meanAbsoluteError, huber, klDivergence, in camelCase or snake_case)',
     );
+    expect(() => compileLoss({ name: 'mae', delta: 2 }, 'linear')).toThrowError(
+      /^compile: loss 'meanAbsoluteError' takes no option 'delta' \(huber does\)/,
+    );
+    expect(() => compileLoss({ name: 'huber', delta: 0 }, 'linear')).toThrowError(/^compile: loss.delta must be a positive number, got 0/);
+    expect(compileLoss('MAE', 'linear').name).toBe('meanAbsoluteError');
+    expect(compileLoss('kl_divergence', 'linear').name).toBe('klDivergence');
   });
 });
 
