@@ -36,7 +36,8 @@ export {
 } from './nn/index.js';
 export type * from './nn/index.js';
 export { Sequential, sequential } from './model/sequential.js';
-export type { CompileArgs, MetricName } from './model/compiled.js';
+export type { CompileArgs } from './model/compiled.js';
+export type { MetricName, MetricSpec } from './model/metrics.js';
 export type { OptimizerName } from './optim/registry.js';
 export { loadModel } from './model/load-model.js';
 export { referenceCnn } from './model/reference-cnn.js';

@@ -1,11 +1,10 @@
 // compile()'s arguments, and what it resolves them to: the settings every training loop reads.
 import { describeValue, optionalBoolean, readOptions } from '../arguments.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import type { Tensor } from '../tensor.js';
 import { resolveOptimizer, type OptimizerName } from '../optim/registry.js';
 import { compileLoss, type CompiledLoss, type LossSpec } from './losses.js';
-
-/** Metric names compile() accepts. */
-export type MetricName = 'accuracy' | 'acc';
+import { compileMetrics, type CompiledMetric, type MetricSpec } from './metrics.js';
 
 /** Arguments of {@link Sequential.compile}. */
 export interface CompileArgs {
@@ -13,8 +12,8 @@ export interface CompileArgs {
   optimizer: OptimizerName | Optimizer;
   /** A loss name in camelCase or snake_case, or `{ name, fromLogits }`. */
   loss: LossSpec;
-  /** Default none. */
-  metrics?: MetricName[];
+  /** Names or `{ name, ...options }` (default none): see {@link MetricSpec}. */
+  metrics?: MetricSpec[];
   /**
    * On CUDA, capture the whole training step (forward, loss, backward, optimizer) in a CUDA graph
    * and replay it for each batch (default false). Ignored on the CPU.
@@ -35,13 +34,15 @@ export interface CompileArgs {
 export interface Compiled {
   optimizer: Optimizer;
   loss: CompiledLoss;
-  /** The metric names as the user spelled them ('accuracy' or 'acc'), for the logs. */
-  metrics: MetricName[];
+  /** The metrics, logged by the names given. */
+  metrics: CompiledMetric[];
   cudaGraph: boolean;
   mixedPrecision: 'bf16' | null;
   cudnnBenchmark: boolean;
   runEagerly: boolean;
-  args: { loss: LossSpec; metrics: MetricName[] };
+  args: { loss: LossSpec; metrics: MetricSpec[] };
+  /** Checks all targets once against the model's per-example output shape, for the loss and every metric. */
+  checkTargets(targets: Tensor, outputShape: number[]): void;
 }
 
 const COMPILE_KEYS: (keyof CompileArgs)[] = ['optimizer', 'loss', 'metrics', 'cudaGraph', 'mixedPrecision', 'cudnnBenchmark', 'runEagerly'];
@@ -53,11 +54,7 @@ export function resolveCompile(options: unknown, lastActivation: string): Compil
   const optimizer = resolveOptimizer(input.optimizer);
   const loss = compileLoss(input.loss, lastActivation);
   const given = input.metrics ?? [];
-  if (!Array.isArray(given)) throw new TypeError(`compile: metrics must be an array, got ${describeValue(given)}`);
-  const metrics = [...(given as unknown[])];
-  for (const m of metrics) {
-    if (m !== 'accuracy' && m !== 'acc') throw new RangeError(`compile: unknown metric ${describeValue(m)} (expected 'accuracy' or 'acc')`);
-  }
+  const metrics = compileMetrics(given, loss);
   const precision = input.mixedPrecision ?? null;
   if (precision !== null && precision !== 'bf16')
     throw new RangeError(`compile: mixedPrecision must be 'bf16' or null, got ${describeValue(precision)}`);
@@ -71,11 +68,15 @@ export function resolveCompile(options: unknown, lastActivation: string): Compil
   return {
     optimizer,
     loss,
-    metrics: metrics as MetricName[],
+    metrics,
     cudaGraph,
     mixedPrecision: precision,
     cudnnBenchmark: optionalBoolean('compile', 'cudnnBenchmark', input.cudnnBenchmark, true),
     runEagerly: optionalBoolean('compile', 'runEagerly', input.runEagerly, false),
-    args: { loss: input.loss as LossSpec, metrics: metrics as MetricName[] },
+    args: { loss: input.loss as LossSpec, metrics: [...(given as MetricSpec[])] },
+    checkTargets: (targets, outputShape) => {
+      loss.checkTargets(targets, outputShape);
+      for (const m of metrics) m.checkTargets(targets, outputShape);
+    },
   };
 }

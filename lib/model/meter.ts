@@ -1,38 +1,38 @@
-// Running sums of loss and correct predictions, kept on the device and added to in place (so that
-// a CUDA graph can capture the additions). The host reads them only when asked.
+// Running sums of the loss and of each metric's counts, kept on the device and added to in place
+// (so that a CUDA graph can capture the additions). The host reads them only when asked.
 import { zeros } from '../create.js';
 import { keep, tidy } from '../memory.js';
 import type { Device, Tensor } from '../tensor.js';
 import type { Logs } from './logs.js';
-import type { CompiledLoss } from './losses.js';
+import type { CompiledMetric } from './metrics.js';
 
 export class Meter {
   readonly #lossSum: Tensor;
-  readonly #correctSum: Tensor | null;
+  readonly #metricSums: Tensor[];
   // In data-parallel training: every rank's sums added up, after each step (native/grad-sync.cc).
   #globalSums: Tensor[] | null = null;
   #seen = 0;
 
   constructor(
-    private readonly loss: CompiledLoss,
-    private readonly metrics: string[],
+    private readonly metrics: CompiledMetric[],
     device: Device,
   ) {
     this.#lossSum = keep(zeros([], { dtype: 'float64', device }));
-    this.#correctSum = metrics.length > 0 ? keep(zeros([], { dtype: 'float64', device })) : null;
+    this.#metricSums = metrics.map((m) => keep(zeros(m.shape, { dtype: 'float64', device })));
   }
 
-  /** Adds a batch's mean loss (times its size) and its correct predictions, on the device. */
+  /** Adds a batch's mean loss (times its size) and each metric's counts, on the device. */
   add(loss: Tensor, output: Tensor, y: Tensor): void {
     tidy(() => {
       this.#lossSum.add_(loss.detach().to('float64').mul(y.shape[0]));
-      this.#correctSum?.add_(this.loss.correct(output.detach(), y).to('float64'));
+      const out = output.detach();
+      this.metrics.forEach((m, k) => this.#metricSums[k].add_(m.update(out, y)));
     });
   }
 
   /** The device tensors holding the sums (inputs of a traced step, which adds to them in place). */
   get sums(): Tensor[] {
-    return this.#correctSum ? [this.#lossSum, this.#correctSum] : [this.#lossSum];
+    return [this.#lossSum, ...this.#metricSums];
   }
 
   /**
@@ -51,8 +51,7 @@ export class Meter {
 
   /** Back to zero, in place. */
   reset(): void {
-    this.#lossSum.fill_(0);
-    this.#correctSum?.fill_(0);
+    this.sums.forEach((t) => t.fill_(0));
     this.#globalSums?.forEach((t) => t.fill_(0));
     this.#seen = 0;
   }
@@ -60,9 +59,9 @@ export class Meter {
   /** The running means: a host sync. */
   read(): Logs {
     if (this.#seen === 0) return {};
-    const [lossSum, correctSum] = this.#globalSums ?? this.sums;
+    const [lossSum, ...metricSums] = this.#globalSums ?? this.sums;
     const logs: Logs = { loss: (lossSum.item() as number) / this.#seen };
-    for (const m of this.metrics) logs[m] = (correctSum.item() as number) / this.#seen;
+    this.metrics.forEach((m, k) => (logs[m.name] = m.result(Float64Array.from(metricSums[k].data() as ArrayLike<number>), this.#seen)));
     return logs;
   }
 
@@ -70,15 +69,14 @@ export class Meter {
   lazyLogs(): Logs {
     const logs = {} as Logs;
     let values: Logs | null = null;
-    for (const key of ['loss', ...this.metrics]) {
+    for (const key of ['loss', ...this.metrics.map((m) => m.name)]) {
       Object.defineProperty(logs, key, { enumerable: true, get: () => (values ??= this.read())[key] });
     }
     return logs;
   }
 
   dispose(): void {
-    this.#lossSum.dispose();
-    this.#correctSum?.dispose();
+    this.sums.forEach((t) => t.dispose());
     this.#globalSums?.forEach((t) => t.dispose());
   }
 }

@@ -16,7 +16,7 @@ import { removeStaleTemps } from '../io/stale-temps.js';
 import type { JsInput } from '../js-input.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor.js';
-import type { MetricName } from './compiled.js';
+import type { MetricSpec } from './metrics.js';
 import type { LossSpec } from './losses.js';
 
 const FORMAT = 'torchlet.Sequential';
@@ -39,7 +39,7 @@ export interface SavedModel {
   compile: {
     optimizer: { name: string; config: OptimizerConfig };
     loss: LossSpec;
-    metrics: MetricName[];
+    metrics: MetricSpec[];
     cudaGraph?: boolean;
     mixedPrecision?: 'bf16' | null;
   } | null;

@@ -267,8 +267,8 @@ export async function fit(
   try {
     const { train, validation } = fitData(model, x, yOrOptions, options, made);
     // Targets are checked once here, so that the step needs no per-batch check (a sync on CUDA).
-    compiled.loss.checkTargets(train.targets, model.outputShape);
-    if (validation) compiled.loss.checkTargets(validation.targets, model.outputShape);
+    compiled.checkTargets(train.targets, model.outputShape);
+    if (validation) compiled.checkTargets(validation.targets, model.outputShape);
     return await trainEpochs(model, compiled, settings, options, train, validation);
   } finally {
     made.forEach((d) => d.dispose());
@@ -290,7 +290,7 @@ async function trainEpochs(
   const cuda = device.startsWith('cuda');
   if (cuda) native.setCudnnBenchmark(compiled.cudnnBenchmark);
   // One meter for the run (reset each epoch): a captured graph adds into its sums in place.
-  const meter = new Meter(compiled.loss, compiled.metrics, device);
+  const meter = new Meter(compiled.metrics, device);
   let parallel: DataParallel | null = null;
   let graph: GraphStep | null = null;
   try {
@@ -462,7 +462,7 @@ async function trainBatch(
 
 // The mean loss and metrics over a dataset, in eval mode, without grad.
 async function evaluateDataset(model: TrainingModel, compiled: Compiled, data: Dataset, batchSize: number): Promise<Logs> {
-  const meter = new Meter(compiled.loss, compiled.metrics, model.device);
+  const meter = new Meter(compiled.metrics, model.device);
   try {
     await noGrad(() =>
       forEachBatches(data, { batchSize, shuffle: false, device: model.device }, batchesPerJob(batchSize), async (batches) => {
@@ -497,7 +497,7 @@ export async function evaluate(
   const start = performance.now();
   let logs: Logs;
   try {
-    compiled.loss.checkTargets(data.targets, model.outputShape);
+    compiled.checkTargets(data.targets, model.outputShape);
     logs = await evaluateDataset(model, compiled, data, batchSize);
   } finally {
     if (data !== x) (data as TensorDataset).dispose();
@@ -592,8 +592,8 @@ export async function trainOnBatch(model: TrainingModel, x: Tensor, y: Tensor): 
   expectTensor('trainOnBatch', 'x', x);
   expectTensor('trainOnBatch', 'y', y);
   const data = toDataset(model, 'trainOnBatch', x, y);
-  compiled.loss.checkTargets(y, model.outputShape);
-  const meter = new Meter(compiled.loss, compiled.metrics, model.device);
+  compiled.checkTargets(y, model.outputShape);
+  const meter = new Meter(compiled.metrics, model.device);
   try {
     await tidy(async () => {
       for (const batch of data.batches({ batchSize: data.size, shuffle: false, device: model.device }))

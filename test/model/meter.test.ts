@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import * as tl from '../../lib/index.js';
 import { compileLoss } from '../../lib/model/losses.js';
 import { Meter } from '../../lib/model/meter.js';
+import { compileMetrics } from '../../lib/model/metrics.js';
 
 const sparse = compileLoss('sparseCategoricalCrossentropy', 'softmax');
+const meterOf = (metrics: string[]) => new Meter(compileMetrics(metrics, sparse), 'cpu');
 // Two batches: 3 and 1 examples; outputs whose argmax is 1, 0, 2 and 1.
 const out1 = tl.tensor([
   [0, 5, 1],
@@ -25,13 +27,13 @@ function feed(meter: Meter): void {
 
 describe('Meter', () => {
   it('averages the loss over examples (batch means weighted by batch size) and counts correct predictions', () => {
-    const meter = new Meter(sparse, ['accuracy'], 'cpu');
+    const meter = meterOf(['accuracy']);
     feed(meter);
     expect(meter.read()).toEqual({ loss: (0.5 * 3 + 2 * 1) / 4, accuracy: 2 / 4 });
   });
 
   it('reads nothing before the first batch, and again after a reset', () => {
-    const meter = new Meter(sparse, ['accuracy'], 'cpu');
+    const meter = meterOf(['accuracy']);
     expect(meter.read()).toEqual({});
     feed(meter);
     meter.reset();
@@ -43,16 +45,16 @@ describe('Meter', () => {
   });
 
   it('without metrics reports the loss alone, under every metric name it was given', () => {
-    const plain = new Meter(sparse, [], 'cpu');
+    const plain = meterOf([]);
     feed(plain);
     expect(plain.read()).toEqual({ loss: 3.5 / 4 });
-    const named = new Meter(sparse, ['acc'], 'cpu');
+    const named = meterOf(['acc']);
     feed(named);
     expect(named.read()).toEqual({ loss: 3.5 / 4, acc: 0.5 });
   });
 
   it('sums in float64, so that small losses are not lost against large ones', () => {
-    const meter = new Meter(sparse, [], 'cpu');
+    const meter = meterOf([]);
     meter.add(tl.tensor(1), out2, y2);
     meter.add(tl.tensor(1e-9), out2, y2);
     meter.count(2);
@@ -60,7 +62,7 @@ describe('Meter', () => {
   });
 
   it('lazy logs read the device once, at the first look, and then keep those values', () => {
-    const meter = new Meter(sparse, ['accuracy'], 'cpu');
+    const meter = meterOf(['accuracy']);
     feed(meter);
     const logs = meter.lazyLogs();
     expect(Object.keys(logs)).toEqual(['loss', 'accuracy']);
@@ -75,7 +77,7 @@ describe('Meter', () => {
 
   it('frees its sums on dispose', () => {
     const before = tl.memory().tensors;
-    const meter = new Meter(sparse, ['accuracy'], 'cpu');
+    const meter = meterOf(['accuracy']);
     expect(tl.memory().tensors).toBe(before + 2);
     meter.dispose();
     expect(tl.memory().tensors).toBe(before);
