@@ -147,13 +147,12 @@ const REGRESSION = {
     const quadratic = error.clamp(null, delta);
     return quadratic.pow(2).mul(0.5).add(error.sub(quadratic).mul(delta)).mean();
   },
-  // Σ y·log(y / p) over the last axis, both clipped to [1e-7, 1] as Keras clips them.
+  // Σ y·log(y / p) over the last axis, both clipped to [1e-7, 1] as Keras clips them. A p of exactly
+  // 1 keeps its gradient, as under TensorFlow's clip (libtorch 2.14's clamp drops it there).
   klDivergence: () => (out: Tensor, y: Tensor) => {
     const target = y.clamp(EPSILON, 1);
-    return target
-      .mul(target.div(out.clamp(EPSILON, 1)).log())
-      .sum(-1)
-      .mean();
+    const p = out.where(out.le(1), 1).clamp(EPSILON, null);
+    return target.mul(target.div(p).log()).sum(-1).mean();
   },
 };
 
