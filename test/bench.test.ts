@@ -11,7 +11,7 @@ const root = join(import.meta.dirname, '..');
 const script = join(root, 'scripts', 'bench', 'benchmark.mjs');
 
 describe('npm run bench', () => {
-  it('measures torchlet and the PyTorch variants (torch.compile too on PyTorch 2.x) side by side, with the matching PyTorch, writing a table and JSON', () => {
+  it('measures torchlet, the PyTorch variants (torch.compile too on PyTorch 2.x) and Keras side by side, with the matching PyTorch, writing a table and JSON', () => {
     const json = join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.json');
     const table = execFileSync(
       process.execPath,
@@ -53,6 +53,9 @@ describe('npm run bench', () => {
     ];
     // max-autotune, slow to compile, is timed for inference only unless asked for.
     const inferenceOnly = tl.backendInfo().torchVersion.startsWith('1.') ? [] : ['pytorch compile_max_autotune'];
+    // The seed program's own stack, Keras on TensorFlow (the project's .venv-keras).
+    variants.push('keras \\(tensorflow\\)');
+    expect(table).toMatch(/ vs Keras \|/);
     for (const runner of ['torchlet', ...variants]) expect(table).toMatch(new RegExp(`\\| seed-cnn \\| 4 \\| ${runner} \\| \\d+ \\|`));
     for (const runner of ['torchlet', ...variants, ...inferenceOnly])
       expect(table).toMatch(new RegExp(`\\| inference \\| 4 \\| ${runner} \\| \\d+ \\|`));
@@ -144,6 +147,7 @@ describe('npm run bench', () => {
       '--device',
       '--threads',
       '--python',
+      '--keras',
       '--tfjs',
       '--json',
     ])

@@ -8,7 +8,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,9 @@ Options:
                          default: default,channels_last, with compile on PyTorch 2.x (and
                          compile_max_autotune for inference, as its autotuning is slow to train),
                          cuda_graph on CUDA, and the bf16 ones when torchlet's modes include bf16
+  --keras PATH           the Python with Keras 3 on TensorFlow, to time the seed program's own stack
+                         (model.fit, as the seed program trains; CPU only; default: the project's
+                         .venv-keras when it exists); 'none' skips it
   --tfjs                 also time @tensorflow/tfjs on its CPU backend (must be installed; slow: 3 steps)
   --json FILE            write every figure and the environment to FILE
   -h, --help             show this help
@@ -59,6 +62,12 @@ Options:
 function fail(message) {
   process.stderr.write(`bench: ${message}\n`);
   process.exit(2);
+}
+
+// The project's Keras (scripts/setup.sh installs it), when there is one.
+function defaultKeras() {
+  const python = join(here, '..', '..', '.venv-keras', 'bin', 'python');
+  return existsSync(python) ? python : null;
 }
 
 // The Python whose PyTorch matches the libtorch torchlet is built against.
@@ -91,6 +100,7 @@ function parseOptions(argv) {
         python: { type: 'string' },
         modes: { type: 'string' },
         'pytorch-variants': { type: 'string' },
+        keras: { type: 'string' },
         tfjs: { type: 'boolean', default: false },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -168,6 +178,8 @@ function parseOptions(argv) {
     variants,
     variantsGiven: values['pytorch-variants'] !== undefined,
     modes,
+    // Keras runs on TensorFlow for the CPU here (tensorflow-cpu): not on a CUDA device.
+    keras: onCuda || values.keras === 'none' ? null : (values.keras ?? defaultKeras()),
     tfjs: values.tfjs,
     json: values.json,
   };
@@ -269,10 +281,11 @@ function pythonTorchVersion(python) {
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
 
 function table(rows) {
-  // One ratio column per PyTorch variant that ran.
-  const versus = [...new Set(rows.filter((r) => r.runner.startsWith('pytorch')).map((r) => r.runner))];
+  // One ratio column per PyTorch variant that ran, and one for Keras.
+  const versus = [...new Set(rows.filter((r) => r.runner.startsWith('pytorch') || r.runner.startsWith('keras')).map((r) => r.runner))];
+  const title = (v) => v.replace('pytorch', 'PyTorch').replace('keras (tensorflow)', 'Keras');
   const lines = [
-    `| workload | batch | runner | img/s | ms/step (median, min–max) | 50k-image epoch | peak memory | first step |${versus.map((v) => ` vs ${v.replace('pytorch', 'PyTorch')} |`).join('')}`,
+    `| workload | batch | runner | img/s | ms/step (median, min–max) | 50k-image epoch | peak memory | first step |${versus.map((v) => ` vs ${title(v)} |`).join('')}`,
     `|---|---:|---|---:|---|---:|---:|---:|${versus.map(() => '---:|').join('')}`,
   ];
   for (const r of rows) {
@@ -353,6 +366,22 @@ async function main() {
                 ]),
             );
           }
+        }
+        if (opts.keras) {
+          starts.push(
+            () =>
+              new Runner('keras (tensorflow)', opts.keras, [
+                join(here, 'keras_bench.py'),
+                '--model',
+                join(modelDir, 'model.json'),
+                '--weights',
+                join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).weights),
+                '--workload',
+                workload.task,
+                ...common,
+                ...warm,
+              ]),
+          );
         }
         if (opts.tfjs)
           starts.push(

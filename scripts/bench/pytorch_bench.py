@@ -20,33 +20,16 @@ model build) to the end of the first training or inference step.
 import argparse
 import contextlib
 import json
-import math
 import os
 import resource
-import struct
 import sys
-import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32, "U8": np.uint8}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    out = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        out[name] = np.frombuffer(raw[8 + n + begin : 8 + n + end], dtype=DTYPES[entry["dtype"]]).reshape(entry["shape"])
-    return out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import read_safetensors, serve  # noqa: E402
 
 
 def activation(name):
@@ -153,14 +136,6 @@ def autocast(variant, device):
     return contextlib.nullcontext
 
 
-def process_age():
-    """Seconds since this process started (Linux: /proc/self/stat's start time against uptime)."""
-    with open("/proc/self/stat") as f:
-        started = int(f.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
-    with open("/proc/uptime") as f:
-        return float(f.read().split()[0]) - started
-
-
 def peak_memory(device):
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device)
@@ -265,56 +240,17 @@ def main():
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 
-    first_step = None
-    warm_until = None
-    for i in range(a.warmup):
-        step(i)
-        if i == 0:
-            sync()
-            first_step = process_age()
-            warm_until = time.perf_counter() + a.warmup_seconds
-    # As long as torchlet's side warms up (benchmark.mjs --warmup-seconds).
-    i = a.warmup
-    while warm_until is not None and time.perf_counter() < warm_until:
-        step(i)
-        i += 1
-    sync()
-    # Steps per timed pass, as torchlet_bench.mjs chooses them: `steps` as many times as a pass of
-    # --min-pass-ms takes at the pace of one more untimed run. The batches wrap round the same data.
-    pass_steps = a.steps
-    if a.min_pass_ms > 0:
-        start = time.perf_counter()
-        for i in range(a.steps):
-            step(i)
-        sync()
-        pass_steps = a.steps * max(1, math.ceil(a.min_pass_ms / ((time.perf_counter() - start) * 1000)))
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-
-    # The protocol of benchmark.mjs: 'ready' after warm-up; each 'run' times one pass and answers
-    # with its ms/step; 'done' answers with the peak memory and exits.
-    def reply(value):
-        print(json.dumps(value), flush=True)
-
-    reply({
-        "ready": True,
-        "firstStepSeconds": first_step,
-        "passSteps": pass_steps,
+    info = {
         "torchVersion": torch.__version__,
         "threads": torch.get_num_threads(),
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
-    })
-    for line in sys.stdin:
-        if line.strip() != "run":
-            break
-        sync()
-        start = time.perf_counter()
-        for i in range(pass_steps):
+    }
+    reset = (lambda: torch.cuda.reset_peak_memory_stats(device)) if device.type == "cuda" else None
+    def run(first, n):
+        for i in range(first, first + n):
             step(i)
-        sync()
-        reply({"msPerStep": (time.perf_counter() - start) * 1000 / pass_steps})
-    reply({"peakMemory": peak_memory(device)})
 
+    serve(a, run, sync, info, lambda: peak_memory(device), reset)
 
 if __name__ == "__main__":
     main()
