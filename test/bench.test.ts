@@ -54,11 +54,13 @@ describe('npm run bench', () => {
     // max-autotune, slow to compile, is timed for inference only unless asked for.
     const inferenceOnly = tl.backendInfo().torchVersion.startsWith('1.') ? [] : ['pytorch compile_max_autotune'];
     // The seed program's own stack, Keras on TensorFlow (the project's .venv-keras).
-    variants.push('keras \\(tensorflow\\)');
+    variants.push('keras (tensorflow)');
+    const pattern = (name: string) => name.replace(/[()]/g, '\\$&');
     expect(table).toMatch(/ vs Keras \|/);
-    for (const runner of ['torchlet', ...variants]) expect(table).toMatch(new RegExp(`\\| seed-cnn \\| 4 \\| ${runner} \\| \\d+ \\|`));
+    for (const runner of ['torchlet', ...variants])
+      expect(table).toMatch(new RegExp(`\\| seed-cnn \\| 4 \\| ${pattern(runner)} \\| \\d+ \\|`));
     for (const runner of ['torchlet', ...variants, ...inferenceOnly])
-      expect(table).toMatch(new RegExp(`\\| inference \\| 4 \\| ${runner} \\| \\d+ \\|`));
+      expect(table).toMatch(new RegExp(`\\| inference \\| 4 \\| ${pattern(runner)} \\| \\d+ \\|`));
     expect(table).not.toMatch(/\| seed-cnn \| 4 \| pytorch compile_max_autotune/);
     expect(report.environment).toMatchObject({
       device: 'cpu',
