@@ -165,6 +165,7 @@ export interface NativeAddon {
     countIncludePad: boolean,
   ) => Handle;
   adaptiveAvgPool2d: (input: Handle, outputSize: Size2) => Handle;
+  upsample2d: (input: Handle, scale: Size2, interpolation: 'nearest' | 'bilinear') => Handle;
   linear: (input: Handle, weight: Handle, bias: Handle | null, kernel?: 'blas' | 'auto', activation?: 'linear' | 'relu') => Handle;
   relu: (input: Handle) => Handle;
   sigmoid: (input: Handle) => Handle;

@@ -114,6 +114,15 @@ export function avgPool2d(input: Tensor, kernelSize: Size2, options: Pool2dOptio
   return run(native.avgPool2d, handleOf(input), kernelSize, o.stride, o.padding ?? 0, o.ceilMode ?? false, o.countIncludePad ?? true);
 }
 
+/**
+ * Upsampling of an [N, C, H, W] input by whole factors (one, or [height, width]): 'nearest'
+ * (default) repeats each pixel, 'bilinear' interpolates with half-pixel centres (as TensorFlow's
+ * resize, and PyTorch's align_corners false).
+ */
+export function upsample2d(input: Tensor, scale: Size2, interpolation: 'nearest' | 'bilinear' = 'nearest'): Tensor {
+  return run(native.upsample2d, handleOf(input), scale, interpolation);
+}
+
 /** Average pooling to a fixed output size. */
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Size2): Tensor {
   return run(native.adaptiveAvgPool2d, handleOf(input), outputSize);

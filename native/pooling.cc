@@ -1,9 +1,11 @@
 // Pooling: max, average (with Keras's 'same' padding, which average pooling leaves out of each
-// mean) and adaptive average.
+// mean) and adaptive average; and upsampling by whole factors (Keras's UpSampling2D).
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "args.h"
+#include "convert.h"
 #include "errors.h"
 #include "max-pool.h"
 #include "ops.h"
@@ -76,6 +78,23 @@ void registerPooling(Napi::Env env, Napi::Object exports) {
       }
     }
     return a.wrap(at::avg_pool2d(input, p.kernel, p.stride, p.padding, p.ceilMode, a.boolean(5, "countIncludePad", true)));
+  });
+  // upsample2d(input, scale, interpolation): each spatial dim times a whole factor, 'nearest' or
+  // 'bilinear' (half-pixel centres, as TensorFlow's resize and PyTorch's align_corners=False).
+  bind(exports, "upsample2d", [](Args& a) {
+    at::Tensor input = a.tensor(0, "input");
+    Pair size = spatial(input, "upsample2d");
+    Pair scale = pair(a, 1, "scale", 1);
+    std::string mode = a.string(2, "interpolation");
+    if (mode != "nearest" && mode != "bilinear") throw ArgRangeError("interpolation must be 'nearest' or 'bilinear', got '" + mode + "'");
+    if (!input.is_floating_point()) throw ArgTypeError("upsample2d needs a floating-point input, got " + describeTensor(input));
+    std::vector<int64_t> out(2);
+    bool overflow = __builtin_mul_overflow(size[0], scale[0], &out[0]) || __builtin_mul_overflow(size[1], scale[1], &out[1]);
+    std::vector<int64_t> whole{input.size(0), input.size(1), overflow ? INT64_MAX : out[0], overflow ? INT64_MAX : out[1]};
+    if (saturatingProduct(whole) > (int64_t{1} << 36)) {
+      throw ArgRangeError("the upsampled output " + pairText(size) + " x " + pairText(scale) + " would hold more than 2^36 elements");
+    }
+    return a.wrap(mode == "nearest" ? at::upsample_nearest2d(input, out) : at::upsample_bilinear2d(input, out, false));
   });
   bind(exports, "adaptiveAvgPool2d", [](Args& a) {
     at::Tensor input = a.tensor(0, "input");

@@ -306,6 +306,7 @@ const BASES = {
   maxPool2d: () => [nchw(), pick([2, 3, [2, 1]]), maybe(() => 2), pick([0, 1]), chance(0.5)],
   avgPool2d: () => [nchw(), pick([2, 3]), maybe(() => 1), pick([0, 1]), chance(0.5), chance(0.5)],
   adaptiveAvgPool2d: () => [nchw(), pick([1, 2, [3, 1]])],
+  upsample2d: () => [nchw(), pick([1, 2, [3, 1], [2, 2 ** 40]]), pick(['nearest', 'bilinear', 'bicubic'])],
   linear: () => [rows(), f32([5, 3]), maybe(() => f32([5])), pick(['blas', 'auto']), pick(['linear', 'relu'])],
   batchNorm: () => [
     pick([nchw, rows])(),
