@@ -33,6 +33,13 @@ export {
   BatchNormalization,
   Activation,
   ReLU,
+  Softmax,
+  GlobalMaxPooling2D,
+  Rescaling,
+  ZeroPadding2D,
+  UpSampling2D,
+  Reshape,
+  Permute,
 } from './nn/index.js';
 export type * from './nn/index.js';
 export { Sequential, sequential } from './model/sequential.js';

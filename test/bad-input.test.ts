@@ -191,6 +191,9 @@ describe('Keras-style configuration is checked, not guessed', () => {
       dense: { units: 1 },
       dropout: { rate: 0.5 },
       activation: { activation: 'relu' },
+      rescaling: { scale: 2 },
+      reshape: { targetShape: [1] },
+      permute: { dims: [1] },
     };
     for (const [name, factory] of Object.entries(layers)) {
       const make = /^[A-Z]/.test(name)

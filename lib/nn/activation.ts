@@ -1,4 +1,4 @@
-// Activations by Keras name, and the Activation and ReLU layers.
+// Activations by Keras name, and the Activation, ReLU and Softmax layers.
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { camelCase } from './initializers.js';
@@ -112,5 +112,39 @@ export class ReLU extends Layer {
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), maxValue: this.maxValue, negativeSlope: this.negativeSlope };
+  }
+}
+
+/** Arguments of {@link Softmax}. */
+export interface SoftmaxArgs extends LayerArgs {
+  /** The axis to normalize, Keras's numbering (-1, the default, is the last: an image's channels). */
+  axis?: number;
+}
+
+/** Softmax along one axis. */
+export class Softmax extends Layer {
+  readonly axis: number;
+  constructor(input: SoftmaxArgs = {}) {
+    const args = layerArgs<SoftmaxArgs>('Softmax', input, ['axis']);
+    super(args);
+    const axis: unknown = args.axis ?? -1;
+    if (!Number.isSafeInteger(axis) || axis === 0)
+      throw new RangeError(`Softmax: axis must be a non-zero integer (0 is the batch), got ${describeValue(axis)}`);
+    this.axis = axis as number;
+  }
+  computeOutputShape(inputShape: Shape): Shape {
+    const rank = inputShape.length + 1;
+    if (this.axis >= rank || this.axis < -inputShape.length) {
+      throw new RangeError(`${this.name ?? 'Softmax'}: axis ${this.axis} is out of range for input shape [${inputShape}]`);
+    }
+    return inputShape;
+  }
+  call(x: Tensor, _ctx?: CallContext): Tensor {
+    // Keras's axes number [batch, height, width, channels]; inside, a 4-D batch is NCHW.
+    const axis = this.axis < 0 ? x.rank + this.axis : this.axis;
+    return ops.softmax(x, x.rank === 4 ? [0, 2, 3, 1][axis] : axis);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), axis: this.axis };
   }
 }

@@ -1,16 +1,54 @@
 // The layers, as classes (Keras's names) and camelCase factories (as TensorFlow.js).
-import { Activation, ReLU, type ActivationArgs, type ReLUArgs } from './activation.js';
+import { Activation, ReLU, Softmax, type ActivationArgs, type ReLUArgs, type SoftmaxArgs } from './activation.js';
 import { Conv2D, type Conv2DArgs } from './conv.js';
 import { Dense, Flatten, type DenseArgs } from './core.js';
 import type { Layer, LayerArgs } from './layer.js';
 import { BatchNormalization, type BatchNormalizationArgs } from './normalization.js';
-import { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, type GlobalPooling2DArgs, type Pooling2DArgs } from './pooling.js';
+import {
+  AveragePooling2D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling2D,
+  MaxPooling2D,
+  type GlobalPooling2DArgs,
+  type Pooling2DArgs,
+} from './pooling.js';
+import { Rescaling, type RescalingArgs } from './preprocessing.js';
 import { Dropout, type DropoutArgs } from './regularization.js';
+import {
+  Permute,
+  Reshape,
+  UpSampling2D,
+  ZeroPadding2D,
+  type PermuteArgs,
+  type ReshapeArgs,
+  type UpSampling2DArgs,
+  type ZeroPadding2DArgs,
+} from './reshaping.js';
 
 export { Layer } from './layer.js';
 export type { CallContext, LayerArgs, Padding, Shape, Weight } from './layer.js';
-export { Activation, ReLU, Conv2D, Dense, Flatten, BatchNormalization, AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Dropout };
-export type { ActivationArgs, ActivationName, ReLUArgs } from './activation.js';
+export {
+  Activation,
+  ReLU,
+  Softmax,
+  Conv2D,
+  Dense,
+  Flatten,
+  BatchNormalization,
+  AveragePooling2D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling2D,
+  MaxPooling2D,
+  Dropout,
+  Rescaling,
+  ZeroPadding2D,
+  UpSampling2D,
+  Reshape,
+  Permute,
+};
+export type { ActivationArgs, ActivationName, ReLUArgs, SoftmaxArgs } from './activation.js';
+export type { RescalingArgs } from './preprocessing.js';
+export type { Padding2D, PermuteArgs, ReshapeArgs, UpSampling2DArgs, ZeroPadding2DArgs } from './reshaping.js';
 export type { Conv2DArgs } from './conv.js';
 export type { DenseArgs } from './core.js';
 export type { BatchNormalizationArgs } from './normalization.js';
@@ -30,6 +68,13 @@ export const LAYER_CLASSES = {
   BatchNormalization,
   Activation,
   ReLU,
+  Softmax,
+  GlobalMaxPooling2D,
+  Rescaling,
+  ZeroPadding2D,
+  UpSampling2D,
+  Reshape,
+  Permute,
 } as const satisfies Record<string, new (args: never) => Layer>;
 
 /**
@@ -49,4 +94,11 @@ export const layers = {
   activation: (args: ActivationArgs) => new Activation(args),
   reLU: (args?: ReLUArgs) => new ReLU(args),
   relu: (args?: ReLUArgs) => new ReLU(args),
+  softmax: (args?: SoftmaxArgs) => new Softmax(args),
+  globalMaxPooling2d: (args?: GlobalPooling2DArgs) => new GlobalMaxPooling2D(args),
+  rescaling: (args: RescalingArgs) => new Rescaling(args),
+  zeroPadding2d: (args?: ZeroPadding2DArgs) => new ZeroPadding2D(args),
+  upSampling2d: (args?: UpSampling2DArgs) => new UpSampling2D(args),
+  reshape: (args: ReshapeArgs) => new Reshape(args),
+  permute: (args: PermuteArgs) => new Permute(args),
 };

@@ -1,5 +1,5 @@
-// Pooling layers: MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D, with Keras's
-// 'valid' and 'same' padding.
+// Pooling layers: MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D and GlobalMaxPooling2D,
+// with Keras's 'valid' and 'same' padding.
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { optionalBoolean } from '../arguments.js';
@@ -75,27 +75,41 @@ export class AveragePooling2D extends Pooling2D {
   }
 }
 
-/** Arguments of {@link GlobalAveragePooling2D}: `keepdims` keeps [1, 1, channels] (default false: [channels]). */
+/** Arguments of the global pooling layers: `keepdims` keeps [1, 1, channels] (default false: [channels]). */
 export interface GlobalPooling2DArgs extends LayerArgs {
   keepdims?: boolean;
+  /** Only 'channelsLast', Keras's default. */
+  dataFormat?: 'channelsLast' | 'channels_last';
 }
 
-/** The mean over height and width: [h, w, c] → [c]. */
-export class GlobalAveragePooling2D extends Layer {
+abstract class GlobalPooling2D extends Layer {
   readonly keepdims: boolean;
   constructor(input: GlobalPooling2DArgs = {}) {
-    const args = layerArgs<GlobalPooling2DArgs>('GlobalAveragePooling2D', input, ['keepdims']);
+    const owner = new.target.name;
+    const args = layerArgs<GlobalPooling2DArgs>(owner, input, ['keepdims', 'dataFormat']);
     super(args);
-    this.keepdims = optionalBoolean('GlobalAveragePooling2D', 'keepdims', args.keepdims, false);
+    checkDataFormat(owner, args.dataFormat);
+    this.keepdims = optionalBoolean(owner, 'keepdims', args.keepdims, false);
   }
   computeOutputShape(inputShape: Shape): Shape {
     expectRank(this, inputShape, 3, 'images [height, width, channels]');
     return this.keepdims ? [1, 1, inputShape[2]] : [inputShape[2]];
   }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), keepdims: this.keepdims };
+  }
+}
+
+/** The mean over height and width: [h, w, c] → [c]. */
+export class GlobalAveragePooling2D extends GlobalPooling2D {
   call(x: Tensor, _ctx?: CallContext): Tensor {
     return x.mean([2, 3], this.keepdims);
   }
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), keepdims: this.keepdims };
+}
+
+/** The maximum over height and width: [h, w, c] → [c]. */
+export class GlobalMaxPooling2D extends GlobalPooling2D {
+  call(x: Tensor, _ctx?: CallContext): Tensor {
+    return x.max([2, 3], this.keepdims);
   }
 }
