@@ -40,6 +40,8 @@ export {
   UpSampling2D,
   Reshape,
   Permute,
+  LayerNormalization,
+  Embedding,
 } from './nn/index.js';
 export type * from './nn/index.js';
 export { Sequential, sequential } from './model/sequential.js';

@@ -194,6 +194,7 @@ describe('Keras-style configuration is checked, not guessed', () => {
       rescaling: { scale: 2 },
       reshape: { targetShape: [1] },
       permute: { dims: [1] },
+      embedding: { inputDim: 2, outputDim: 2 },
     };
     for (const [name, factory] of Object.entries(layers)) {
       const make = /^[A-Z]/.test(name)

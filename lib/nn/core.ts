@@ -1,4 +1,4 @@
-// Dense and Flatten.
+// Core layers: Dense, Flatten and Embedding.
 import * as ops from '../ops.js';
 import type { Device, Tensor } from '../tensor.js';
 import { applyActivation, checkActivation, type ActivationName } from './activation.js';
@@ -89,5 +89,51 @@ export class Flatten extends Layer {
     // An NCHW image batch with channels-last strides is NHWC in memory: this permute is free and
     // gives Keras's element order.
     return (x.rank === 4 ? x.permute([0, 2, 3, 1]) : x).flatten(1);
+  }
+}
+
+/** Arguments of {@link Embedding}, with Keras's names and defaults. */
+export interface EmbeddingArgs extends LayerArgs {
+  /** The vocabulary size: indices run from 0 to inputDim - 1. */
+  inputDim: number;
+  /** The size of each vector. */
+  outputDim: number;
+  /** Default 'randomUniform' (Keras's 'uniform': U(-0.05, 0.05)). */
+  embeddingsInitializer?: InitializerName;
+}
+
+/** Looks up a learned vector per integer index: [...indices] → [...indices, outputDim]. */
+export class Embedding extends Layer {
+  readonly inputDim: number;
+  readonly outputDim: number;
+  readonly embeddingsInitializer: InitializerName;
+  constructor(input: EmbeddingArgs) {
+    const owner = 'Embedding';
+    const args = layerArgs<EmbeddingArgs>(owner, input, ['inputDim', 'outputDim', 'embeddingsInitializer']);
+    super(args);
+    this.inputDim = positiveInteger(owner, 'inputDim', args.inputDim);
+    this.outputDim = positiveInteger(owner, 'outputDim', args.outputDim);
+    this.embeddingsInitializer = checkInitializer(owner, 'embeddingsInitializer', args.embeddingsInitializer ?? 'randomUniform');
+  }
+  computeOutputShape(inputShape: Shape): Shape {
+    return [...inputShape, this.outputDim];
+  }
+  protected override createWeights(_inputShape: Shape, device: Device): void {
+    const shape = [this.inputDim, this.outputDim];
+    this.addWeight(
+      'embeddings',
+      initialize(this.embeddingsInitializer, { shape, fanIn: this.inputDim, fanOut: this.outputDim, device }),
+      true,
+    );
+  }
+  call(x: Tensor, _ctx?: CallContext): Tensor {
+    // Indices may come as floats (a model's inputs are converted to float32): whole numbers convert exactly.
+    const flat = x.to('int64').reshape([-1]);
+    return this.weight('embeddings')
+      .indexSelect(0, flat)
+      .reshape([...x.shape, this.outputDim]);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim, embeddingsInitializer: this.embeddingsInitializer };
   }
 }

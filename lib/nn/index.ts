@@ -1,9 +1,9 @@
 // The layers, as classes (Keras's names) and camelCase factories (as TensorFlow.js).
 import { Activation, ReLU, Softmax, type ActivationArgs, type ReLUArgs, type SoftmaxArgs } from './activation.js';
 import { Conv2D, type Conv2DArgs } from './conv.js';
-import { Dense, Flatten, type DenseArgs } from './core.js';
+import { Dense, Embedding, Flatten, type DenseArgs, type EmbeddingArgs } from './core.js';
 import type { Layer, LayerArgs } from './layer.js';
-import { BatchNormalization, type BatchNormalizationArgs } from './normalization.js';
+import { BatchNormalization, LayerNormalization, type BatchNormalizationArgs, type LayerNormalizationArgs } from './normalization.js';
 import {
   AveragePooling2D,
   GlobalAveragePooling2D,
@@ -45,13 +45,15 @@ export {
   UpSampling2D,
   Reshape,
   Permute,
+  LayerNormalization,
+  Embedding,
 };
 export type { ActivationArgs, ActivationName, ReLUArgs, SoftmaxArgs } from './activation.js';
 export type { RescalingArgs } from './preprocessing.js';
 export type { Padding2D, PermuteArgs, ReshapeArgs, UpSampling2DArgs, ZeroPadding2DArgs } from './reshaping.js';
 export type { Conv2DArgs } from './conv.js';
-export type { DenseArgs } from './core.js';
-export type { BatchNormalizationArgs } from './normalization.js';
+export type { DenseArgs, EmbeddingArgs } from './core.js';
+export type { BatchNormalizationArgs, LayerNormalizationArgs } from './normalization.js';
 export type { GlobalPooling2DArgs, Pooling2DArgs } from './pooling.js';
 export type { DropoutArgs } from './regularization.js';
 export type { InitializerName } from './initializers.js';
@@ -75,6 +77,8 @@ export const LAYER_CLASSES = {
   UpSampling2D,
   Reshape,
   Permute,
+  LayerNormalization,
+  Embedding,
 } as const satisfies Record<string, new (args: never) => Layer>;
 
 /**
@@ -101,4 +105,6 @@ export const layers = {
   upSampling2d: (args?: UpSampling2DArgs) => new UpSampling2D(args),
   reshape: (args: ReshapeArgs) => new Reshape(args),
   permute: (args: PermuteArgs) => new Permute(args),
+  layerNormalization: (args?: LayerNormalizationArgs) => new LayerNormalization(args),
+  embedding: (args: EmbeddingArgs) => new Embedding(args),
 };

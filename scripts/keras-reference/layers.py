@@ -1,5 +1,6 @@
 """Layers as Keras computes them (test/nn/keras-layers.test.ts): each layer alone in a model,
-its output on a given batch (NHWC images, as Keras takes them)."""
+its output on a given batch (NHWC images, as Keras takes them); layers with weights are given
+random ones first, which the fixture holds (in torchlet's layouts, the same for these layers)."""
 import numpy as np
 from keras import Input, Sequential, layers
 
@@ -22,6 +23,12 @@ CASES = {
     "softmax_sequence": (lambda: layers.Softmax(axis=-2), "Softmax", {"axis": -2}, (6, 4)),
     "global_max": (lambda: layers.GlobalMaxPooling2D(), "GlobalMaxPooling2D", {}, (4, 5, 3)),
     "global_max_keepdims": (lambda: layers.GlobalMaxPooling2D(keepdims=True), "GlobalMaxPooling2D", {"keepdims": True}, (4, 5, 3)),
+    "layer_norm_features": (lambda: layers.LayerNormalization(), "LayerNormalization", {}, (6, 4)),
+    "layer_norm_image_channels": (lambda: layers.LayerNormalization(), "LayerNormalization", {}, (4, 5, 3)),
+    "layer_norm_image_hw": (lambda: layers.LayerNormalization(axis=[1, 2], epsilon=1e-5), "LayerNormalization",
+                            {"axis": [1, 2], "epsilon": 1e-5}, (4, 5, 3)),
+    "layer_norm_no_center": (lambda: layers.LayerNormalization(center=False), "LayerNormalization", {"center": False}, (7,)),
+    "embedding": (lambda: layers.Embedding(11, 4), "Embedding", {"inputDim": 11, "outputDim": 4}, (6,)),
 }
 
 
@@ -32,6 +39,11 @@ def build():
         x = (rng.standard_normal((2, *shape)) * 3).astype(np.float32)
         if cls == "Rescaling":
             x = rng.integers(0, 256, (2, *shape)).astype(np.float32)
+        if cls == "Embedding":
+            x = rng.integers(0, args["inputDim"], (2, *shape)).astype(np.float32)
         model = Sequential([Input(shape), make()])
-        out[name] = {"class": cls, "args": args, "inputShape": list(shape), "x": x, "y": model.predict(x, verbose=0)}
+        weights = [rng.standard_normal(w.shape).astype(np.float32) for w in model.get_weights()]
+        model.set_weights(weights)
+        out[name] = {"class": cls, "args": args, "inputShape": list(shape), "x": x, "weights": weights,
+                     "y": model.predict(x, verbose=0)}
     return out
