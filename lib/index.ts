@@ -42,6 +42,8 @@ export {
   Permute,
   LayerNormalization,
   Embedding,
+  DepthwiseConv2D,
+  SeparableConv2D,
 } from './nn/index.js';
 export type * from './nn/index.js';
 export { Sequential, sequential } from './model/sequential.js';

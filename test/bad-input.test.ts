@@ -195,6 +195,8 @@ describe('Keras-style configuration is checked, not guessed', () => {
       reshape: { targetShape: [1] },
       permute: { dims: [1] },
       embedding: { inputDim: 2, outputDim: 2 },
+      depthwiseconv2d: { kernelSize: 1 },
+      separableconv2d: { filters: 1, kernelSize: 1 },
     };
     for (const [name, factory] of Object.entries(layers)) {
       const make = /^[A-Z]/.test(name)

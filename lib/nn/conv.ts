@@ -167,3 +167,196 @@ export class Conv2D extends Layer {
     };
   }
 }
+
+/** Arguments of {@link DepthwiseConv2D}, with Keras's names and defaults. */
+export interface DepthwiseConv2DArgs extends LayerArgs {
+  /** The window, one size or [height, width]. */
+  kernelSize: number | [number, number];
+  /** Output channels per input channel (default 1). */
+  depthMultiplier?: number;
+  /** Default 1. */
+  strides?: number | [number, number];
+  /** 'valid' (default) or 'same'. */
+  padding?: Padding;
+  /** Default 1. */
+  dilationRate?: number | [number, number];
+  /** Default 'linear'. */
+  activation?: ActivationName;
+  /** Default true. */
+  useBias?: boolean;
+  /** Default 'glorotUniform'. */
+  depthwiseInitializer?: InitializerName;
+  /** Default 'zeros'. */
+  biasInitializer?: InitializerName;
+  /** Only 'channelsLast', Keras's default. */
+  dataFormat?: 'channelsLast' | 'channels_last';
+}
+
+/** Arguments of {@link SeparableConv2D}: a depthwise convolution's, then `filters` 1x1 filters. */
+export interface SeparableConv2DArgs extends Omit<DepthwiseConv2DArgs, 'biasInitializer'> {
+  /** The number of output channels. */
+  filters: number;
+  /** Default 'glorotUniform'. */
+  pointwiseInitializer?: InitializerName;
+  /** Default 'zeros'. */
+  biasInitializer?: InitializerName;
+}
+
+const DEPTHWISE_KEYS = [
+  'kernelSize',
+  'depthMultiplier',
+  'strides',
+  'padding',
+  'dilationRate',
+  'activation',
+  'useBias',
+  'depthwiseInitializer',
+  'biasInitializer',
+  'dataFormat',
+] as const;
+
+/**
+ * A convolution of each input channel with its own `depthMultiplier` filters: output channel
+ * c·depthMultiplier + m comes from input channel c, as in Keras. The kernel is stored as a grouped
+ * convolution's, [channels·depthMultiplier, 1, kh, kw].
+ */
+export class DepthwiseConv2D extends Layer {
+  readonly kernelSize: [number, number];
+  readonly depthMultiplier: number;
+  readonly strides: [number, number];
+  readonly padding: Padding;
+  readonly dilationRate: [number, number];
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly depthwiseInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+  /** The arguments as read (once) from JS, for a subclass's own. */
+  protected readonly args: Partial<SeparableConv2DArgs>;
+
+  constructor(input: DepthwiseConv2DArgs, keys: readonly (keyof SeparableConv2DArgs)[] = [], owner = 'DepthwiseConv2D') {
+    const args = layerArgs<SeparableConv2DArgs>(owner, input, [...DEPTHWISE_KEYS, ...keys]);
+    super(args);
+    this.args = args;
+    this.kernelSize = size2(owner, 'kernelSize', args.kernelSize);
+    this.depthMultiplier = positiveInteger(owner, 'depthMultiplier', args.depthMultiplier ?? 1);
+    this.strides = size2(owner, 'strides', args.strides ?? 1);
+    this.padding = checkPadding(owner, args.padding ?? 'valid');
+    this.dilationRate = size2(owner, 'dilationRate', args.dilationRate ?? 1);
+    this.activation = checkActivation(owner, args.activation);
+    this.useBias = optionalBoolean(owner, 'useBias', args.useBias, true);
+    this.depthwiseInitializer = checkInitializer(owner, 'depthwiseInitializer', args.depthwiseInitializer ?? 'glorotUniform');
+    this.biasInitializer = checkInitializer(owner, 'biasInitializer', args.biasInitializer ?? 'zeros');
+    checkDataFormat(owner, args.dataFormat);
+  }
+
+  /** The output channels of the depthwise step. */
+  protected depthwiseChannels(inputShape: Shape): number {
+    return inputShape[2] * this.depthMultiplier;
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    expectRank(this, inputShape, 3, 'images [height, width, channels]');
+    const out = [0, 1].map((k) => convOutputLength(inputShape[k], this.kernelSize[k], this.strides[k], this.padding, this.dilationRate[k]));
+    if (out.some((n) => n < 1)) {
+      throw new RangeError(
+        `${this.name}: the ${this.kernelSize.join('x')} kernel does not fit the input shape [${inputShape}] with padding '${this.padding}'`,
+      );
+    }
+    return [out[0], out[1], this.depthwiseChannels(inputShape)];
+  }
+
+  protected override createWeights(inputShape: Shape, device: Device): void {
+    // Keras's fans for its [kh, kw, channels, multiplier] kernel.
+    const receptive = this.kernelSize[0] * this.kernelSize[1];
+    const kernel = initialize(this.depthwiseInitializer, {
+      shape: [inputShape[2] * this.depthMultiplier, 1, ...this.kernelSize],
+      fanIn: receptive * inputShape[2],
+      fanOut: receptive * this.depthMultiplier,
+      device,
+    });
+    this.addWeight('kernel', kernel.contiguous('channelsLast'), true);
+    if (this.useBias) {
+      const channels = this.depthwiseChannels(inputShape);
+      this.addWeight('bias', initialize(this.biasInitializer, { shape: [channels], fanIn: 0, fanOut: 0, device }), true);
+    }
+  }
+
+  /** The depthwise convolution, with `bias` (none: null). */
+  protected depthwise(x: Tensor, bias: Tensor | null): Tensor {
+    return ops.conv2d(x, this.weight('kernel'), bias, {
+      stride: this.strides,
+      padding: this.padding,
+      dilation: this.dilationRate,
+      groups: x.shape[1],
+    });
+  }
+
+  call(x: Tensor, _ctx?: CallContext): Tensor {
+    return applyActivation(this.activation, this.depthwise(x, this.useBias ? this.weight('bias') : null));
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      kernelSize: this.kernelSize,
+      depthMultiplier: this.depthMultiplier,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      activation: this.activation,
+      useBias: this.useBias,
+      depthwiseInitializer: this.depthwiseInitializer,
+      biasInitializer: this.biasInitializer,
+    };
+  }
+}
+
+/** A depthwise convolution followed by `filters` 1x1 filters over its channels, as Keras's SeparableConv2D. */
+export class SeparableConv2D extends DepthwiseConv2D {
+  readonly filters: number;
+  readonly pointwiseInitializer: InitializerName;
+
+  constructor(input: SeparableConv2DArgs) {
+    super(input, ['filters', 'pointwiseInitializer'], 'SeparableConv2D');
+    this.filters = positiveInteger('SeparableConv2D', 'filters', this.args.filters);
+    this.pointwiseInitializer = checkInitializer(
+      'SeparableConv2D',
+      'pointwiseInitializer',
+      this.args.pointwiseInitializer ?? 'glorotUniform',
+    );
+  }
+
+  protected override depthwiseChannels(_inputShape: Shape): number {
+    return this.filters;
+  }
+
+  protected override createWeights(inputShape: Shape, device: Device): void {
+    const receptive = this.kernelSize[0] * this.kernelSize[1];
+    const middle = inputShape[2] * this.depthMultiplier;
+    const depthwise = initialize(this.depthwiseInitializer, {
+      shape: [middle, 1, ...this.kernelSize],
+      fanIn: receptive * inputShape[2],
+      fanOut: receptive * this.depthMultiplier,
+      device,
+    });
+    this.addWeight('kernel', depthwise.contiguous('channelsLast'), true);
+    const pointwise = initialize(this.pointwiseInitializer, {
+      shape: [this.filters, middle, 1, 1],
+      fanIn: middle,
+      fanOut: this.filters,
+      device,
+    });
+    this.addWeight('pointwise_kernel', pointwise.contiguous('channelsLast'), true);
+    if (this.useBias)
+      this.addWeight('bias', initialize(this.biasInitializer, { shape: [this.filters], fanIn: 0, fanOut: 0, device }), true);
+  }
+
+  override call(x: Tensor, _ctx?: CallContext): Tensor {
+    const pointwise = ops.conv2d(this.depthwise(x, null), this.weight('pointwise_kernel'), this.useBias ? this.weight('bias') : null);
+    return applyActivation(this.activation, pointwise);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), filters: this.filters, pointwiseInitializer: this.pointwiseInitializer };
+  }
+}

@@ -29,7 +29,31 @@ CASES = {
                             {"axis": [1, 2], "epsilon": 1e-5}, (4, 5, 3)),
     "layer_norm_no_center": (lambda: layers.LayerNormalization(center=False), "LayerNormalization", {"center": False}, (7,)),
     "embedding": (lambda: layers.Embedding(11, 4), "Embedding", {"inputDim": 11, "outputDim": 4}, (6,)),
+    "depthwise": (lambda: layers.DepthwiseConv2D(3), "DepthwiseConv2D", {"kernelSize": 3}, (6, 7, 3)),
+    "depthwise_multiplier_same_strides": (lambda: layers.DepthwiseConv2D((3, 2), strides=2, padding="same", depth_multiplier=2,
+                                                                         activation="relu"), "DepthwiseConv2D",
+                                          {"kernelSize": [3, 2], "strides": 2, "padding": "same", "depthMultiplier": 2,
+                                           "activation": "relu"}, (7, 6, 3)),
+    "separable": (lambda: layers.SeparableConv2D(5, 3), "SeparableConv2D", {"filters": 5, "kernelSize": 3}, (6, 7, 3)),
+    "separable_multiplier_dilation": (lambda: layers.SeparableConv2D(4, 3, depth_multiplier=2, dilation_rate=2, use_bias=False),
+                                      "SeparableConv2D", {"filters": 4, "kernelSize": 3, "depthMultiplier": 2, "dilationRate": 2,
+                                                          "useBias": False}, (8, 8, 2)),
 }
+
+
+def torchlet_layout(cls, weights):
+    """Keras's weights in torchlet's layouts: a depthwise kernel [kh, kw, in, mult] is a grouped
+    convolution's [in·mult, 1, kh, kw]; a pointwise kernel [1, 1, in, out] is [out, in, 1, 1]."""
+    out = []
+    for w in weights:
+        if w.ndim == 4 and w.shape[:2] == (1, 1) and cls == "SeparableConv2D" and len(out) == 1:
+            out.append(w.transpose(3, 2, 0, 1))
+        elif w.ndim == 4:
+            kh, kw, channels, mult = w.shape
+            out.append(w.reshape(kh, kw, channels * mult).transpose(2, 0, 1)[:, None])
+        else:
+            out.append(w)
+    return [np.ascontiguousarray(w) for w in out]
 
 
 def build():
@@ -44,6 +68,6 @@ def build():
         model = Sequential([Input(shape), make()])
         weights = [rng.standard_normal(w.shape).astype(np.float32) for w in model.get_weights()]
         model.set_weights(weights)
-        out[name] = {"class": cls, "args": args, "inputShape": list(shape), "x": x, "weights": weights,
+        out[name] = {"class": cls, "args": args, "inputShape": list(shape), "x": x, "weights": torchlet_layout(cls, weights),
                      "y": model.predict(x, verbose=0)}
     return out

@@ -37,6 +37,8 @@ describe("layers compute Keras's outputs", () => {
         ],
       }),
       layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu' }),
+      layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same' }),
+      layers.separableConv2d({ filters: 3, kernelSize: 3, activation: 'relu' }),
       layers.upSampling2d({ size: 2, interpolation: 'bilinear' }),
       layers.permute({ dims: [2, 1, 3] }),
       layers.globalMaxPooling2d({ keepdims: true }),
