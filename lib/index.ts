@@ -44,6 +44,7 @@ export {
   Embedding,
   DepthwiseConv2D,
   SeparableConv2D,
+  Conv1D,
 } from './nn/index.js';
 export type * from './nn/index.js';
 export { Sequential, sequential } from './model/sequential.js';

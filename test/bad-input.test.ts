@@ -197,6 +197,7 @@ describe('Keras-style configuration is checked, not guessed', () => {
       embedding: { inputDim: 2, outputDim: 2 },
       depthwiseconv2d: { kernelSize: 1 },
       separableconv2d: { filters: 1, kernelSize: 1 },
+      conv1d: { filters: 1, kernelSize: 1 },
     };
     for (const [name, factory] of Object.entries(layers)) {
       const make = /^[A-Z]/.test(name)

@@ -360,3 +360,137 @@ export class SeparableConv2D extends DepthwiseConv2D {
     return { ...super.getConfig(), filters: this.filters, pointwiseInitializer: this.pointwiseInitializer };
   }
 }
+
+/** Arguments of {@link Conv1D}, with Keras's names and defaults. */
+export interface Conv1DArgs extends LayerArgs {
+  /** The number of output channels. */
+  filters: number;
+  /** The window length. */
+  kernelSize: number;
+  /** Default 1. */
+  strides?: number;
+  /** 'valid' (default), 'same', or 'causal' (padded on the left only: output t sees inputs up to t). */
+  padding?: Padding | 'causal';
+  /** Default 1. */
+  dilationRate?: number;
+  /** Default 1. */
+  groups?: number;
+  /** Default 'linear'. */
+  activation?: ActivationName;
+  /** Default true. */
+  useBias?: boolean;
+  /** Default 'glorotUniform'. */
+  kernelInitializer?: InitializerName;
+  /** Default 'zeros'. */
+  biasInitializer?: InitializerName;
+  /** Only 'channelsLast', Keras's default. */
+  dataFormat?: 'channelsLast' | 'channels_last';
+}
+
+/** 1-D convolution over [steps, channels] inputs; the kernel is stored as PyTorch's Conv1d's, [filters, channels / groups, kernelSize]. */
+export class Conv1D extends Layer {
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly strides: number;
+  readonly padding: Padding | 'causal';
+  readonly dilationRate: number;
+  readonly groups: number;
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+
+  constructor(input: Conv1DArgs) {
+    const owner = 'Conv1D';
+    const args = layerArgs<Conv1DArgs>(owner, input, [
+      'filters',
+      'kernelSize',
+      'strides',
+      'padding',
+      'dilationRate',
+      'groups',
+      'activation',
+      'useBias',
+      'kernelInitializer',
+      'biasInitializer',
+      'dataFormat',
+    ]);
+    super(args);
+    this.filters = positiveInteger(owner, 'filters', args.filters);
+    this.kernelSize = positiveInteger(owner, 'kernelSize', args.kernelSize);
+    this.strides = positiveInteger(owner, 'strides', args.strides ?? 1);
+    const padding: unknown = args.padding ?? 'valid';
+    this.padding = padding === 'causal' ? padding : checkPadding(owner, padding);
+    this.dilationRate = positiveInteger(owner, 'dilationRate', args.dilationRate ?? 1);
+    this.groups = positiveInteger(owner, 'groups', args.groups ?? 1);
+    if (this.filters % this.groups !== 0) throw new RangeError(`${owner}: groups (${this.groups}) must divide filters (${this.filters})`);
+    this.activation = checkActivation(owner, args.activation);
+    this.useBias = optionalBoolean(owner, 'useBias', args.useBias, true);
+    this.kernelInitializer = checkInitializer(owner, 'kernelInitializer', args.kernelInitializer ?? 'glorotUniform');
+    this.biasInitializer = checkInitializer(owner, 'biasInitializer', args.biasInitializer ?? 'zeros');
+    checkDataFormat(owner, args.dataFormat);
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    expectRank(this, inputShape, 2, 'sequences [steps, channels]');
+    const [steps, channels] = inputShape;
+    if (channels % this.groups !== 0)
+      throw new RangeError(`${this.name}: input channels (${channels}) must be divisible by groups (${this.groups})`);
+    // 'causal' pads (kernelSize - 1)·dilation steps on the left, then convolves as 'valid'.
+    const padded = this.padding === 'causal' ? steps + (this.kernelSize - 1) * this.dilationRate : steps;
+    const out = convOutputLength(
+      padded,
+      this.kernelSize,
+      this.strides,
+      this.padding === 'causal' ? 'valid' : this.padding,
+      this.dilationRate,
+    );
+    if (out < 1)
+      throw new RangeError(
+        `${this.name}: the kernel of ${this.kernelSize} does not fit the input shape [${inputShape}] with padding '${this.padding}'`,
+      );
+    return [out, this.filters];
+  }
+
+  protected override createWeights(inputShape: Shape, device: Device): void {
+    const perGroup = inputShape[1] / this.groups;
+    const kernel = initialize(this.kernelInitializer, {
+      shape: [this.filters, perGroup, this.kernelSize],
+      fanIn: this.kernelSize * perGroup,
+      fanOut: this.kernelSize * (this.filters / this.groups),
+      device,
+    });
+    this.addWeight('kernel', kernel, true);
+    if (this.useBias)
+      this.addWeight('bias', initialize(this.biasInitializer, { shape: [this.filters], fanIn: 0, fanOut: 0, device }), true);
+  }
+
+  call(x: Tensor, _ctx?: CallContext): Tensor {
+    // As a 2-D convolution over [N, channels, 1, steps].
+    let image = x.permute([0, 2, 1]).unsqueeze(2);
+    if (this.padding === 'causal') image = image.pad([(this.kernelSize - 1) * this.dilationRate, 0]);
+    const y = ops.conv2d(image, this.weight('kernel').unsqueeze(2), this.useBias ? this.weight('bias') : null, {
+      stride: [1, this.strides],
+      padding: this.padding === 'causal' ? 'valid' : this.padding,
+      dilation: [1, this.dilationRate],
+      groups: this.groups,
+    });
+    return applyActivation(this.activation, y.squeeze(2).permute([0, 2, 1]));
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      groups: this.groups,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+    };
+  }
+}

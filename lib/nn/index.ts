@@ -1,6 +1,15 @@
 // The layers, as classes (Keras's names) and camelCase factories (as TensorFlow.js).
 import { Activation, ReLU, Softmax, type ActivationArgs, type ReLUArgs, type SoftmaxArgs } from './activation.js';
-import { Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv2DArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './conv.js';
+import {
+  Conv1D,
+  Conv2D,
+  DepthwiseConv2D,
+  SeparableConv2D,
+  type Conv1DArgs,
+  type Conv2DArgs,
+  type DepthwiseConv2DArgs,
+  type SeparableConv2DArgs,
+} from './conv.js';
 import { Dense, Embedding, Flatten, type DenseArgs, type EmbeddingArgs } from './core.js';
 import type { Layer, LayerArgs } from './layer.js';
 import { BatchNormalization, LayerNormalization, type BatchNormalizationArgs, type LayerNormalizationArgs } from './normalization.js';
@@ -49,11 +58,12 @@ export {
   Embedding,
   DepthwiseConv2D,
   SeparableConv2D,
+  Conv1D,
 };
 export type { ActivationArgs, ActivationName, ReLUArgs, SoftmaxArgs } from './activation.js';
 export type { RescalingArgs } from './preprocessing.js';
 export type { Padding2D, PermuteArgs, ReshapeArgs, UpSampling2DArgs, ZeroPadding2DArgs } from './reshaping.js';
-export type { Conv2DArgs, DepthwiseConv2DArgs, SeparableConv2DArgs } from './conv.js';
+export type { Conv1DArgs, Conv2DArgs, DepthwiseConv2DArgs, SeparableConv2DArgs } from './conv.js';
 export type { DenseArgs, EmbeddingArgs } from './core.js';
 export type { BatchNormalizationArgs, LayerNormalizationArgs } from './normalization.js';
 export type { GlobalPooling2DArgs, Pooling2DArgs } from './pooling.js';
@@ -83,6 +93,7 @@ export const LAYER_CLASSES = {
   Embedding,
   DepthwiseConv2D,
   SeparableConv2D,
+  Conv1D,
 } as const satisfies Record<string, new (args: never) => Layer>;
 
 /**
@@ -113,4 +124,5 @@ export const layers = {
   embedding: (args: EmbeddingArgs) => new Embedding(args),
   depthwiseConv2d: (args: DepthwiseConv2DArgs) => new DepthwiseConv2D(args),
   separableConv2d: (args: SeparableConv2DArgs) => new SeparableConv2D(args),
+  conv1d: (args: Conv1DArgs) => new Conv1D(args),
 };

@@ -38,16 +38,25 @@ CASES = {
     "separable_multiplier_dilation": (lambda: layers.SeparableConv2D(4, 3, depth_multiplier=2, dilation_rate=2, use_bias=False),
                                       "SeparableConv2D", {"filters": 4, "kernelSize": 3, "depthMultiplier": 2, "dilationRate": 2,
                                                           "useBias": False}, (8, 8, 2)),
+    "conv1d": (lambda: layers.Conv1D(4, 3), "Conv1D", {"filters": 4, "kernelSize": 3}, (10, 3)),
+    "conv1d_same_strides": (lambda: layers.Conv1D(4, 3, strides=2, padding="same", activation="tanh"), "Conv1D",
+                            {"filters": 4, "kernelSize": 3, "strides": 2, "padding": "same", "activation": "tanh"}, (9, 3)),
+    "conv1d_causal_dilated_groups": (lambda: layers.Conv1D(6, 2, padding="causal", dilation_rate=2, groups=3, activation="relu"),
+                                     "Conv1D", {"filters": 6, "kernelSize": 2, "padding": "causal", "dilationRate": 2, "groups": 3,
+                                                "activation": "relu"}, (9, 3)),
 }
 
 
 def torchlet_layout(cls, weights):
     """Keras's weights in torchlet's layouts: a depthwise kernel [kh, kw, in, mult] is a grouped
-    convolution's [in·mult, 1, kh, kw]; a pointwise kernel [1, 1, in, out] is [out, in, 1, 1]."""
+    convolution's [in·mult, 1, kh, kw]; a pointwise kernel [1, 1, in, out] is [out, in, 1, 1]; a
+    1-D kernel [k, in, out] is [out, in, k]."""
     out = []
     for w in weights:
         if w.ndim == 4 and w.shape[:2] == (1, 1) and cls == "SeparableConv2D" and len(out) == 1:
             out.append(w.transpose(3, 2, 0, 1))
+        elif w.ndim == 3:
+            out.append(w.transpose(2, 1, 0))
         elif w.ndim == 4:
             kh, kw, channels, mult = w.shape
             out.append(w.reshape(kh, kw, channels * mult).transpose(2, 0, 1)[:, None])

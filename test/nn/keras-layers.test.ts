@@ -61,6 +61,7 @@ describe("layers compute Keras's outputs", () => {
   it('an Embedding model learns its vectors from whole-number inputs', async () => {
     const model = tl.sequential([
       tl.layers.embedding({ inputDim: 10, outputDim: 4, inputShape: [5] }),
+      tl.layers.conv1d({ filters: 3, kernelSize: 2, padding: 'causal' }),
       tl.layers.flatten(),
       tl.layers.dense({ units: 2, activation: 'softmax' }),
     ]);
