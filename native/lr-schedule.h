@@ -2,6 +2,7 @@
 // optimizer's step count, so that steps run in jobs off the JS thread follow them step by step.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace torchlet {

@@ -4,6 +4,7 @@
 #include <torch/version.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <mutex>
 #include <unordered_set>
@@ -18,20 +19,21 @@ namespace torchlet {
 namespace {
 
 // Each kind's state buffers by slot (exportState's names; Keras's, in camelCase, for Keras's kinds).
-const char* const kSlotNames[][OptimizerHandle::kSlots] = {
-    {"momentum", "velocity", "velocityHat"},      // Adam (Keras)
-    {"momentum", nullptr, nullptr},               // SGD (Keras)
-    {"velocity", "momentum", "averageGradient"},  // RMSprop
-    {"accumulator", nullptr, nullptr},            // Adagrad
-    {"momentum", "norm", nullptr},                // Adamax
-    {"momentum", "velocity", nullptr},            // Nadam
-    {"momentum", nullptr, nullptr},               // Lion
-    {"expAvg", "expAvgSq", "maxExpAvgSq"},        // Adam (PyTorch)
-    {"expAvg", "expAvgSq", "maxExpAvgSq"},        // AdamW (PyTorch)
-    {"momentum", nullptr, nullptr},               // SGD (PyTorch)
-};
-const char* const kKindNames[] = {"adam", "sgd", "rmsprop", "adagrad", "adamax", "nadam", "lion", "torch-adam", "torch-adamw", "torch-sgd"};
-constexpr size_t kKindCount = sizeof(kKindNames) / sizeof(kKindNames[0]);
+const std::array<std::array<const char*, OptimizerHandle::kSlots>, 10> kSlotNames{{
+    {{"momentum", "velocity", "velocityHat"}},      // Adam (Keras)
+    {{"momentum", nullptr, nullptr}},               // SGD (Keras)
+    {{"velocity", "momentum", "averageGradient"}},  // RMSprop
+    {{"accumulator", nullptr, nullptr}},            // Adagrad
+    {{"momentum", "norm", nullptr}},                // Adamax
+    {{"momentum", "velocity", nullptr}},            // Nadam
+    {{"momentum", nullptr, nullptr}},               // Lion
+    {{"expAvg", "expAvgSq", "maxExpAvgSq"}},        // Adam (PyTorch)
+    {{"expAvg", "expAvgSq", "maxExpAvgSq"}},        // AdamW (PyTorch)
+    {{"momentum", nullptr, nullptr}},               // SGD (PyTorch)
+}};
+const std::array<const char*, 10> kKindNames{"adam",  "sgd",  "rmsprop",    "adagrad",     "adamax",
+                                             "nadam", "lion", "torch-adam", "torch-adamw", "torch-sgd"};
+constexpr size_t kKindCount = kKindNames.size();
 
 const char* slotName(OptimizerHandle::Kind kind, size_t i) { return kSlotNames[static_cast<size_t>(kind)][i]; }
 
@@ -363,7 +365,7 @@ void OptimizerHandle::importState(Args& a) {
     return out;
   };
   // Every list is read and checked before any state changes.
-  std::vector<at::Tensor> taken[kSlots];
+  std::array<std::vector<at::Tensor>, kSlots> taken;
   for (size_t i = 0; i < kSlots; ++i) {
     if (slotName(kind_, i) != nullptr) taken[i] = take(slotName(kind_, i));
   }

@@ -8,6 +8,7 @@
 #include <napi.h>
 #include <torch/version.h>
 
+#include <array>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -112,7 +113,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   at::Tensor iterationTensor_;                  // Keras Adam on CUDA: the same on the device (graph-safe)
   at::Tensor noBiasCorrection_;                 // Keras Adam with the fused kernel: see kerasAdamStep
   double nadamUProduct_ = 1;                    // Nadam: the product of its momentum schedule so far
-  std::vector<at::Tensor> slots_[kSlots];
+  std::array<std::vector<at::Tensor>, kSlots> slots_;
   bool disposed_ = false;
   // Held by every method that reads or writes the state: a step on the compute thread may meet
   // configure(), dispose() or memory() from JS.
