@@ -78,10 +78,9 @@ void OptimizerHandle::kerasAdamStep(Batch& b) {
   std::vector<at::Tensor> steps(b.params.size(), noBiasCorrection_);
   matchLayouts(b.grads, b.params);
   if (p0.is_cuda()) {
-    // On the device, alpha comes from a device step count, so that a CUDA graph replaying this
-    // step computes each step's alpha (a host number would be frozen into the graph).
-    if (!iterationTensor_.defined()) iterationTensor_ = at::full({}, t - 1, p0.options().dtype(at::kFloat));
-    iterationTensor_.add_(1);
+    // On the device, alpha comes from the device step count (stepUnchecked() advances it), so
+    // that a CUDA graph replaying this step computes each step's alpha (a host number would be
+    // frozen into the graph).
     at::Tensor alphaOnDevice =
         at::sqrt(at::pow(o.beta2, iterationTensor_).neg_().add_(1)).div_(at::pow(o.beta1, iterationTensor_).neg_().add_(1)).mul_(o.lr);
     at::_fused_adam_(b.params, b.grads, m, v, vhat, steps, alphaOnDevice, o.beta1, o.beta2, 0.0, o.eps, o.amsgrad, false);

@@ -245,6 +245,14 @@ void OptimizerHandle::stepUnchecked() {
   // count before it. The step runs at that rate; lr goes back to the schedule's initial rate after.
   double scheduled = o_.schedule.at(iterations_);
   ++iterations_;
+  // On CUDA, Keras's kinds also count on the device: a CUDA graph replays this step without the
+  // host code above, so the device count is the true one (Adam's step size reads it, and so does
+  // exportState()).
+  if (isKeras() && !params_.empty() && params_[0].is_cuda()) {
+    if (!iterationTensor_.defined())
+      iterationTensor_ = at::full({}, static_cast<double>(iterations_ - 1), params_[0].options().dtype(at::kFloat));
+    iterationTensor_.add_(1);
+  }
   if (b.params.empty()) return;
   struct RateForStep {
     double& lr;
@@ -293,11 +301,10 @@ Napi::Object OptimizerHandle::exportState(const Args& a) const {
   Napi::Env env = a.env();
   Napi::Object out = Napi::Object::New(env);
   Napi::Array steps = Napi::Array::New(env, params_.size());
+  // On CUDA the device holds the counts (reading them is a sync; checkpoints are rare).
+  double kerasCount = iterationTensor_.defined() ? iterationTensor_.item<double>() : static_cast<double>(iterations_);
   for (size_t k = 0; k < params_.size(); ++k) {
-    // On CUDA the device holds the count (reading it is a sync; checkpoints are rare).
-    double count = isKeras()                   ? static_cast<double>(iterations_)
-                   : stepTensors_[k].defined() ? stepTensors_[k].item<double>()
-                                               : static_cast<double>(steps_[k]);
+    double count = isKeras() ? kerasCount : stepTensors_[k].defined() ? stepTensors_[k].item<double>() : static_cast<double>(steps_[k]);
     steps.Set(static_cast<uint32_t>(k), count);
   }
   out.Set("steps", steps);
