@@ -230,11 +230,14 @@ export class DepthwiseConv2D extends Layer {
   readonly useBias: boolean;
   readonly depthwiseInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
+  /** The arguments a subclass takes beyond these. */
+  protected static readonly extraKeys: readonly (keyof SeparableConv2DArgs)[] = [];
   /** The arguments as read (once) from JS, for a subclass's own. */
   protected readonly args: Partial<SeparableConv2DArgs>;
 
-  constructor(input: DepthwiseConv2DArgs, keys: readonly (keyof SeparableConv2DArgs)[] = [], owner = 'DepthwiseConv2D') {
-    const args = layerArgs<SeparableConv2DArgs>(owner, input, [...DEPTHWISE_KEYS, ...keys]);
+  constructor(input: DepthwiseConv2DArgs) {
+    const owner = new.target.name;
+    const args = layerArgs<SeparableConv2DArgs>(owner, input, [...DEPTHWISE_KEYS, ...new.target.extraKeys]);
     super(args);
     this.args = args;
     this.kernelSize = size2(owner, 'kernelSize', args.kernelSize);
@@ -316,8 +319,10 @@ export class SeparableConv2D extends DepthwiseConv2D {
   readonly filters: number;
   readonly pointwiseInitializer: InitializerName;
 
+  protected static override readonly extraKeys = ['filters', 'pointwiseInitializer'] as const;
+
   constructor(input: SeparableConv2DArgs) {
-    super(input, ['filters', 'pointwiseInitializer'], 'SeparableConv2D');
+    super(input);
     this.filters = positiveInteger('SeparableConv2D', 'filters', this.args.filters);
     this.pointwiseInitializer = checkInitializer(
       'SeparableConv2D',
