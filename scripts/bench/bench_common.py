@@ -26,6 +26,21 @@ def read_safetensors(path):
     return out
 
 
+def add_runner_arguments(p):
+    """The arguments benchmark.mjs passes every Python runner (its own, such as --variant, come beside)."""
+    p.add_argument("--model", required=True)
+    p.add_argument("--weights", required=True)
+    p.add_argument("--workload", choices=["train", "inference"], required=True)
+    p.add_argument("--batch-size", type=int, required=True)
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--warmup", type=int, required=True)
+    p.add_argument("--warmup-seconds", type=float, default=0)
+    p.add_argument("--min-pass-ms", type=float, default=0)
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+
+
 def process_age():
     """Seconds since this process started (Linux: /proc/self/stat's start time against uptime)."""
     with open("/proc/self/stat") as f:

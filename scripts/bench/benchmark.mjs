@@ -317,6 +317,10 @@ async function main() {
       tl.manualSeed(0);
       const modelDir = join(work, name);
       await workload.model().save(modelDir);
+      // What the Python runners load: the model's description and the weights file it names.
+      const modelJson = join(modelDir, 'model.json');
+      const weightsFile = join(modelDir, JSON.parse(readFileSync(modelJson, 'utf8')).weights);
+      const pythonModel = ['--model', modelJson, '--weights', weightsFile, '--workload', workload.task];
       for (const batchSize of opts.batchSizes) {
         const common = [
           '--batch-size',
@@ -353,12 +357,7 @@ async function main() {
               () =>
                 new Runner(`pytorch ${variant}`, opts.python, [
                   join(here, 'pytorch_bench.py'),
-                  '--model',
-                  join(modelDir, 'model.json'),
-                  '--weights',
-                  join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).weights),
-                  '--workload',
-                  workload.task,
+                  ...pythonModel,
                   '--variant',
                   variant,
                   ...common,
@@ -369,18 +368,7 @@ async function main() {
         }
         if (opts.keras) {
           starts.push(
-            () =>
-              new Runner('keras (tensorflow)', opts.keras, [
-                join(here, 'keras_bench.py'),
-                '--model',
-                join(modelDir, 'model.json'),
-                '--weights',
-                join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).weights),
-                '--workload',
-                workload.task,
-                ...common,
-                ...warm,
-              ]),
+            () => new Runner('keras (tensorflow)', opts.keras, [join(here, 'keras_bench.py'), ...pythonModel, ...common, ...warm]),
           );
         }
         if (opts.tfjs)
@@ -389,7 +377,7 @@ async function main() {
               new Runner('tfjs (cpu)', process.execPath, [
                 join(here, 'tfjs_bench.mjs'),
                 '--model',
-                join(modelDir, 'model.json'),
+                modelJson,
                 '--task',
                 workload.task,
                 ...common,

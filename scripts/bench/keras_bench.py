@@ -18,7 +18,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import read_safetensors, serve  # noqa: E402
+from bench_common import add_runner_arguments, read_safetensors, serve  # noqa: E402
 
 
 def build(keras, model_json, weights):
@@ -62,17 +62,7 @@ def build(keras, model_json, weights):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", required=True)
-    p.add_argument("--weights", required=True)
-    p.add_argument("--workload", choices=["train", "inference"], required=True)
-    p.add_argument("--batch-size", type=int, required=True)
-    p.add_argument("--steps", type=int, required=True)
-    p.add_argument("--warmup", type=int, required=True)
-    p.add_argument("--warmup-seconds", type=float, default=0)
-    p.add_argument("--min-pass-ms", type=float, default=0)
-    p.add_argument("--threads", type=int, required=True)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--seed", type=int, default=0)
+    add_runner_arguments(p)
     a = p.parse_args()
     if a.device != "cpu":
         raise SystemExit("keras_bench: this runner is TensorFlow for the CPU only (tensorflow-cpu)")

@@ -29,7 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import read_safetensors, serve  # noqa: E402
+from bench_common import add_runner_arguments, read_safetensors, serve  # noqa: E402
 
 
 def activation(name):
@@ -144,20 +144,10 @@ def peak_memory(device):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", required=True)
-    p.add_argument("--weights", required=True)
-    p.add_argument("--workload", choices=["train", "inference"], required=True)
+    add_runner_arguments(p)
     p.add_argument(
         "--variant", choices=["default", "channels_last", "cuda_graph", "compile", "compile_max_autotune", "bf16", "compile_bf16"], default="default"
     )
-    p.add_argument("--batch-size", type=int, required=True)
-    p.add_argument("--steps", type=int, required=True)
-    p.add_argument("--warmup", type=int, required=True)
-    p.add_argument("--warmup-seconds", type=float, default=0)
-    p.add_argument("--min-pass-ms", type=float, default=0)
-    p.add_argument("--threads", type=int, required=True)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
