@@ -54,7 +54,8 @@ export function nameLayer(owner: string, layer: Layer, taken: Set<string | undef
 
 /** An output layer's activation name ('linear' if it has none). */
 export function activationOf(layer: Layer | undefined): string {
-  return (layer as (Layer & { activation?: string }) | undefined)?.activation ?? 'linear';
+  const activation = (layer as { activation?: unknown } | undefined)?.activation;
+  return typeof activation === 'string' ? activation : 'linear';
 }
 
 /** The output layer's forward pass stopped before its activation (for the fused softmax + cross-entropy). */

@@ -5,6 +5,7 @@ import { keep, tidy } from '../memory.js';
 import { native } from '../native.js';
 import type { Device, Tensor } from '../tensor.js';
 import { describeValue, optionalBoolean, readOptions } from '../arguments.js';
+import { SymbolicTensor, type GraphNode } from './symbolic.js';
 
 /**
  * A per-example shape, without the batch dim, as Keras writes it: images are [height, width,
@@ -55,6 +56,7 @@ export abstract class Layer {
   trainable: boolean;
   #weights: Weight[] = [];
   #builtFor: Shape | null = null;
+  #nodes: GraphNode[] = [];
 
   constructor(args: LayerArgs = {}) {
     const given: unknown = args; // from JS, anything
@@ -80,6 +82,67 @@ export abstract class Layer {
 
   /** The forward pass on a batch in the internal layout (NCHW for images). */
   abstract call(x: Tensor, ctx: CallContext): Tensor;
+
+  /**
+   * Calls the layer on symbolic tensors (from `tl.input()` or another layer's `apply`), as Keras's
+   * `layer(x)`: checks the shapes and returns the symbolic output, for `tl.model({ inputs, outputs })`.
+   * A merge layer takes an array. A layer applied more than once shares its weights between calls.
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+    const owner = `${this.name ?? this.className}.apply`;
+    const given: unknown = inputs; // from JS, anything
+    const list: unknown[] = Array.isArray(given) ? [...(given as unknown[])] : [given];
+    if (list.length === 0 || !list.every((x) => x instanceof SymbolicTensor)) {
+      throw new TypeError(
+        `${owner}: expected ${this.takesList ? 'an array of symbolic tensors' : 'a symbolic tensor'} (from tl.input() or another layer's apply), got ${describeValue(given)}`,
+      );
+    }
+    if (Array.isArray(given) !== this.takesList)
+      throw new TypeError(
+        `${owner}: ${this.className} takes ${this.takesList ? 'an array of symbolic tensors' : 'one symbolic tensor, not an array'}`,
+      );
+    const symbols = list;
+    const shapes = symbols.map((x) => x.shape);
+    const first = this.#nodes[0] as GraphNode | undefined;
+    if (first && first.inputs.map((x) => `[${x.shape}]`).join() !== shapes.map((s) => `[${s}]`).join()) {
+      throw new RangeError(
+        `${owner}: a shared layer takes the shapes of its first call, ${first.inputs.map((x) => `[${x.shape}]`).join(', ')}; got ${shapes.map((s) => `[${s}]`).join(', ')}`,
+      );
+    }
+    return this.recordCall(symbols, this.outputShapeOf(shapes));
+  }
+
+  /** Records a call on `inputs` whose output has per-example shape `shape`, and returns that output. */
+  protected recordCall(inputs: SymbolicTensor[], shape: Shape): SymbolicTensor {
+    const node: GraphNode = { layer: this, inputs, index: this.#nodes.length };
+    this.#nodes.push(node);
+    return new SymbolicTensor(shape, node);
+  }
+
+  /** @internal The calls of this layer on symbolic tensors, in order. */
+  get nodes(): readonly GraphNode[] {
+    return this.#nodes;
+  }
+
+  /** @internal True for a layer that takes several inputs (a merge layer). */
+  get takesList(): boolean {
+    return false;
+  }
+
+  /** @internal The per-example output shape for the shapes of the inputs (one, unless the layer takes a list). */
+  outputShapeOf(shapes: Shape[]): Shape {
+    return this.computeOutputShape(shapes[0]);
+  }
+
+  /** @internal Builds the layer for the shapes of its inputs (one, unless the layer takes a list). */
+  buildOn(shapes: Shape[], device: Device): void {
+    this.build(shapes[0], device);
+  }
+
+  /** @internal The forward pass on its inputs (one, unless the layer takes a list). */
+  callOn(inputs: Tensor[], ctx: CallContext): Tensor {
+    return this.call(inputs[0], ctx);
+  }
 
   /** The constructor arguments that recreate this layer (JSON-safe). */
   getConfig(): Record<string, unknown> {
