@@ -45,9 +45,22 @@ export {
   DepthwiseConv2D,
   SeparableConv2D,
   Conv1D,
+  InputLayer,
+  Add,
+  Subtract,
+  Multiply,
+  Average,
+  Maximum,
+  Minimum,
+  Concatenate,
+  input,
+  SymbolicTensor,
 } from './nn/index.js';
 export type * from './nn/index.js';
+export { Model } from './model/model.js';
 export { Sequential, sequential } from './model/sequential.js';
+export { Functional, model } from './model/functional.js';
+export type { FunctionalArgs } from './model/functional.js';
 export type { CompileArgs } from './model/compiled.js';
 export type { MetricName, MetricSpec } from './model/metrics.js';
 export type { OptimizerName } from './optim/registry.js';

@@ -31,10 +31,17 @@ export interface SavedModel {
   format: typeof FORMAT;
   version: 1;
   name: string;
-  inputShape: number[];
+  /** 'Functional' for a graph (then `inputShape` is absent and the graph fields are present); absent for a Sequential. */
+  className?: 'Functional';
+  /** A Sequential's per-example input shape. */
+  inputShape?: number[];
   /** The weights file in the same folder (absent in saves made before it was recorded: model.safetensors). */
   weights?: string;
-  layers: { className: string; config: Record<string, unknown> }[];
+  /** A Functional's layers each list their calls: for each, the [layer name, call index] of what it reads. */
+  layers: { className: string; config: Record<string, unknown>; inboundNodes?: [string, number][][] }[];
+  /** A Functional's inputs and outputs, as [layer name, call index]. */
+  inputLayers?: [string, number][];
+  outputLayers?: [string, number][];
   /** The optimizer by name with its hyper-parameters, the loss and the metrics. */
   compile: {
     optimizer: { name: string; config: OptimizerConfig };

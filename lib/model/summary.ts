@@ -1,21 +1,61 @@
-// model.summary(): Keras 3's table of layers, output shapes and parameter counts.
+// model.summary(): Keras 3's table of layers, output shapes and parameter counts, with the
+// "Connected to" column for a functional model, as Keras prints it on an 80-column terminal
+// (cells wrap at spaces, as rich wraps them).
 import type { Layer, Shape } from '../nn/layer.js';
 
 /** One row of the summary. */
 export interface SummaryRow {
   layer: Layer;
   outputShape: Shape;
+  /** A functional model's: what the layer's calls read, as `layer[call][0]`. */
+  connectedTo?: string[];
 }
 
-const WIDTHS = [33, 24, 15];
+// Column widths (with their padding), as Keras's rich table sets them at 76 characters.
+const SEQUENTIAL_WIDTHS = [33, 24, 15];
+const FUNCTIONAL_WIDTHS = [21, 19, 12, 19];
+// The columns aligned right: Param #.
+const RIGHT = 2;
 
-function row(cells: string[], edge: [string, string, string]): string {
-  const [left, mid, right] = edge;
-  return left + cells.map((c, i) => ` ${i === 2 ? c.padStart(WIDTHS[i] - 2) : c.padEnd(WIDTHS[i] - 2)} `).join(mid) + right;
+// `text` in lines of at most `width`: greedy at spaces, a longer word cut.
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(' ')) {
+    if (line && line.length + 1 + word.length <= width) {
+      line += ' ' + word;
+      continue;
+    }
+    if (line) lines.push(line);
+    while (word.length > width) {
+      lines.push(word.slice(0, width));
+      word = word.slice(width);
+    }
+    line = word;
+  }
+  lines.push(line);
+  return lines;
 }
 
-function rule(left: string, mid: string, right: string, fill: string): string {
-  return left + WIDTHS.map((w) => fill.repeat(w)).join(mid) + right;
+function row(cells: string[], widths: number[], bar: string): string[] {
+  const wrapped = cells.map((c, i) => wrap(c, widths[i] - 2));
+  const height = Math.max(...wrapped.map((w) => w.length));
+  return Array.from(
+    { length: height },
+    (_, k) =>
+      bar +
+      wrapped
+        .map((w, i) => {
+          const text = w[k] ?? '';
+          return ` ${i === RIGHT ? text.padStart(widths[i] - 2) : text.padEnd(widths[i] - 2)} `;
+        })
+        .join(bar) +
+      bar,
+  );
+}
+
+function rule(widths: number[], left: string, mid: string, right: string, fill: string): string {
+  return left + widths.map((w) => fill.repeat(w)).join(mid) + right;
 }
 
 function bytes(params: number): string {
@@ -27,22 +67,17 @@ function bytes(params: number): string {
 
 /** The summary of a model named `name` whose layers produce `rows`. */
 export function formatSummary(name: string, rows: SummaryRow[]): string {
-  const lines = [
-    `Model: "${name}"`,
-    rule('┏', '┳', '┓', '━'),
-    row(['Layer (type)', 'Output Shape', 'Param #'], ['┃', '┃', '┃']),
-    rule('┡', '╇', '┩', '━'),
-  ];
-  rows.forEach(({ layer, outputShape }, i) => {
-    lines.push(
-      row(
-        [`${layer.name} (${layer.className})`, `(None, ${outputShape.join(', ')})`, layer.countParams().toLocaleString('en-US')],
-        ['│', '│', '│'],
-      ),
-    );
-    if (i < rows.length - 1) lines.push(rule('├', '┼', '┤', '─'));
+  const functional = rows.some((r) => r.connectedTo !== undefined);
+  const widths = functional ? FUNCTIONAL_WIDTHS : SEQUENTIAL_WIDTHS;
+  const header = ['Layer (type)', 'Output Shape', 'Param #', ...(functional ? ['Connected to'] : [])];
+  const lines = [`Model: "${name}"`, rule(widths, '┏', '┳', '┓', '━'), ...row(header, widths, '┃'), rule(widths, '┡', '╇', '┩', '━')];
+  rows.forEach(({ layer, outputShape, connectedTo }, i) => {
+    const cells = [`${layer.name} (${layer.className})`, `(None, ${outputShape.join(', ')})`, layer.countParams().toLocaleString('en-US')];
+    if (functional) cells.push(connectedTo?.length ? connectedTo.join(', ') : '-');
+    lines.push(...row(cells, widths, '│'));
+    if (i < rows.length - 1) lines.push(rule(widths, '├', '┼', '┤', '─'));
   });
-  lines.push(rule('└', '┴', '┘', '─'));
+  lines.push(rule(widths, '└', '┴', '┘', '─'));
   const total = rows.reduce((n, r) => n + r.layer.countParams(), 0);
   const trainable = rows.reduce((n, r) => n + r.layer.trainableWeights.reduce((m, t) => m + t.numel, 0), 0);
   lines.push(` Total params: ${total.toLocaleString('en-US')} (${bytes(total)})`);

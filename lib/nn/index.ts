@@ -11,7 +11,10 @@ import {
   type SeparableConv2DArgs,
 } from './conv.js';
 import { Dense, Embedding, Flatten, type DenseArgs, type EmbeddingArgs } from './core.js';
+import { InputLayer } from './input-layer.js';
 import type { Layer, LayerArgs } from './layer.js';
+import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type ConcatenateArgs } from './merge.js';
+import type { SymbolicTensor } from './symbolic.js';
 import { BatchNormalization, LayerNormalization, type BatchNormalizationArgs, type LayerNormalizationArgs } from './normalization.js';
 import {
   AveragePooling2D,
@@ -35,6 +38,11 @@ import {
 } from './reshaping.js';
 
 export { Layer } from './layer.js';
+export { SymbolicTensor } from './symbolic.js';
+export { input, InputLayer } from './input-layer.js';
+export type { InputArgs, InputLayerArgs } from './input-layer.js';
+export { Merge } from './merge.js';
+export type { ConcatenateArgs } from './merge.js';
 export type { CallContext, LayerArgs, Padding, Shape, Weight } from './layer.js';
 export {
   Activation,
@@ -59,6 +67,13 @@ export {
   DepthwiseConv2D,
   SeparableConv2D,
   Conv1D,
+  Add,
+  Subtract,
+  Multiply,
+  Average,
+  Maximum,
+  Minimum,
+  Concatenate,
 };
 export type { ActivationArgs, ActivationName, ReLUArgs, SoftmaxArgs } from './activation.js';
 export type { RescalingArgs } from './preprocessing.js';
@@ -94,7 +109,30 @@ export const LAYER_CLASSES = {
   DepthwiseConv2D,
   SeparableConv2D,
   Conv1D,
+  InputLayer,
+  Add,
+  Subtract,
+  Multiply,
+  Average,
+  Maximum,
+  Minimum,
+  Concatenate,
 } as const satisfies Record<string, new (args: never) => Layer>;
+
+/**
+ * A merge layer's factory, in both of Keras's forms: given symbolic tensors, `add([a, b])` applies
+ * a new layer to them and returns its output (Keras's `keras.layers.add`); given arguments (or
+ * nothing), `add({ name })` returns the layer (Keras's `keras.layers.Add`).
+ */
+export interface MergeFactory<L extends Layer, A> {
+  (inputs: SymbolicTensor[], args?: A): SymbolicTensor;
+  (args?: A): L;
+}
+
+function mergeFactory<L extends Layer, A>(make: (args?: A) => L): MergeFactory<L, A> {
+  return ((first?: SymbolicTensor[] | A, args?: A) =>
+    Array.isArray(first) ? make(args).apply(first as SymbolicTensor[]) : make(first)) as MergeFactory<L, A>;
+}
 
 /**
  * Layer factories and classes: `layers.conv2d({ filters: 32, kernelSize: 3 })` is
@@ -125,4 +163,11 @@ export const layers = {
   depthwiseConv2d: (args: DepthwiseConv2DArgs) => new DepthwiseConv2D(args),
   separableConv2d: (args: SeparableConv2DArgs) => new SeparableConv2D(args),
   conv1d: (args: Conv1DArgs) => new Conv1D(args),
+  add: mergeFactory((args?: LayerArgs) => new Add(args)),
+  subtract: mergeFactory((args?: LayerArgs) => new Subtract(args)),
+  multiply: mergeFactory((args?: LayerArgs) => new Multiply(args)),
+  average: mergeFactory((args?: LayerArgs) => new Average(args)),
+  maximum: mergeFactory((args?: LayerArgs) => new Maximum(args)),
+  minimum: mergeFactory((args?: LayerArgs) => new Minimum(args)),
+  concatenate: mergeFactory((args?: ConcatenateArgs) => new Concatenate(args)),
 };
