@@ -1,4 +1,4 @@
-// `torchlet train-cifar10`: the main job. It trains the reference CNN of DESIGN.md on CIFAR-10 (or
+// `torchlet train-cifar10`: the main job. It trains the reference CNN of DESIGN.md (or ResNet-20) on CIFAR-10 (or
 // on a synthetic set in the same format) with Keras's defaults, reports the test accuracy and the
 // wall time per epoch, and writes the model, history.json and a training-curve chart.
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,9 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { backendInfo, defaultDevice, normalizeDevice } from '../device.js';
 import { manualSeed } from '../create.js';
 import { Callback } from '../model/callbacks.js';
+import type { Model } from '../model/model.js';
 import { referenceCnn } from '../model/reference-cnn.js';
+import { resnet20 } from '../model/resnet20.js';
 import { Adam } from '../optim/adam.js';
 import type { Device } from '../tensor.js';
 import { trainingCurvesSvg } from './plot.js';
@@ -26,6 +28,8 @@ Trains the reference CNN (3 conv + pool blocks, dense 512, dense 10 softmax; 361
 with Adam on CIFAR-10 and evaluates it on the test set, as the reference Keras program does.
 
 Options:
+  --model NAME      cnn, the reference CNN (default), or resnet20, ResNet-20 written with the
+                    functional API (274,042 parameters)
   --epochs N        epochs (default 10)
   --batch-size N    batch size (default 32)
   --lr X            Adam learning rate (default 0.001)
@@ -49,7 +53,11 @@ Options:
   -h, --help        show this help
 `;
 
+// The models --model names.
+const MODELS = { cnn: referenceCnn, resnet20 } satisfies Record<string, () => Model>;
+
 const OPTIONS = {
+  model: { type: 'string' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
@@ -106,6 +114,8 @@ export function parseTrainArgs(argv: string[]) {
   if (v.out === '') throw new UsageError("--out must name a folder, got ''");
   const precision = v.precision ?? 'fp32';
   if (precision !== 'fp32' && precision !== 'bf16') throw new UsageError(`--precision must be fp32 or bf16, got '${precision}'`);
+  const modelName = v.model ?? 'cnn';
+  if (!Object.hasOwn(MODELS, modelName)) throw new UsageError(`--model must be ${Object.keys(MODELS).join(' or ')}, got '${modelName}'`);
   const verbose = integer('verbose', v.verbose, 1, 0);
   if (verbose > 2) throw new UsageError(`--verbose must be 0, 1 or 2, got '${v.verbose}'`);
   let device: Device;
@@ -116,6 +126,7 @@ export function parseTrainArgs(argv: string[]) {
   }
   return {
     help: v.help ?? false,
+    model: modelName as keyof typeof MODELS,
     epochs: integer('epochs', v.epochs, 10, 1),
     batchSize: integer('batch-size', v['batch-size'], 32, 1),
     lr,
@@ -224,7 +235,7 @@ async function launchRanks(argv: string[], args: TrainArgs, out: NodeJS.Writable
 // What the Ctrl-C handler and the run share: whether Ctrl-C was pressed, and the model once made.
 interface RunState {
   interrupted: boolean;
-  model?: ReturnType<typeof referenceCnn>;
+  model?: Model;
 }
 
 // The run itself.
@@ -252,7 +263,7 @@ async function runTraining(args: TrainArgs, out: NodeJS.WritableStream, say: (li
     `Training on ${where} (libtorch ${info.torchVersion}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${parallel ? ' each' : ''}): ${train.size} training and ${test.size} test images${args.augment ? ', augmented' : ''}${args.precision === 'bf16' ? ', bf16 autocast' : ''}`,
   );
 
-  const model = referenceCnn().to(device);
+  const model = MODELS[args.model]().to(device);
   run.model = model;
   model.compile({
     optimizer: new Adam({ learningRate: args.lr }),
@@ -293,7 +304,9 @@ async function runTraining(args: TrainArgs, out: NodeJS.WritableStream, say: (li
     };
     await writeFileAtomic(join(args.out, 'history.json'), [JSON.stringify(record, null, 2) + '\n']);
     await writeFileAtomic(join(args.out, 'training-curves.svg'), [
-      trainingCurvesSvg(history.history, { title: `torchlet: reference CNN on ${args.synthetic ? 'synthetic ' : ''}CIFAR-10` }),
+      trainingCurvesSvg(history.history, {
+        title: `torchlet: ${args.model === 'cnn' ? 'reference CNN' : 'ResNet-20'} on ${args.synthetic ? 'synthetic ' : ''}CIFAR-10`,
+      }),
     ]);
     say(`Wrote ${join(args.out, 'model.json')} (with its weights), history.json and training-curves.svg`);
   }

@@ -158,13 +158,17 @@ export class Functional extends Model {
   }
 
   protected architecture(): Architecture {
-    const ref = (x: SymbolicTensor): NodeRef => [x.node.layer.name!, x.node.index];
+    // Call indices count this model's calls of a layer only (a layer may be called in other models too).
+    const calls = (layer: Layer) => layer.nodes.filter((node) => this.#nodes.includes(node));
+    const ref = (x: SymbolicTensor): NodeRef => [x.node.layer.name!, calls(x.node.layer).indexOf(x.node)];
     return {
       className: 'Functional',
       layers: this.#layers.map((layer) => ({
         className: layer.className,
         config: layer.getConfig(),
-        inboundNodes: layer.nodes.filter((node) => node.inputs.length > 0 && this.#nodes.includes(node)).map((node) => node.inputs.map(ref)),
+        inboundNodes: calls(layer)
+          .filter((node) => node.inputs.length > 0)
+          .map((node) => node.inputs.map(ref)),
       })),
       inputLayers: this.#inputs.map(ref),
       outputLayers: this.#outputs.map(ref),
@@ -193,7 +197,9 @@ export class Functional extends Model {
 function symbols(what: string, value: unknown): SymbolicTensor[] {
   const list: unknown[] = Array.isArray(value) ? [...(value as unknown[])] : [value];
   if (list.length === 0 || !list.every(isSymbolic)) {
-    throw new TypeError(`model: ${what} must be a symbolic tensor (from tl.input() or layer.apply()) or an array of them, got ${describeValue(value)}`);
+    throw new TypeError(
+      `model: ${what} must be a symbolic tensor (from tl.input() or layer.apply()) or an array of them, got ${describeValue(value)}`,
+    );
   }
   return list;
 }
