@@ -66,6 +66,7 @@ export type { MetricName, MetricSpec } from './model/metrics.js';
 export type { OptimizerName } from './optim/registry.js';
 export { loadModel } from './model/load-model.js';
 export { referenceCnn } from './model/reference-cnn.js';
+export { resnet20 } from './model/resnet20.js';
 export { Callback, History, EarlyStopping, ModelCheckpoint } from './model/callbacks.js';
 export { ReduceLROnPlateau } from './model/reduce-lr-on-plateau.js';
 export type { ReduceLROnPlateauArgs } from './model/reduce-lr-on-plateau.js';
