@@ -44,10 +44,12 @@ export class Functional extends Model {
       if (this.#inputs.indexOf(x) !== k) throw new RangeError(`model: inputs[${k}] is given twice`);
     });
     ({ nodes: this.#nodes, layers: this.#layers } = mapGraph(this.#inputs, this.#outputs));
-    // Named layers keep their names (which must differ); the others are numbered past them.
+    // Named layers keep their names (which must differ); the others are numbered past them in the
+    // order they were made, as Keras names them.
     const taken = new Set<string | undefined>();
     for (const layer of this.#layers.filter((l) => l.name !== undefined)) nameLayer('model', layer, taken);
-    for (const layer of this.#layers.filter((l) => l.name === undefined)) nameLayer('model', layer, taken);
+    const unnamed = this.#layers.filter((l) => l.name === undefined).sort((a, b) => a.serial - b.serial);
+    for (const layer of unnamed) nameLayer('model', layer, taken);
   }
 
   /** The model's inputs, as given. */

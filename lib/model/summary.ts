@@ -17,21 +17,18 @@ const FUNCTIONAL_WIDTHS = [21, 19, 12, 19];
 // The columns aligned right: Param #.
 const RIGHT = 2;
 
-// `text` in lines of at most `width`: greedy at spaces, a longer word cut.
+// `text` in lines of at most `width`, as rich wraps a cell: greedy at spaces; a word longer than
+// the width gets a line of its own, cut to end in '…'.
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
-  for (let word of text.split(' ')) {
+  for (const word of text.split(' ')) {
     if (line && line.length + 1 + word.length <= width) {
       line += ' ' + word;
       continue;
     }
     if (line) lines.push(line);
-    while (word.length > width) {
-      lines.push(word.slice(0, width));
-      word = word.slice(width);
-    }
-    line = word;
+    line = word.length > width ? word.slice(0, width - 1) + '…' : word;
   }
   lines.push(line);
   return lines;
@@ -58,11 +55,16 @@ function rule(widths: number[], left: string, mid: string, right: string, fill: 
   return left + widths.map((w) => fill.repeat(w)).join(mid) + right;
 }
 
+// float32 weights' size as Keras writes it: `f"{size:.2f}"`, whose ties round to even (6.125 KB is
+// 6.12). bytes·100 / unit is exact in a double (the unit is a power of two), so the tie test is too.
 function bytes(params: number): string {
   const b = params * 4;
-  if (b >= 1024 ** 2) return `${(b / 1024 ** 2).toFixed(2)} MB`;
-  if (b >= 1024) return `${(b / 1024).toFixed(2)} KB`;
-  return `${b.toFixed(2)} B`;
+  const [unit, suffix] = b >= 1024 ** 2 ? [1024 ** 2, 'MB'] : b >= 1024 ? [1024, 'KB'] : [1, 'B'];
+  const hundredths = (b * 100) / unit;
+  const down = Math.floor(hundredths);
+  const excess = hundredths - down;
+  const rounded = excess > 0.5 || (excess === 0.5 && down % 2 === 1) ? down + 1 : down;
+  return `${Math.floor(rounded / 100)}.${String(rounded % 100).padStart(2, '0')} ${suffix}`;
 }
 
 /** The summary of a model named `name` whose layers produce `rows`. */

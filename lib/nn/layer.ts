@@ -49,9 +49,15 @@ export interface Weight {
   trainable: boolean;
 }
 
+// Layers made so far: a functional model names its unnamed layers in the order they were made, as
+// Keras names them as they are made.
+let layersMade = 0;
+
 /** Base of all layers. */
 export abstract class Layer {
   name: string | undefined;
+  /** @internal The layer's place among all layers made (for naming). */
+  readonly serial = layersMade++;
   readonly inputShape: Shape | undefined;
   trainable: boolean;
   #weights: Weight[] = [];

@@ -29,7 +29,7 @@ function referenceResnet(device: tl.Device): tl.Functional {
 describe('ResNet-20 matches PyTorch', () => {
   useOneThread();
 
-  it('has the reference\'s 274,042 parameters, of which 1,568 batch-norm statistics', () => {
+  it("has the reference's 274,042 parameters, of which 1,568 batch-norm statistics", () => {
     const model = tl.resnet20();
     expect(model.countParams()).toBe(ref.params);
     expect(model.countParams()).toBe(274_042);

@@ -1,0 +1,70 @@
+// Functional models against Keras itself (scripts/keras-reference/functional.py): the same graphs
+// built with tl.input, layer.apply and tl.model print Keras's summary, character for character
+// (layer order, names, shapes, "Connected to"), and with Keras's weights predict what Keras does.
+import { describe, expect, it } from 'vitest';
+import * as tl from '../../lib/index.js';
+import { expectClose, loadKerasReference, refTensor, type RefValue } from '../helpers/reference.js';
+
+const { layers } = tl;
+type Case = { summary: string; params: number; weights: RefValue[]; x: RefValue[]; y: RefValue[] };
+const ref = loadKerasReference('functional') as unknown as Record<string, Case>;
+
+// The graphs of the reference script, layer for layer (made in the same order, so named alike).
+const models: Record<string, () => tl.Functional> = {
+  merges: () => {
+    const x = tl.input({ shape: [6, 6, 3] });
+    const shared = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' });
+    const a = shared.apply(x);
+    const b = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x);
+    const c = shared.apply(layers.conv2d({ filters: 3, kernelSize: 1 }).apply(x));
+    const s = layers.add([a, b, c]);
+    const d = layers.subtract([a, b]);
+    const m = layers.multiply([s, d, layers.globalAveragePooling2d({ keepdims: true }).apply(a)]);
+    const av = layers.average([m, c]);
+    const mn = layers.minimum([layers.maximum([av, a]), b]);
+    const rows = new tl.Concatenate({ axis: 1 }); // made first, as Python makes the callee first
+    const joined = rows.apply([layers.concatenate([mn, s]), layers.concatenate([s, mn])]);
+    return tl.model({
+      inputs: x,
+      outputs: layers.dense({ units: 3, activation: 'softmax' }).apply(layers.flatten().apply(joined)),
+      name: 'merges',
+    });
+  },
+  two_in_two_out: () => {
+    const image = tl.input({ shape: [8, 8, 3], name: 'image' });
+    const features = tl.input({ shape: [5], name: 'features' });
+    const shared = layers.dense({ units: 4, activation: 'tanh' });
+    const pooled = layers.globalAveragePooling2d().apply(layers.conv2d({ filters: 5, kernelSize: 3 }).apply(image));
+    const [left, right] = [shared.apply(pooled), shared.apply(features)];
+    const label = layers.dense({ units: 3, activation: 'softmax', name: 'label' }).apply(layers.concatenate([left, right]));
+    const score = layers.dense({ units: 1, name: 'score' }).apply(layers.add([left, right]));
+    return tl.model({ inputs: [image, features], outputs: [label, score], name: 'two_in_two_out' });
+  },
+  resnet20: () => tl.resnet20(),
+};
+
+describe('functional models match Keras', () => {
+  for (const [name, make] of Object.entries(models)) {
+    it(`${name}: the summary, character for character`, () => {
+      const model = make();
+      const lines: string[] = [];
+      model.summary((line) => lines.push(line));
+      expect(lines.join('\n')).toBe(ref[name].summary.trimEnd());
+      expect(model.countParams()).toBe(ref[name].params);
+      model.dispose();
+    });
+  }
+
+  for (const name of ['merges', 'resnet20']) {
+    it(`${name}: Keras's predictions with Keras's weights`, async () => {
+      const model = make(name);
+      model.setWeights(ref[name].weights.map((w) => refTensor(w)));
+      expectClose(await model.predict(refTensor(ref[name].x[0])), ref[name].y[0], { atol: 1e-5, rtol: 1e-4 });
+      model.dispose();
+    });
+  }
+});
+
+function make(name: string): tl.Functional {
+  return models[name]();
+}
