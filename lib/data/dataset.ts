@@ -14,6 +14,20 @@ export interface Batch {
   readonly y: Tensor;
   /** How x is made from the stored batch, when the dataset says: traced steps then make it themselves. */
   readonly source?: BatchSource;
+  /** For a model of several inputs: every input, in the model's order (`x` is the first). */
+  readonly inputs?: Tensor[];
+  /** For a model of several outputs: every output's targets, in the model's order (`y` is the first's). */
+  readonly targets?: Tensor[];
+}
+
+/** Every input of a batch, in the model's order. */
+export function inputsOf(batch: Pick<Batch, 'x' | 'inputs'>): Tensor[] {
+  return batch.inputs ?? [batch.x];
+}
+
+/** Every output's targets of a batch, in the model's order. */
+export function targetsOf(batch: Pick<Batch, 'y' | 'targets'>): Tensor[] {
+  return batch.targets ?? [batch.y];
 }
 
 /**
@@ -90,6 +104,10 @@ export interface Dataset {
   readonly inputShape: Shape;
   /** All targets (on any device), checked once against the loss before training. */
   readonly targets: Tensor;
+  /** For a model of several inputs: each one's per-example shape (`inputShape` is the first's). */
+  readonly inputShapes?: Shape[];
+  /** For a model of several outputs: each one's targets (`targets` is the first's). */
+  readonly targetList?: Tensor[];
   /** The batches of one pass. */
   batches(options: BatchOptions): Iterable<Batch>;
 }
@@ -101,38 +119,61 @@ export function isDataset(value: unknown): value is Dataset {
 
 /**
  * A dataset over tensors: x as Keras shapes it ([N, height, width, channels] for images, or
- * [N, features]) and y ([N] labels or [N, ...] targets). Both are uploaded to the training device
- * once; each pass draws its order on the device and gathers batches there.
+ * [N, features]) and y ([N] labels or [N, ...] targets); for a model of several inputs or outputs,
+ * arrays of them, in the model's order. All are uploaded to the training device once; each pass
+ * draws its order on the device and gathers batches there.
  */
 export class TensorDataset implements Dataset {
   readonly size: number;
   readonly inputShape: Shape;
-  #onDevice: { device: Device; x: Tensor; y: Tensor } | null = null;
+  readonly inputShapes: Shape[];
+  readonly x: Tensor;
+  readonly y: Tensor;
+  readonly #xs: Tensor[];
+  readonly #ys: Tensor[];
+  readonly #several: { inputs: boolean; targets: boolean };
+  #onDevice: { device: Device; xs: Tensor[]; ys: Tensor[] } | null = null;
 
   /**
    * `owned` (default false): the dataset owns x and y and frees them in {@link TensorDataset.dispose};
    * otherwise it frees only the device copies it made.
    */
   constructor(
-    readonly x: Tensor,
-    readonly y: Tensor,
+    x: Tensor | Tensor[],
+    y: Tensor | Tensor[],
     private readonly owned = false,
   ) {
-    expectTensor('TensorDataset', 'x', x);
-    expectTensor('TensorDataset', 'y', y);
+    this.#xs = tensorList('x', x);
+    this.#ys = tensorList('y', y);
+    this.#several = { inputs: Array.isArray(x), targets: Array.isArray(y) };
     expectBoolean('TensorDataset', 'owned', owned);
-    const [n, ...shape] = x.shape;
-    if (x.rank === 0 || y.shape[0] !== n) {
-      throw new RangeError(
-        `TensorDataset: y has ${y.shape[0] ?? 0} entries but x has ${x.shape[0] ?? 0} examples (x: [${x.shape}], y: [${y.shape}])`,
-      );
-    }
+    [this.x] = this.#xs;
+    [this.y] = this.#ys;
+    const n = this.x.shape[0] ?? 0;
+    const name = (what: string, list: boolean, k: number) => (list ? `${what}[${k}]` : what);
+    this.#xs.forEach((t, k) => {
+      if (t.rank === 0) throw new RangeError(`TensorDataset: ${name('x', this.#several.inputs, k)} must have a batch dim, got a scalar`);
+      if (t.shape[0] !== n)
+        throw new RangeError(`TensorDataset: ${name('x', this.#several.inputs, k)} has ${t.shape[0]} examples but x[0] has ${n} ([${t.shape}])`);
+    });
+    this.#ys.forEach((t, k) => {
+      if (t.shape[0] !== n) {
+        throw new RangeError(
+          `TensorDataset: ${name('y', this.#several.targets, k)} has ${t.shape[0] ?? 0} entries but x has ${n} examples (x: [${this.x.shape}], y: [${t.shape}])`,
+        );
+      }
+    });
     this.size = n;
-    this.inputShape = shape;
+    this.inputShapes = this.#xs.map((t) => t.shape.slice(1));
+    this.inputShape = this.inputShapes[0];
   }
 
   get targets(): Tensor {
     return this.y;
+  }
+
+  get targetList(): Tensor[] {
+    return [...this.#ys];
   }
 
   batches(options: BatchOptions): Iterable<Batch> {
@@ -140,12 +181,21 @@ export class TensorDataset implements Dataset {
   }
 
   *#batches(options: BatchOptions): Iterable<Batch> {
-    const { x, y } = this.on(options.device);
+    const { xs, ys } = this.on(options.device);
     for (const { index, start, length } of passOrder(this.size, options)) {
-      const xb = index ? x.indexSelect(0, index) : x.narrow(0, start, length);
-      const yb = index ? y.indexSelect(0, index) : y.narrow(0, start, length);
+      const take = (t: Tensor) => (index ? t.indexSelect(0, index) : t.narrow(0, start, length));
       // NHWC → NCHW as a view: the batch keeps NHWC memory, which is channels-last NCHW.
-      yield { x: xb.rank === 4 ? xb.permute([0, 3, 1, 2]) : xb, y: yb };
+      const inputs = xs.map((t) => {
+        const b = take(t);
+        return b.rank === 4 ? b.permute([0, 3, 1, 2]) : b;
+      });
+      const targets = ys.map(take);
+      yield {
+        x: inputs[0],
+        y: targets[0],
+        ...(this.#several.inputs ? { inputs } : {}),
+        ...(this.#several.targets ? { targets } : {}),
+      };
     }
   }
 
@@ -153,29 +203,45 @@ export class TensorDataset implements Dataset {
   split(count: number): [TensorDataset, TensorDataset] {
     if (expectInteger('TensorDataset.split', 'count', count, 0) > this.size)
       throw new RangeError(`TensorDataset.split: count must be at most the size, ${this.size}, got ${count}`);
-    const part = (start: number, length: number) =>
-      new TensorDataset(keep(this.x.narrow(0, start, length)), keep(this.y.narrow(0, start, length)), true);
+    const part = (start: number, length: number) => {
+      const slice = (list: Tensor[], several: boolean) => {
+        const views = list.map((t) => keep(t.narrow(0, start, length)));
+        return several ? views : views[0];
+      };
+      return new TensorDataset(slice(this.#xs, this.#several.inputs), slice(this.#ys, this.#several.targets), true);
+    };
     return [part(0, count), part(count, this.size - count)];
   }
 
   /** Frees the device copies, and x and y if the dataset owns them. */
   dispose(): void {
-    this.#onDevice?.x.dispose();
-    this.#onDevice?.y.dispose();
+    this.#dropCopies();
+    if (this.owned) [...this.#xs, ...this.#ys].forEach((t) => t.dispose());
+  }
+
+  #dropCopies(): void {
+    this.#onDevice?.xs.forEach((t) => t.dispose());
+    this.#onDevice?.ys.forEach((t) => t.dispose());
     this.#onDevice = null;
-    if (this.owned) {
-      this.x.dispose();
-      this.y.dispose();
-    }
   }
 
   // Uploads once per (normalised) device and keeps the copy.
-  private on(device: Device): { x: Tensor; y: Tensor } {
+  private on(device: Device): { xs: Tensor[]; ys: Tensor[] } {
     if (this.#onDevice?.device !== device) {
-      this.#onDevice?.x.dispose();
-      this.#onDevice?.y.dispose();
-      this.#onDevice = this.x.device === device ? null : { device, x: keep(this.x.to(device)), y: keep(this.y.to(device)) };
+      this.#dropCopies();
+      if ([...this.#xs, ...this.#ys].some((t) => t.device !== device)) {
+        const to = (t: Tensor) => keep(t.to(device));
+        this.#onDevice = { device, xs: this.#xs.map(to), ys: this.#ys.map(to) };
+      }
     }
-    return this.#onDevice ?? this;
+    return this.#onDevice ?? { xs: this.#xs, ys: this.#ys };
   }
+}
+
+// x or y of a TensorDataset: a tensor, or a non-empty array of them (copied).
+function tensorList(what: string, value: unknown): Tensor[] {
+  if (!Array.isArray(value)) return [expectTensor('TensorDataset', what, value)];
+  const list = [...(value as unknown[])];
+  if (list.length === 0) throw new RangeError(`TensorDataset: ${what} must be a tensor or a non-empty array of tensors, got []`);
+  return list.map((t, k) => expectTensor('TensorDataset', `${what}[${k}]`, t));
 }

@@ -9,6 +9,7 @@ import { isSymbolic, type GraphNode, type SymbolicTensor } from '../nn/symbolic.
 import type { Tensor } from '../tensor.js';
 import { describeValue, expectString, readOptions } from '../arguments.js';
 import { Model, activationOf, callBeforeActivation, nameLayer, type Architecture } from './model.js';
+import type { OutputHead } from './compiled.js';
 import type { SummaryRow } from './summary.js';
 
 /** Arguments of {@link model}. */
@@ -25,12 +26,14 @@ export interface FunctionalArgs {
 export type NodeRef = [string, number];
 
 /** A model built from a graph of layer calls: several inputs and outputs, shared layers, merges. */
-export class Functional extends Model {
+export class Functional<Output extends Tensor | Tensor[] = Tensor | Tensor[]> extends Model<Output> {
   readonly #inputs: SymbolicTensor[];
   readonly #outputs: SymbolicTensor[];
   /** Every call, inputs first, each after the calls it reads. */
   readonly #nodes: GraphNode[];
   readonly #layers: Layer[];
+  // Whether inputs and outputs were given as arrays: predict then gives an array, as Keras does.
+  readonly #lists: { inputs: boolean; outputs: boolean };
   /** Each call's per-example output shape, once built. */
   #shapes: Map<GraphNode, Shape> | null = null;
 
@@ -39,6 +42,7 @@ export class Functional extends Model {
     super(expectString('model', 'name', given.name ?? 'functional'));
     this.#inputs = symbols('inputs', given.inputs);
     this.#outputs = symbols('outputs', given.outputs);
+    this.#lists = { inputs: Array.isArray(given.inputs), outputs: Array.isArray(given.outputs) };
     this.#inputs.forEach((x, k) => {
       if (!(x.node.layer instanceof InputLayer)) throw new TypeError(`model: inputs[${k}] is not a model input: make it with tl.input()`);
       if (this.#inputs.indexOf(x) !== k) throw new RangeError(`model: inputs[${k}] is given twice`);
@@ -71,10 +75,31 @@ export class Functional extends Model {
     return this.#inputs.length === 1 ? this.#inputs[0].shape : undefined;
   }
 
-  /** The per-example output shape (of a model with one output). */
+  /** Each input's per-example shape. */
+  get inputShapes(): Shape[] {
+    return this.#inputs.map((x) => x.shape);
+  }
+
+  /** The per-example output shape (of a model with one output; see outputShapes). */
   get outputShape(): Shape {
-    this.requireSingle('outputShape');
+    if (this.#outputs.length !== 1)
+      throw new RangeError(`${this.name}.outputShape: the model has ${this.#outputs.length} outputs; read outputShapes`);
     return this.#outputs[0].shape;
+  }
+
+  /** Each output's per-example shape. */
+  get outputShapes(): Shape[] {
+    return this.#outputs.map((x) => x.shape);
+  }
+
+  /** @internal */
+  get takesInputList(): boolean {
+    return this.#lists.inputs;
+  }
+
+  /** @internal */
+  get givesOutputList(): boolean {
+    return this.#lists.outputs;
   }
 
   get built(): boolean {
@@ -100,16 +125,11 @@ export class Functional extends Model {
     this.rebindOptimizer();
   }
 
-  forward(input: Tensor, ctx: CallContext, preActivation = false): Tensor {
-    this.requireSingle('forward');
-    return this.forwardAll([input], ctx, preActivation)[0];
-  }
-
   /**
    * @internal The forward pass on one batch per input, in the internal layout; its outputs in the
    * order of the model's. Each call's output is freed once the last call that reads it has run.
    */
-  forwardAll(inputs: Tensor[], ctx: CallContext, preActivation = false): Tensor[] {
+  forwardAll(inputs: Tensor[], ctx: CallContext, preActivation: boolean[] = []): Tensor[] {
     // Reads left of each call's output, the model's outputs counting as one read that never comes.
     const readers = new Map<GraphNode, number>();
     for (const node of this.#nodes) for (const x of node.inputs) readers.set(x.node, (readers.get(x.node) ?? 0) + 1);
@@ -122,12 +142,15 @@ export class Functional extends Model {
       pending.set(value, (pending.get(value) ?? 0) + (readers.get(node) ?? 0));
     };
     this.#inputs.forEach((x, k) => store(x.node, inputs[k]));
-    const single = this.#outputs.length === 1 ? this.#outputs[0].node : null;
+    // The output calls that stop before their activation, for the fused softmax + cross-entropy.
+    // (An output read by another call too, or given twice, is not a loss's alone: it keeps its activation.)
+    const early = new Set(
+      this.#outputs.filter((x, k) => preActivation[k] && readers.get(x.node) === 1).map((x) => x.node),
+    );
     for (const node of this.#nodes) {
       if (node.inputs.length === 0) continue;
       const args = node.inputs.map((x) => values.get(x.node)!);
-      // The output call stops before its activation for the fused softmax + cross-entropy.
-      const before = preActivation && node === single;
+      const before = early.has(node);
       // As in Sequential.forward: each call's temporaries go as soon as it returns.
       store(
         node,
@@ -142,8 +165,8 @@ export class Functional extends Model {
     return this.#outputs.map((x) => values.get(x.node)!);
   }
 
-  lastActivation(): string {
-    return this.#outputs.length === 1 ? activationOf(this.#outputs[0].node.layer) : 'linear';
+  outputHeads(): OutputHead[] {
+    return this.#outputs.map((x) => ({ name: x.node.layer.name!, activation: activationOf(x.node.layer) }));
   }
 
   protected summaryRows(): SummaryRow[] {
@@ -179,15 +202,6 @@ export class Functional extends Model {
 
   protected forgetShapes(): void {
     this.#shapes = null;
-  }
-
-  // Training and prediction take one input and one output for now.
-  private requireSingle(what: string): void {
-    if (this.#inputs.length !== 1 || this.#outputs.length !== 1) {
-      throw new RangeError(
-        `${this.name}.${what}: the model has ${this.#inputs.length} inputs and ${this.#outputs.length} outputs; fit, evaluate and predict take models with one of each for now`,
-      );
-    }
   }
 
   private describeInputs(): string {
@@ -247,7 +261,13 @@ function mapGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): { nodes:
   return { nodes, layers };
 }
 
-/** Creates a {@link Functional} model: `tl.model({ inputs, outputs })`, as Keras's `keras.Model(inputs, outputs)`. */
+/**
+ * Creates a {@link Functional} model: `tl.model({ inputs, outputs })`, as Keras's
+ * `keras.Model(inputs, outputs)`. Given an array of outputs, it predicts an array.
+ */
+export function model(args: FunctionalArgs & { outputs: SymbolicTensor }): Functional<Tensor>;
+export function model(args: FunctionalArgs & { outputs: SymbolicTensor[] }): Functional<Tensor[]>;
+export function model(args: FunctionalArgs): Functional;
 export function model(args: FunctionalArgs): Functional {
   return new Functional(args);
 }

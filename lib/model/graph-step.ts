@@ -3,7 +3,7 @@
 // reading from static input buffers, then a replay per batch, after copying the batch into the
 // buffers. A batch of another size (the last, partial one) runs eagerly. Changing the learning
 // rate triggers a new capture, since the graph holds it as a constant.
-import type { Batch } from '../data/dataset.js';
+import { inputsOf, targetsOf, type Batch } from '../data/dataset.js';
 import { keep, tidy } from '../memory.js';
 import { native, type GraphHandle } from '../native.js';
 import type { Tensor } from '../tensor.js';
@@ -17,7 +17,8 @@ const WARMUP_STEPS = 3;
 
 export class GraphStep {
   readonly #graph: GraphHandle;
-  #inputs: { x: Tensor; y: Tensor } | null = null;
+  // The static buffers: every input of the batch, then every output's targets.
+  #buffers: { inputs: Tensor[]; targets: Tensor[] } | null = null;
   #batchSize = 0;
   #warmups = 0;
   #learningRate = Number.NaN;
@@ -45,9 +46,10 @@ export class GraphStep {
       this.#warmups++;
       return;
     }
-    if (!this.#inputs || this.compiled.optimizer.learningRate !== this.#learningRate) this.capture(batch);
-    this.#inputs!.x.assign(batch.x);
-    this.#inputs!.y.assign(batch.y);
+    if (!this.#buffers || this.compiled.optimizer.learningRate !== this.#learningRate) this.capture(batch);
+    const { inputs, targets } = this.#buffers!;
+    inputsOf(batch).forEach((t, k) => inputs[k].assign(t));
+    targetsOf(batch).forEach((t, k) => targets[k].assign(t));
     native.cudaGraphReplay(this.#graph);
     this.meter.count(n);
   }
@@ -56,14 +58,16 @@ export class GraphStep {
   private capture(batch: Batch): void {
     native.cudaGraphReset(this.#graph);
     // Static inputs with the batch's layout (clone keeps its channels-last strides).
-    this.#inputs ??= { x: keep(batch.x.clone()), y: keep(batch.y.clone()) };
+    const clone = (t: Tensor) => keep(t.clone());
+    this.#buffers ??= { inputs: inputsOf(batch).map(clone), targets: targetsOf(batch).map(clone) };
     this.#learningRate = this.compiled.optimizer.learningRate;
-    const inputs = this.#inputs;
+    const { inputs, targets } = this.#buffers;
+    const buffered: Batch = { x: inputs[0], y: targets[0], inputs, targets };
     if (this.compiled.mixedPrecision) native.setAutocastCache(false);
     native.cudaGraphBeginCapture(this.#graph);
     let captured = false;
     try {
-      tidy(() => trainStep(this.model, this.compiled, inputs, this.meter, false));
+      tidy(() => trainStep(this.model, this.compiled, buffered, this.meter, false));
       captured = true;
     } finally {
       native.cudaGraphEndCapture(this.#graph, captured);
@@ -74,7 +78,7 @@ export class GraphStep {
   /** Frees the graph and its input buffers. */
   dispose(): void {
     native.cudaGraphReset(this.#graph);
-    this.#inputs?.x.dispose();
-    this.#inputs?.y.dispose();
+    this.#buffers?.inputs.forEach((t) => t.dispose());
+    this.#buffers?.targets.forEach((t) => t.dispose());
   }
 }

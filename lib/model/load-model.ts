@@ -7,14 +7,18 @@ import { LAYER_CLASSES } from '../nn/index.js';
 import { InputLayer } from '../nn/input-layer.js';
 import type { Layer } from '../nn/layer.js';
 import type { SymbolicTensor } from '../nn/symbolic.js';
+import type { Tensor } from '../tensor.js';
 import { makeOptimizer } from '../optim/registry.js';
 import { Functional } from './functional.js';
 import type { Model } from './model.js';
 import { loadWeightsFile, readModelFolder, type SavedModel } from './model-file.js';
 import { Sequential } from './sequential.js';
 
-/** Loads a model saved by {@link Model.save}: its layers, weights and compile settings. */
-export async function loadModel(dir: string): Promise<Sequential | Functional> {
+/**
+ * Loads a model saved by {@link Model.save}: its layers, weights and compile settings. A functional
+ * model of several outputs predicts an array: load it as `loadModel<Tensor[]>(dir)`.
+ */
+export async function loadModel<Output extends Tensor | Tensor[] = Tensor>(dir: string): Promise<Sequential | Functional<Output>> {
   const { saved, path, weightsPath } = await readModelFolder(dir);
   const layers: Layer[] = (saved.layers as unknown[]).map((entry, k) => {
     const { className, config } = (entry ?? {}) as JsInput<SavedModel['layers'][number]> & object;
@@ -32,20 +36,21 @@ export async function loadModel(dir: string): Promise<Sequential | Functional> {
       throw error;
     }
   });
-  const model = saved.className === 'Functional' ? replayGraph(saved, layers, path) : new Sequential(layers, { name: saved.name });
+  const model = saved.className === 'Functional' ? (replayGraph(saved, layers, path) as Functional<Output>) : new Sequential(layers, { name: saved.name });
   model.build(saved.className === 'Functional' ? undefined : saved.inputShape);
   await loadWeightsFile(weightsPath, model.namedWeights(), model.name);
   if (saved.compile) compileAsSaved(model, saved.compile);
   return model;
 }
 
-function compileAsSaved(model: Model, saved: NonNullable<SavedModel['compile']>): void {
-  const { optimizer, loss, metrics, cudaGraph, mixedPrecision } = saved;
+function compileAsSaved(model: Model<Tensor | Tensor[]>, saved: NonNullable<SavedModel['compile']>): void {
+  const { optimizer, loss, lossWeights, metrics, cudaGraph, mixedPrecision } = saved;
   // compile() and the optimizer check what they are given; a missing optimizer entry is named here.
   const spec = optimizer as JsInput<{ name: string; config: OptimizerConfig }>;
   model.compile({
     optimizer: makeOptimizer(String(spec?.name), spec?.config as OptimizerConfig),
     loss,
+    lossWeights,
     metrics,
     cudaGraph,
     mixedPrecision,

@@ -1,6 +1,6 @@
 // What the code below the model needs of it. The training loops, the steps and the callbacks
-// depend on these interfaces, not on Sequential, which implements them: lib/model/ has one
-// direction (sequential.ts uses the loops; the loops never reach back into it).
+// depend on these interfaces, not on the model classes, which implement them: lib/model/ has one
+// direction (the models use the loops; the loops never reach back into them).
 import type { CallContext, Shape } from '../nn/layer.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Device, Tensor } from '../tensor.js';
@@ -11,8 +11,14 @@ import type { StepTraces } from './traced-step.js';
 export interface TrainingModel {
   readonly name: string;
   readonly device: Device;
-  /** The per-example output shape (the model must be built). */
-  readonly outputShape: Shape;
+  /** Each input's per-example shape, once known (several for a functional model of several inputs). */
+  readonly inputShapes: Shape[] | undefined;
+  /** Each output's per-example shape (the model must be built). */
+  readonly outputShapes: Shape[];
+  /** True when the model takes its inputs as an array (a functional model given an array of inputs). */
+  readonly takesInputList: boolean;
+  /** True when the model gives its outputs as an array (a functional model given an array of outputs). */
+  readonly givesOutputList: boolean;
   /** True once compile() has run. */
   readonly compiled: boolean;
   /** Set by a callback to end fit after the current batch. */
@@ -23,10 +29,13 @@ export interface TrainingModel {
   readonly weightTensors: Tensor[];
   /** What compile() resolved; throws a clear error for `what` before compile(). */
   requireCompiled(what: string): Compiled;
-  /** The forward pass on a batch in the internal layout; `preActivation` stops the last layer before its activation. */
-  forward(input: Tensor, ctx: CallContext, preActivation?: boolean): Tensor;
-  /** Checks a per-example input shape against the model's, building the model if needed. */
-  acceptInputShape(shape: Shape, what: string): void;
+  /**
+   * The forward pass on a batch of each input in the internal layout; its outputs in order. An
+   * output whose `preActivation` entry is true stops before its layer's activation.
+   */
+  forwardAll(inputs: Tensor[], ctx: CallContext, preActivation?: boolean[]): Tensor[];
+  /** Checks the per-example shapes of the inputs against the model's, building the model if needed. */
+  acceptInputShapes(shapes: Shape[], what: string): void;
 }
 
 /** What a callback gets as `this.model`. */

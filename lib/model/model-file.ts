@@ -16,8 +16,7 @@ import { removeStaleTemps } from '../io/stale-temps.js';
 import type { JsInput } from '../js-input.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor.js';
-import type { MetricSpec } from './metrics.js';
-import type { LossSpec } from './losses.js';
+import type { CompileArgs } from './compiled.js';
 
 const FORMAT = 'torchlet.Sequential';
 const ARCHITECTURE = 'model.json';
@@ -45,8 +44,9 @@ export interface SavedModel {
   /** The optimizer by name with its hyper-parameters, the loss and the metrics. */
   compile: {
     optimizer: { name: string; config: OptimizerConfig };
-    loss: LossSpec;
-    metrics: MetricSpec[];
+    loss: CompileArgs['loss'];
+    lossWeights?: CompileArgs['lossWeights'];
+    metrics: NonNullable<CompileArgs['metrics']>;
     cudaGraph?: boolean;
     mixedPrecision?: 'bf16' | null;
   } | null;

@@ -10,7 +10,7 @@ import type { Layer, CallContext, Shape } from '../nn/layer.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Device, Tensor } from '../tensor.js';
 import type { History } from './callbacks.js';
-import { resolveCompile, type CompileArgs, type Compiled } from './compiled.js';
+import { resolveCompile, type CompileArgs, type Compiled, type OutputHead } from './compiled.js';
 import type { Logs } from './logs.js';
 import type { CallbackModel, TrainingModel } from './model-api.js';
 import { loadWeightsFile, saveModelFolder, saveWeightsFile, type ModelSnapshot, type SavedModel } from './model-file.js';
@@ -71,7 +71,7 @@ export type Architecture = Omit<ModelSnapshot['architecture'], 'name' | 'compile
  * permutes once to NCHW with channels-last strides, at no copy. It trains on CUDA when available,
  * else on the CPU; {@link Model.to} moves it.
  */
-export abstract class Model implements TrainingModel, CallbackModel {
+export abstract class Model<Output extends Tensor | Tensor[] = Tensor> implements TrainingModel, CallbackModel {
   readonly name: string;
   /**
    * Set by a callback (EarlyStopping) to end fit after the current batch; set from elsewhere, after
@@ -90,21 +90,28 @@ export abstract class Model implements TrainingModel, CallbackModel {
 
   /** The layers, in order (each once, however often a graph calls it). */
   abstract get layers(): readonly Layer[];
-  /** The per-example input shape, once known. */
+  /** The per-example input shape, once known (of the first input, for a model of several). */
   abstract get inputShape(): Shape | undefined;
-  /** The per-example output shape (the model must be built). */
-  abstract get outputShape(): Shape;
+  /** @internal Each input's per-example shape, once known. */
+  abstract get inputShapes(): Shape[] | undefined;
+  /** @internal Each output's per-example shape (the model must be built). */
+  abstract get outputShapes(): Shape[];
+  /** @internal True when the model takes its inputs as an array. */
+  abstract get takesInputList(): boolean;
+  /** @internal True when the model gives its outputs as an array. */
+  abstract get givesOutputList(): boolean;
   /** True once every layer has its weights. */
   abstract get built(): boolean;
   /** Builds every layer for `inputShape` (default: the one the model was defined with). */
   abstract build(shape?: Shape): void;
   /**
-   * @internal The forward pass on a batch in the internal layout. With `preActivation`, the output
-   * layer stops before its activation (for the fused softmax + cross-entropy).
+   * @internal The forward pass on a batch of each input in the internal layout; its outputs in
+   * order. An output whose `preActivation` entry is true stops before its layer's activation (for
+   * the fused softmax + cross-entropy).
    */
-  abstract forward(input: Tensor, ctx: CallContext, preActivation?: boolean): Tensor;
-  /** @internal The output layer's activation name ('linear' if it has none). */
-  abstract lastActivation(): string;
+  abstract forwardAll(inputs: Tensor[], ctx: CallContext, preActivation?: boolean[]): Tensor[];
+  /** @internal Each output's layer name and activation, in order. */
+  abstract outputHeads(): OutputHead[];
   /** The rows of {@link Model.summary}, the model being built. */
   protected abstract summaryRows(): SummaryRow[];
   /** What a save writes of the structure. */
@@ -209,7 +216,7 @@ export abstract class Model implements TrainingModel, CallbackModel {
   compile(options: CompileArgs): void {
     this.requireLive('compile');
     this.requireIdle('compile');
-    this.#compiled = resolveCompile(options, this.lastActivation());
+    this.#compiled = resolveCompile(options, this.outputHeads());
     this.traces.clear();
     if (this.built) this.rebindOptimizer();
     else if (this.inputShape) this.build();
@@ -232,38 +239,47 @@ export abstract class Model implements TrainingModel, CallbackModel {
     return this.#compiled?.optimizer;
   }
 
-  /** @internal Checks a per-example input shape against the model's, building the model if needed. */
-  acceptInputShape(shape: Shape, what: string): void {
+  /** @internal Checks the per-example shapes of the inputs against the model's, building the model if needed. */
+  acceptInputShapes(shapes: Shape[], what: string): void {
     this.requireLive(what);
-    const expected = this.inputShape;
-    if (expected && shape.join() !== expected.join()) {
-      throw new RangeError(`${what}: expected input of shape [None, ${expected}], got [None, ${shape}]`);
-    }
-    if (!this.built) this.build(checkShape(what, 'the per-example input shape (x without its batch dim)', shape));
+    const expected = this.inputShapes ?? [undefined];
+    if (shapes.length !== expected.length)
+      throw new RangeError(`${what}: the model takes ${expected.length} input${expected.length === 1 ? '' : 's'}, got ${shapes.length}`);
+    shapes.forEach((shape, k) => {
+      const want = expected[k];
+      if (want && shape.join() !== want.join()) {
+        const which = expected.length > 1 ? ` ${k}` : '';
+        throw new RangeError(`${what}: expected input${which} of shape [None, ${want}], got [None, ${shape}]`);
+      }
+    });
+    if (!this.built) this.build(checkShape(what, 'the per-example input shape (x without its batch dim)', shapes[0]));
   }
 
   /** Trains the model; see {@link FitOptions}. `x` is a Keras-shaped tensor (with labels `y`) or a Dataset. */
-  fit(x: Tensor | Dataset, y?: Tensor | FitOptions, options?: FitOptions): Promise<History> {
+  fit(x: Tensor | Tensor[] | Dataset, y?: Tensor | Tensor[] | FitOptions, options?: FitOptions): Promise<History> {
     return exclusive(this, this.name, 'fit', () => fit(this, x, y, options));
   }
 
   /** The loss and metrics over a dataset, in eval mode and without grad. */
-  evaluate(x: Tensor | Dataset, y?: Tensor | EvaluateOptions, options?: EvaluateOptions): Promise<Logs> {
+  evaluate(x: Tensor | Tensor[] | Dataset, y?: Tensor | Tensor[] | EvaluateOptions, options?: EvaluateOptions): Promise<Logs> {
     return exclusive(this, this.name, 'evaluate', () => evaluate(this, x, y, options));
   }
 
-  /** The model's outputs for `x`, in batches, in eval mode and without grad (on the model's device). */
-  predict(x: Tensor | Dataset, options?: PredictOptions): Promise<Tensor> {
-    return exclusive(this, this.name, 'predict', () => predict(this, x, options));
+  /**
+   * The model's outputs for `x`, in batches, in eval mode and without grad (on the model's device):
+   * an array of them for a functional model given an array of outputs.
+   */
+  predict(x: Tensor | Tensor[] | Dataset, options?: PredictOptions): Promise<Output> {
+    return exclusive(this, this.name, 'predict', () => predict(this, x, options) as Promise<Output>);
   }
 
   /** The model's outputs for one batch, in eval mode and without grad. */
-  predictOnBatch(x: Tensor): Promise<Tensor> {
-    return exclusive(this, this.name, 'predictOnBatch', () => predictOnBatch(this, x));
+  predictOnBatch(x: Tensor | Tensor[]): Promise<Output> {
+    return exclusive(this, this.name, 'predictOnBatch', () => predictOnBatch(this, x) as Promise<Output>);
   }
 
   /** One training step on one batch; resolves to its loss and metrics. */
-  trainOnBatch(x: Tensor, y: Tensor): Promise<Logs> {
+  trainOnBatch(x: Tensor | Tensor[], y: Tensor | Tensor[]): Promise<Logs> {
     return exclusive(this, this.name, 'trainOnBatch', () => trainOnBatch(this, x, y));
   }
 
@@ -315,6 +331,7 @@ export abstract class Model implements TrainingModel, CallbackModel {
     const compile: SavedModel['compile'] = compiled && {
       optimizer: { name: compiled.optimizer.name, config: compiled.optimizer.options },
       loss: compiled.args.loss,
+      ...(compiled.args.lossWeights === undefined ? {} : { lossWeights: compiled.args.lossWeights }),
       metrics: compiled.args.metrics,
       cudaGraph: compiled.cudaGraph,
       mixedPrecision: compiled.mixedPrecision,

@@ -3,6 +3,7 @@
 // API", and `torchlet train-cifar10 --model resnet20`. Layers are named as in keras.applications'
 // ResNets (conv2_block1_1_conv: stage 2, block 1, first convolution).
 import { input, layers, type SymbolicTensor } from '../nn/index.js';
+import type { Tensor } from '../tensor.js';
 import { model, type Functional } from './functional.js';
 
 // conv (no bias: batch norm follows) → batch norm, then ReLU unless it is the block's last.
@@ -34,7 +35,7 @@ function residualBlock(x: SymbolicTensor, name: string, filters: number, strides
  * softmax, for [32, 32, 3] images: 19 convolutions + 2 projection shortcuts + the dense layer,
  * 274,042 parameters (of which 1,568 are batch-norm statistics). Not compiled.
  */
-export function resnet20(): Functional {
+export function resnet20(): Functional<Tensor> {
   const images = input({ shape: [32, 32, 3], name: 'images' });
   let x = convBn(images, 'conv1', 16, 3, 1, true);
   [16, 32, 64].forEach((filters, stage) => {

@@ -6,6 +6,7 @@ import { Layer, checkShape, type CallContext, type Shape } from '../nn/layer.js'
 import type { Tensor } from '../tensor.js';
 import { describeValue, expectString, readOptions } from '../arguments.js';
 import { Model, activationOf, callBeforeActivation, nameLayer, type Architecture } from './model.js';
+import type { OutputHead } from './compiled.js';
 import type { SummaryRow } from './summary.js';
 
 export { snakeCase } from './model.js';
@@ -53,6 +54,28 @@ export class Sequential extends Model {
     return this.#shapes?.[0] ?? this.#layers[0]?.inputShape;
   }
 
+  /** @internal */
+  get inputShapes(): Shape[] | undefined {
+    const shape = this.inputShape;
+    return shape && [shape];
+  }
+
+  /** @internal */
+  get outputShapes(): Shape[] {
+    return [this.outputShape];
+  }
+
+  /** @internal */
+  get takesInputList(): boolean {
+    return false;
+  }
+
+  /** @internal */
+  get givesOutputList(): boolean {
+    return false;
+  }
+
+  /** The per-example output shape (the model must be built). */
   get outputShape(): Shape {
     this.ensureBuilt();
     return this.#shapes![this.#layers.length];
@@ -84,6 +107,11 @@ export class Sequential extends Model {
     this.rebindOptimizer();
   }
 
+  forwardAll(inputs: Tensor[], ctx: CallContext, preActivation: boolean[] = []): Tensor[] {
+    return [this.forward(inputs[0], ctx, preActivation[0])];
+  }
+
+  /** @internal The forward pass on a batch in the internal layout; `preActivation` stops the last layer before its activation. */
   forward(input: Tensor, ctx: CallContext, preActivation = false): Tensor {
     const layers = this.#layers;
     const last = layers.length - 1;
@@ -103,8 +131,9 @@ export class Sequential extends Model {
     return x;
   }
 
-  lastActivation(): string {
-    return activationOf(this.#layers[this.#layers.length - 1]);
+  outputHeads(): OutputHead[] {
+    const last = this.#layers[this.#layers.length - 1] as Layer | undefined;
+    return [{ name: last?.name ?? this.name, activation: activationOf(last) }];
   }
 
   protected summaryRows(): SummaryRow[] {

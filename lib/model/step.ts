@@ -1,6 +1,6 @@
 // One training step, and the forward pass under the model's precision: forward, loss, backward
 // and one optimizer call, with no host sync anywhere.
-import type { Batch } from '../data/dataset.js';
+import { inputsOf, targetsOf, type Batch } from '../data/dataset.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import type { Meter } from './meter.js';
@@ -20,11 +20,18 @@ export function withPrecision<T>(model: TrainingModel, compiled: Compiled, fn: (
   }
 }
 
-/** The model's output (pre-activation when the loss fuses the last activation) and its loss. */
-export function forwardLoss(model: TrainingModel, compiled: Compiled, batch: Batch, training: boolean): { output: Tensor; loss: Tensor } {
+/** What a forward pass with its loss gives: each output (pre-activation where the loss fuses it), the loss trained on, each output's. */
+export interface ForwardLoss {
+  outputs: Tensor[];
+  loss: Tensor;
+  parts: Tensor[];
+}
+
+/** The model's outputs (pre-activation where the loss fuses the last activation) and the loss. */
+export function forwardLoss(model: TrainingModel, compiled: Compiled, batch: Batch, training: boolean): ForwardLoss {
   return withPrecision(model, compiled, () => {
-    const output = model.forward(batch.x, { training }, compiled.loss.usesPreActivation);
-    return { output, loss: compiled.loss.compute(output, batch.y) };
+    const outputs = model.forwardAll(inputsOf(batch), { training }, compiled.preActivation);
+    return { outputs, ...compiled.computeLoss(outputs, targetsOf(batch)) };
   });
 }
 
@@ -34,12 +41,12 @@ export function forwardLoss(model: TrainingModel, compiled: Compiled, batch: Bat
  * steps run on the JS thread).
  */
 export function trainStep(model: TrainingModel, compiled: Compiled, batch: Batch, meter: Meter, count = true, sync?: StepSync): void {
-  const { output, loss } = forwardLoss(model, compiled, batch, true);
+  const { outputs, loss, parts } = forwardLoss(model, compiled, batch, true);
   compiled.optimizer.zeroGrad();
   if (sync) native.gradSyncBegin(sync.sync, sync.scale);
   loss.backward();
   if (sync) native.gradSyncFinish(sync.sync);
   compiled.optimizer.step();
-  meter.add(loss, output, batch.y);
+  meter.add(loss, parts, outputs, targetsOf(batch));
   if (count) meter.count(batch.y.shape[0]);
 }

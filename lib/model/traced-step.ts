@@ -20,6 +20,8 @@ export interface StepCall {
   label: string;
   /** The graph's inputs: the batch first, then every other tensor the step reads or updates. */
   inputs: Tensor[];
+  /** How many of the inputs come from the batch (their layouts key the step; default 2: x and y). */
+  batchInputs?: number;
   /** Tells apart steps whose inputs look alike but whose ops differ (how the batch's x is prepared). */
   variant?: string;
   /** The step as JS: returns its outputs. */
@@ -147,10 +149,10 @@ export class StepTraces {
   }
 }
 
-// A step's cache key: its kind, the batch's layout (its shape includes the batch size) and the
-// number of other inputs.
+// A step's cache key: its kind, the layouts of the batch's tensors (their shapes include the batch
+// size) and the number of other inputs.
 function keyOf(call: StepCall): string {
-  return [call.label, call.variant ?? '', call.inputs.length, ...call.inputs.slice(0, 2).map(layoutOf)].join('|');
+  return [call.label, call.variant ?? '', call.inputs.length, ...call.inputs.slice(0, call.batchInputs ?? 2).map(layoutOf)].join('|');
 }
 
 // A tensor's layout, as far as the recorded ops depend on it.

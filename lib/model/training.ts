@@ -3,7 +3,7 @@
 // and accuracy accumulate in device tensors, which the host reads only when the progress bar
 // redraws or a callback reads the logs, and at the end of the epoch.
 import { noGrad } from '../autograd.js';
-import { isDataset, TensorDataset, type Batch, type BatchOptions, type Dataset } from '../data/dataset.js';
+import { inputsOf, isDataset, targetsOf, TensorDataset, type Batch, type BatchOptions, type Dataset } from '../data/dataset.js';
 import { native } from '../native.js';
 import { keep, tidy } from '../memory.js';
 import { cat, expectTensor, isTensor, Tensor } from '../tensor.js';
@@ -21,14 +21,14 @@ import { randint } from '../create.js';
 import type { StepCall, StepSync } from './traced-step.js';
 import type { Optimizer } from '../optim/optimizer.js';
 
-/** Options of {@link Sequential.fit}, with Keras's names and defaults. */
+/** Options of {@link Model.fit}, with Keras's names and defaults. */
 export interface FitOptions {
   /** Default 1. */
   epochs?: number;
   /** Default 32. */
   batchSize?: number;
-  /** Evaluated at the end of each epoch: [x, y] tensors or a Dataset. */
-  validationData?: [Tensor, Tensor] | Dataset;
+  /** Evaluated at the end of each epoch: [x, y] tensors (each an array for several inputs or outputs) or a Dataset. */
+  validationData?: [Tensor | Tensor[], Tensor | Tensor[]] | Dataset;
   /** A fraction of the tensors x, y (the last examples, before shuffling) held out for validation. */
   validationSplit?: number;
   /** Reshuffle the training data each epoch (default true). */
@@ -52,7 +52,7 @@ export interface FitOptions {
   distributed?: boolean | DistributedFitOptions;
 }
 
-/** Options of {@link Sequential.evaluate}. */
+/** Options of {@link Model.evaluate}. */
 export interface EvaluateOptions {
   /** Default 32. */
   batchSize?: number;
@@ -61,7 +61,7 @@ export interface EvaluateOptions {
   output?: ProgressOutput;
 }
 
-/** Options of {@link Sequential.predict}. */
+/** Options of {@link Model.predict}. */
 export interface PredictOptions {
   /** Default 32. */
   batchSize?: number;
@@ -107,29 +107,54 @@ function checkVerbose(owner: string, value: unknown, fallback: 0 | 1 | 2): 0 | 1
   return v;
 }
 
-// The data as a Dataset: a Dataset as is, or tensors x (Keras-shaped) and y checked against each other.
+// The data as a Dataset: a Dataset as is, or tensors x (Keras-shaped) and y checked against each
+// other; for a model of several inputs or outputs, arrays of them.
 function toDataset(model: TrainingModel, what: string, x: unknown, y: unknown): Dataset {
   if (isDataset(x)) {
-    if (y instanceof Tensor) throw new TypeError(`${what}: y must be omitted when x is a Dataset`);
-    model.acceptInputShape(x.inputShape, what);
+    if (isTensor(y) || Array.isArray(y)) throw new TypeError(`${what}: y must be omitted when x is a Dataset`);
+    model.acceptInputShapes(x.inputShapes ?? [x.inputShape], what);
     return x;
   }
-  expectExamples(what, x);
-  const labels = expectTensor(what, 'y (the labels or targets)', y);
-  model.acceptInputShape(x.shape.slice(1), what);
-  if (labels.rank === 0 || labels.shape[0] !== x.shape[0]) {
-    throw new RangeError(
-      `${what}: y has ${labels.rank === 0 ? 'no' : labels.shape[0]} entries but x has ${x.shape[0]} examples (x: [${x.shape}], y: [${labels.shape}])`,
-    );
+  const xs = examplesOf(what, x);
+  const ys = tensorsOf(what, 'y (the labels or targets)', y);
+  model.acceptInputShapes(
+    xs.map((t) => t.shape.slice(1)),
+    what,
+  );
+  const n = xs[0].shape[0];
+  xs.forEach((t, k) => {
+    if (t.shape[0] !== n) throw new RangeError(`${what}: x[${k}] has ${t.shape[0]} examples but x[0] has ${n} (x[${k}]: [${t.shape}])`);
+  });
+  for (const labels of ys) {
+    if (labels.rank === 0 || labels.shape[0] !== n) {
+      throw new RangeError(
+        `${what}: y has ${labels.rank === 0 ? 'no' : labels.shape[0]} entries but x has ${n} examples (x: [${xs[0].shape}], y: [${labels.shape}])`,
+      );
+    }
   }
-  return new TensorDataset(x, labels);
+  return new TensorDataset(Array.isArray(x) ? xs : xs[0], Array.isArray(y) ? ys : ys[0]);
 }
 
-// x when it is not a Dataset: a live tensor with a batch dim and at least one more.
-function expectExamples(what: string, x: unknown): asserts x is Tensor {
-  if (!isTensor(x)) throw new TypeError(`${what}: x must be a Tensor or a Dataset, got ${describeValue(x)}`);
-  expectTensor(what, 'x', x);
-  if (x.rank < 2) throw new RangeError(`${what}: x must have a batch dim and at least one more (shape [N, ...]), got [${x.shape}]`);
+// x when it is not a Dataset: a live tensor with a batch dim and at least one more, or an array of them.
+function examplesOf(what: string, x: unknown): Tensor[] {
+  if (!isTensor(x) && !Array.isArray(x))
+    throw new TypeError(`${what}: x must be a Tensor, an array of them (one per model input) or a Dataset, got ${describeValue(x)}`);
+  const xs = tensorsOf(what, 'x', x);
+  xs.forEach((t, k) => {
+    if (t.rank < 2) {
+      const name = Array.isArray(x) ? `x[${k}]` : 'x';
+      throw new RangeError(`${what}: ${name} must have a batch dim and at least one more (shape [N, ...]), got [${t.shape}]`);
+    }
+  });
+  return xs;
+}
+
+// A tensor argument, or a non-empty array of them (one per model input or output), checked and copied.
+function tensorsOf(what: string, name: string, value: unknown): Tensor[] {
+  if (!Array.isArray(value)) return [expectTensor(what, name, value)];
+  const list = [...(value as unknown[])];
+  if (list.length === 0) throw new RangeError(`${what}: ${name} must be a tensor or a non-empty array of them, got []`);
+  return list.map((t, k) => expectTensor(what, `${name.split(' ')[0]}[${k}]`, t));
 }
 
 // Batches a job of the compute thread takes in evaluate and predict (StepTraces.runAll): one
@@ -187,7 +212,7 @@ async function forEachBatches(
 
 // The options of fit(x, y, options) or fit(dataset, options), read and checked.
 function optionsOf<T extends object>(api: string, y: unknown, options: unknown, known: (keyof T & string)[]): Partial<T> {
-  return readOptions<T>(api, options ?? (y instanceof Tensor || y === undefined ? undefined : y), known);
+  return readOptions<T>(api, options ?? (isTensor(y) || Array.isArray(y) || y === undefined ? undefined : y), known);
 }
 
 interface FitSettings {
@@ -253,11 +278,11 @@ function fitData(
   return { train, validation };
 }
 
-/** See {@link Sequential.fit}. */
+/** See {@link Model.fit}. */
 export async function fit(
   model: TrainingModel & CallbackModel,
-  x: Tensor | Dataset,
-  yOrOptions?: Tensor | FitOptions,
+  x: Tensor | Tensor[] | Dataset,
+  yOrOptions?: Tensor | Tensor[] | FitOptions,
   maybeOptions?: FitOptions,
 ): Promise<History> {
   const compiled = model.requireCompiled('fit');
@@ -267,8 +292,8 @@ export async function fit(
   try {
     const { train, validation } = fitData(model, x, yOrOptions, options, made);
     // Targets are checked once here, so that the step needs no per-batch check (a sync on CUDA).
-    compiled.checkTargets(train.targets, model.outputShape);
-    if (validation) compiled.checkTargets(validation.targets, model.outputShape);
+    compiled.checkTargets(targetsIn(train), model.outputShapes);
+    if (validation) compiled.checkTargets(targetsIn(validation), model.outputShapes);
     return await trainEpochs(model, compiled, settings, options, train, validation);
   } finally {
     made.forEach((d) => d.dispose());
@@ -290,7 +315,7 @@ async function trainEpochs(
   const cuda = device.startsWith('cuda');
   if (cuda) native.setCudnnBenchmark(compiled.cudnnBenchmark);
   // One meter for the run (reset each epoch): a captured graph adds into its sums in place.
-  const meter = new Meter(compiled.metrics, device);
+  const meter = new Meter(compiled.outputs, device);
   let parallel: DataParallel | null = null;
   let graph: GraphStep | null = null;
   try {
@@ -411,19 +436,19 @@ async function trainPart(loop: EpochLoop, batch: Batch, step: number, parallel: 
   loop.meter.count(length - count);
 }
 
-// What a traced step takes for the batch's x: the stored batch and its constants when the
-// dataset says how x is made from them (the step then makes x, on the compute thread), else x.
-function xInputs(batch: Pick<Batch, 'x' | 'source'>): Tensor[] {
-  return batch.source?.inputs ?? [batch.x];
+// What a traced step takes for the batch's inputs: the stored batch and its constants when the
+// dataset says how x is made from them (the step then makes x, on the compute thread), else the inputs.
+function xInputs(batch: Pick<Batch, 'x' | 'source' | 'inputs'>): Tensor[] {
+  return batch.source?.inputs ?? inputsOf(batch);
 }
 
-// x, as the traced step makes it from xInputs(batch).
-function xInStep(batch: Pick<Batch, 'x' | 'source'>): Tensor {
-  return batch.source ? batch.source.prepare(batch.source.inputs) : batch.x;
+// The inputs, as the traced step makes them from xInputs(batch).
+function xInStep(batch: Pick<Batch, 'x' | 'source' | 'inputs'>): Tensor[] {
+  return batch.source ? [batch.source.prepare(batch.source.inputs)] : inputsOf(batch);
 }
 
-// The step as fit and evaluate trace it: forward pass and loss, with the batch's loss and correct
-// predictions added to the meter's sums; with an optimizer, a training step.
+// The step as fit and evaluate trace it: forward pass and loss, with the batch's loss and metric
+// counts added to the meter's sums; with an optimizer, a training step.
 function meteredCall(
   model: TrainingModel,
   compiled: Compiled,
@@ -432,14 +457,17 @@ function meteredCall(
   label: string,
   optimizer: Optimizer | null,
 ): StepCall {
-  const [stored, ...constants] = xInputs(batch);
+  const stored = xInputs(batch);
+  const targets = targetsOf(batch);
   return {
     label,
-    inputs: [stored, batch.y, ...constants, ...meter.sums, ...model.weightTensors],
+    inputs: [...stored, ...targets, ...meter.sums, ...model.weightTensors],
+    batchInputs: stored.length + targets.length,
     variant: batch.source?.key,
     run: () => {
-      const { output, loss } = forwardLoss(model, compiled, { x: xInStep(batch), y: batch.y }, optimizer !== null);
-      meter.add(loss, output, batch.y);
+      const inputs = xInStep(batch);
+      const { outputs, loss, parts } = forwardLoss(model, compiled, { x: inputs[0], y: targets[0], inputs, targets }, optimizer !== null);
+      meter.add(loss, parts, outputs, targets);
       return [loss];
     },
     optimizer,
@@ -462,7 +490,7 @@ async function trainBatch(
 
 // The mean loss and metrics over a dataset, in eval mode, without grad.
 async function evaluateDataset(model: TrainingModel, compiled: Compiled, data: Dataset, batchSize: number): Promise<Logs> {
-  const meter = new Meter(compiled.metrics, model.device);
+  const meter = new Meter(compiled.outputs, model.device);
   try {
     await noGrad(() =>
       forEachBatches(data, { batchSize, shuffle: false, device: model.device }, batchesPerJob(batchSize), async (batches) => {
@@ -478,11 +506,11 @@ async function evaluateDataset(model: TrainingModel, compiled: Compiled, data: D
   }
 }
 
-/** See {@link Sequential.evaluate}. */
+/** See {@link Model.evaluate}. */
 export async function evaluate(
   model: TrainingModel,
-  x: Tensor | Dataset,
-  yOrOptions?: Tensor | EvaluateOptions,
+  x: Tensor | Tensor[] | Dataset,
+  yOrOptions?: Tensor | Tensor[] | EvaluateOptions,
   maybeOptions?: EvaluateOptions,
 ): Promise<Logs> {
   const compiled = model.requireCompiled('evaluate');
@@ -497,7 +525,7 @@ export async function evaluate(
   const start = performance.now();
   let logs: Logs;
   try {
-    compiled.checkTargets(data.targets, model.outputShape);
+    compiled.checkTargets(targetsIn(data), model.outputShapes);
     logs = await evaluateDataset(model, compiled, data, batchSize);
   } finally {
     if (data !== x) (data as TensorDataset).dispose();
@@ -510,18 +538,18 @@ export async function evaluate(
   return logs;
 }
 
-/** See {@link Sequential.predict}. */
-export async function predict(model: TrainingModel, x: Tensor | Dataset, options?: PredictOptions): Promise<Tensor> {
+/** See {@link Model.predict}. */
+export async function predict(model: TrainingModel, x: Tensor | Tensor[] | Dataset, options?: PredictOptions): Promise<Tensor | Tensor[]> {
   const batchSize = positiveInteger('predict', 'batchSize', readOptions<PredictOptions>('predict', options, PREDICT_OPTIONS).batchSize, 32);
-  if (!isDataset(x)) expectExamples('predict', x);
-  model.acceptInputShape(isDataset(x) ? x.inputShape : x.shape.slice(1), 'predict');
+  const xs = isDataset(x) ? null : examplesOf('predict', x);
+  model.acceptInputShapes(xs ? xs.map((t) => t.shape.slice(1)) : ((x as Dataset).inputShapes ?? [(x as Dataset).inputShape]), 'predict');
   // Tensors become a dataset whose targets are never read.
-  const data: Dataset = isDataset(x) ? x : new TensorDataset(x, x);
+  const data: Dataset = xs ? new TensorDataset(Array.isArray(x) ? xs : xs[0], xs[0]) : (x as Dataset);
   if (data.size === 0) {
     if (data !== x) (data as TensorDataset).dispose();
     throw new RangeError('predict: there is no data (0 examples)');
   }
-  const outputs: Tensor[] = [];
+  const outputs: Tensor[][] = [];
   try {
     await noGrad(() =>
       forEachBatches(
@@ -529,54 +557,62 @@ export async function predict(model: TrainingModel, x: Tensor | Dataset, options
         { batchSize, shuffle: false, device: model.device },
         batchesPerJob(batchSize),
         async (batches, first) => {
-          (await predictBatches(model, batches, 'predict')).forEach((output, k) => (outputs[first + k] = keep(output)));
+          (await predictBatches(model, batches, 'predict')).forEach((each, k) => (outputs[first + k] = each.map((t) => keep(t))));
         },
         2,
       ),
     );
-    return outputs.length === 1 ? outputs[0].clone() : cat(outputs, 0);
+    const joined = model.outputShapes.map((_, j) => (outputs.length === 1 ? outputs[0][j].clone() : cat(outputs.map((each) => each[j]), 0)));
+    return model.givesOutputList ? joined : joined[0];
   } finally {
-    outputs.forEach((t) => t.dispose());
+    outputs.flat().forEach((t) => t.dispose());
     if (data !== x) (data as TensorDataset).dispose();
   }
 }
 
-/** See {@link Sequential.predictOnBatch}. */
-export async function predictOnBatch(model: TrainingModel, x: Tensor): Promise<Tensor> {
-  expectTensor('predictOnBatch', 'x', x);
-  model.acceptInputShape(x.shape.slice(1), 'predictOnBatch');
-  // A clone: a traced prediction's output is an inference tensor (native/step-trace.cc), which
-  // in-place ops would refuse.
-  return tidy(async () =>
-    (
-      await noGrad(() => predictBatches(model, [{ x: (x.rank === 4 ? x.permute([0, 3, 1, 2]) : x).to(model.device) }], 'predictOnBatch'))
-    )[0].clone(),
+/** See {@link Model.predictOnBatch}. */
+export async function predictOnBatch(model: TrainingModel, x: Tensor | Tensor[]): Promise<Tensor | Tensor[]> {
+  const xs = tensorsOf('predictOnBatch', 'x', x);
+  model.acceptInputShapes(
+    xs.map((t) => t.shape.slice(1)),
+    'predictOnBatch',
   );
+  // Clones: a traced prediction's output is an inference tensor (native/step-trace.cc), which
+  // in-place ops would refuse.
+  const outputs = await tidy(async () => {
+    const inputs = xs.map((t) => (t.rank === 4 ? t.permute([0, 3, 1, 2]) : t).to(model.device));
+    const [each] = await noGrad(() => predictBatches(model, [{ x: inputs[0], inputs }], 'predictOnBatch'));
+    return each.map((t) => t.clone());
+  });
+  return model.givesOutputList ? outputs : outputs[0];
 }
 
-// The model's public output for each batch, in the internal layout: off the JS thread, or eagerly.
-async function predictBatches(model: TrainingModel, batches: Pick<Batch, 'x' | 'source'>[], label: string): Promise<Tensor[]> {
+// The model's public outputs for each batch, in the internal layout: off the JS thread, or eagerly.
+async function predictBatches(model: TrainingModel, batches: Pick<Batch, 'x' | 'source' | 'inputs'>[], label: string): Promise<Tensor[][]> {
   const weights = model.weightTensors;
-  const calls: StepCall[] = batches.map((batch) => ({
-    label,
-    inputs: [...xInputs(batch), ...weights],
-    variant: batch.source?.key,
-    run: () => [toPublic(inferencePass(model, xInStep(batch)))],
-    optimizer: null,
-    pure: true,
-  }));
+  const calls: StepCall[] = batches.map((batch) => {
+    const stored = xInputs(batch);
+    return {
+      label,
+      inputs: [...stored, ...weights],
+      batchInputs: stored.length,
+      variant: batch.source?.key,
+      run: () => inferencePass(model, xInStep(batch)).map(toPublic),
+      optimizer: null,
+      pure: true,
+    };
+  });
   const eager = model.compiled && model.requireCompiled(label).runEagerly;
   const outputs = eager ? null : await model.traces.runAll(calls);
-  if (outputs) return outputs.map(([output]) => output);
-  const one = async (call: StepCall) => ((eager ? null : await model.traces.run(call)) ?? call.run())[0];
-  const results: Tensor[] = [];
-  for (const call of calls) results.push(await one(call));
+  if (outputs) return outputs;
+  const results: Tensor[][] = [];
+  for (const call of calls) results.push((eager ? null : await model.traces.run(call)) ?? call.run());
   return results;
 }
 
 // The forward pass of prediction, in the precision the model was compiled with.
-function inferencePass(model: TrainingModel, x: Tensor): Tensor {
-  const forward = () => model.forward(x, { training: false });
+function inferencePass(model: TrainingModel, inputs: Tensor[]): Tensor[] {
+  const forward = () => model.forwardAll(inputs, { training: false });
   return model.compiled ? withPrecision(model, model.requireCompiled('predict'), forward) : forward();
 }
 
@@ -586,15 +622,18 @@ function toPublic(output: Tensor): Tensor {
   return float.rank === 4 ? float.permute([0, 2, 3, 1]).contiguous() : float;
 }
 
-/** See {@link Sequential.trainOnBatch}. */
-export async function trainOnBatch(model: TrainingModel, x: Tensor, y: Tensor): Promise<Logs> {
+/** Every output's targets of a dataset. */
+function targetsIn(data: Dataset): Tensor[] {
+  return data.targetList ?? [data.targets];
+}
+
+/** See {@link Model.trainOnBatch}. */
+export async function trainOnBatch(model: TrainingModel, x: Tensor | Tensor[], y: Tensor | Tensor[]): Promise<Logs> {
   const compiled = model.requireCompiled('trainOnBatch');
-  expectTensor('trainOnBatch', 'x', x);
-  expectTensor('trainOnBatch', 'y', y);
-  const data = toDataset(model, 'trainOnBatch', x, y);
-  compiled.checkTargets(y, model.outputShape);
-  const meter = new Meter(compiled.metrics, model.device);
+  const data = toDataset(model, 'trainOnBatch', x, y) as TensorDataset;
+  const meter = new Meter(compiled.outputs, model.device);
   try {
+    compiled.checkTargets(targetsIn(data), model.outputShapes);
     await tidy(async () => {
       for (const batch of data.batches({ batchSize: data.size, shuffle: false, device: model.device }))
         await trainBatch(model, compiled, batch, meter, 'trainOnBatch');
@@ -602,6 +641,6 @@ export async function trainOnBatch(model: TrainingModel, x: Tensor, y: Tensor): 
     return meter.read();
   } finally {
     meter.dispose();
-    (data as TensorDataset).dispose();
+    data.dispose();
   }
 }

@@ -47,7 +47,7 @@ describe('TensorDataset', () => {
 
   it('rejects x and y of different lengths', () => {
     expect(() => new tl.TensorDataset(x, tl.arange(9))).toThrowError(/^TensorDataset: y has 9 entries but x has 10 examples/);
-    expect(() => new tl.TensorDataset(tl.tensor(1), tl.tensor(2))).toThrowError(/^TensorDataset: y has 0 entries but x has 0 examples/);
+    expect(() => new tl.TensorDataset(tl.tensor(1), tl.tensor(2))).toThrowError(/^TensorDataset: x must have a batch dim, got a scalar$/);
   });
 
   it('rejects what is not a live tensor, naming the argument', () => {

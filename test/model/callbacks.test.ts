@@ -12,7 +12,7 @@ const y = tl.randint(0, 3, [64]);
 const xVal = tl.randn([32, 4]);
 const yVal = tl.randint(0, 3, [32]);
 
-function weightsOf(model: tl.Sequential): number[][] {
+function weightsOf(model: tl.Model): number[][] {
   return model.getWeights().map((t) => {
     const values = Array.from(t.data(), Number);
     t.dispose();

@@ -17,11 +17,11 @@ describe("metrics are Keras's", () => {
   for (const [name, c] of Object.entries(ref.cases)) {
     it(name, () => {
       // A linear last layer: the metric sees the outputs as given.
-      const meter = new Meter(compileMetrics([c.spec], compileLoss('mse', 'linear')), 'cpu');
+      const meter = new Meter([{ prefix: '', metrics: compileMetrics([c.spec], compileLoss('mse', 'linear')) }], 'cpu');
       const { outputs, targets } = ref.inputs[c.inputs];
       outputs.forEach((o, k) => {
         const y = refTensor(targets[k]);
-        meter.add(tl.tensor(0), refTensor(o), y);
+        meter.add(tl.tensor(0), [], [refTensor(o)], [y]);
         meter.count(y.shape[0]);
       });
       const key = typeof c.spec === 'string' ? c.spec : c.spec.name;
@@ -68,8 +68,8 @@ describe("metrics are Keras's", () => {
     expect(traced).toEqual(await run(true));
     expect(Object.keys(traced.history).sort()).toEqual(['accuracy', 'auc', 'loss', 'precision', 'recall']);
     // evaluate's AUC is Keras's from the predictions: its thresholds count the same examples.
-    const meter = new Meter(compileMetrics(['auc'], compileLoss('mse', 'linear')), 'cpu');
-    meter.add(tl.tensor(0), traced.predictions, y);
+    const meter = new Meter([{ prefix: '', metrics: compileMetrics(['auc'], compileLoss('mse', 'linear')) }], 'cpu');
+    meter.add(tl.tensor(0), [], [traced.predictions], [y]);
     meter.count(96);
     expect(traced.evaluation.auc).toBeCloseTo(meter.read().auc, 12);
   });

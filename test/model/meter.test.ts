@@ -7,7 +7,7 @@ import { Meter } from '../../lib/model/meter.js';
 import { compileMetrics } from '../../lib/model/metrics.js';
 
 const sparse = compileLoss('sparseCategoricalCrossentropy', 'softmax');
-const meterOf = (metrics: string[]) => new Meter(compileMetrics(metrics, sparse), 'cpu');
+const meterOf = (metrics: string[]) => new Meter([{ prefix: '', metrics: compileMetrics(metrics, sparse) }], 'cpu');
 // Two batches: 3 and 1 examples; outputs whose argmax is 1, 0, 2 and 1.
 const out1 = tl.tensor([
   [0, 5, 1],
@@ -19,9 +19,9 @@ const out2 = tl.tensor([[1, 2, 0]]);
 const y2 = tl.tensor([2], [1], { dtype: 'int64' });
 
 function feed(meter: Meter): void {
-  meter.add(tl.tensor(0.5), out1, y1);
+  meter.add(tl.tensor(0.5), [], [out1], [y1]);
   meter.count(3);
-  meter.add(tl.tensor(2), out2, y2);
+  meter.add(tl.tensor(2), [], [out2], [y2]);
   meter.count(1);
 }
 
@@ -38,7 +38,7 @@ describe('Meter', () => {
     feed(meter);
     meter.reset();
     expect(meter.read()).toEqual({});
-    meter.add(tl.tensor(1), out2, y2);
+    meter.add(tl.tensor(1), [], [out2], [y2]);
     meter.count(1);
     // The sums restarted at zero: only the batch after the reset counts.
     expect(meter.read()).toEqual({ loss: 1, accuracy: 0 });
@@ -55,8 +55,8 @@ describe('Meter', () => {
 
   it('sums in float64, so that small losses are not lost against large ones', () => {
     const meter = meterOf([]);
-    meter.add(tl.tensor(1), out2, y2);
-    meter.add(tl.tensor(1e-9), out2, y2);
+    meter.add(tl.tensor(1), [], [out2], [y2]);
+    meter.add(tl.tensor(1e-9), [], [out2], [y2]);
     meter.count(2);
     expect(meter.read().loss).toBe((1 + Math.fround(1e-9)) / 2);
   });
@@ -66,11 +66,11 @@ describe('Meter', () => {
     feed(meter);
     const logs = meter.lazyLogs();
     expect(Object.keys(logs)).toEqual(['loss', 'accuracy']);
-    meter.add(tl.tensor(10), out2, y2);
+    meter.add(tl.tensor(10), [], [out2], [y2]);
     meter.count(1);
     const first = { loss: logs.loss, accuracy: logs.accuracy };
     expect(first).toEqual({ loss: (1.5 + 2 + 10) / 5, accuracy: 2 / 5 });
-    meter.add(tl.tensor(10), out2, y2);
+    meter.add(tl.tensor(10), [], [out2], [y2]);
     meter.count(1);
     expect({ loss: logs.loss, accuracy: logs.accuracy }).toEqual(first);
   });

@@ -18,7 +18,7 @@ const ref = loadReference('resnet20') as unknown as {
 };
 
 // A ResNet-20 on `device` holding the reference's initial weights, matched by name.
-function referenceResnet(device: tl.Device): tl.Functional {
+function referenceResnet(device: tl.Device): tl.Functional<tl.Tensor> {
   const model = tl.resnet20().to(device);
   const names = model.namedWeights().map(([name]) => name);
   expect(names.toSorted()).toEqual(Object.keys(ref.init).toSorted());
