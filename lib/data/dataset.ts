@@ -154,7 +154,9 @@ export class TensorDataset implements Dataset {
     this.#xs.forEach((t, k) => {
       if (t.rank === 0) throw new RangeError(`TensorDataset: ${name('x', this.#several.inputs, k)} must have a batch dim, got a scalar`);
       if (t.shape[0] !== n)
-        throw new RangeError(`TensorDataset: ${name('x', this.#several.inputs, k)} has ${t.shape[0]} examples but x[0] has ${n} ([${t.shape}])`);
+        throw new RangeError(
+          `TensorDataset: ${name('x', this.#several.inputs, k)} has ${t.shape[0]} examples but x[0] has ${n} ([${t.shape}])`,
+        );
     });
     this.#ys.forEach((t, k) => {
       if (t.shape[0] !== n) {

@@ -99,7 +99,9 @@ export function resolveCompile(options: unknown, heads: OutputHead[]): Compiled 
     const loss = compileLoss(losses[k], head.activation);
     const weight: unknown = weights[k];
     if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)
-      throw new RangeError(`compile: lossWeights${several ? ` for '${head.name}'` : ''} must be a number >= 0, got ${describeValue(weight)}`);
+      throw new RangeError(
+        `compile: lossWeights${several ? ` for '${head.name}'` : ''} must be a number >= 0, got ${describeValue(weight)}`,
+      );
     return { prefix: several ? `${head.name}_` : '', loss, weight, metrics: compileMetrics(metricSpecs[k], loss) };
   });
   const precision = input.mixedPrecision ?? null;
@@ -133,7 +135,9 @@ export function resolveCompile(options: unknown, heads: OutputHead[]): Compiled 
     },
     checkTargets: (targets, outputShapes) => {
       if (targets.length !== outputs.length)
-        throw new RangeError(`the model has ${outputs.length} outputs, but the targets (y) are ${targets.length} tensor${targets.length === 1 ? '' : 's'}`);
+        throw new RangeError(
+          `the model has ${outputs.length} outputs, but the targets (y) are ${targets.length} tensor${targets.length === 1 ? '' : 's'}`,
+        );
       outputs.forEach((o, k) => {
         o.loss.checkTargets(targets[k], outputShapes[k]);
         for (const m of o.metrics) m.checkTargets(targets[k], outputShapes[k]);
@@ -165,14 +169,18 @@ function perOutput(what: string, value: unknown, heads: OutputHead[], isOne: (v:
     const entries = readOptions<Record<string, unknown>>('compile', value, names, what);
     return names.map((name) => (Object.hasOwn(entries, name) ? entries[name] : fallback) ?? fallback);
   }
-  throw new TypeError(`compile: ${what} must be ${heads.length > 1 ? 'one for all outputs, an array or an object by output name' : 'valid'}, got ${describeValue(value)}`);
+  throw new TypeError(
+    `compile: ${what} must be ${heads.length > 1 ? 'one for all outputs, an array or an object by output name' : 'valid'}, got ${describeValue(value)}`,
+  );
 }
 
 // One loss (a name, or { name, fromLogits?, delta? }), as opposed to several by output.
 function isLossSpec(value: unknown): boolean {
   if (typeof value === 'string') return true;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  return typeof (value as { name?: unknown }).name === 'string' && Object.keys(value).every((k) => ['name', 'fromLogits', 'delta'].includes(k));
+  return (
+    typeof (value as { name?: unknown }).name === 'string' && Object.keys(value).every((k) => ['name', 'fromLogits', 'delta'].includes(k))
+  );
 }
 
 // A compile argument as saved: JSON's copy (so that later changes to the caller's object change nothing).

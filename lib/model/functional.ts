@@ -144,9 +144,7 @@ export class Functional<Output extends Tensor | Tensor[] = Tensor | Tensor[]> ex
     this.#inputs.forEach((x, k) => store(x.node, inputs[k]));
     // The output calls that stop before their activation, for the fused softmax + cross-entropy.
     // (An output read by another call too, or given twice, is not a loss's alone: it keeps its activation.)
-    const early = new Set(
-      this.#outputs.filter((x, k) => preActivation[k] && readers.get(x.node) === 1).map((x) => x.node),
-    );
+    const early = new Set(this.#outputs.filter((x, k) => preActivation[k] && readers.get(x.node) === 1).map((x) => x.node));
     for (const node of this.#nodes) {
       if (node.inputs.length === 0) continue;
       const args = node.inputs.map((x) => values.get(x.node)!);

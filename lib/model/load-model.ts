@@ -36,7 +36,10 @@ export async function loadModel<Output extends Tensor | Tensor[] = Tensor>(dir: 
       throw error;
     }
   });
-  const model = saved.className === 'Functional' ? (replayGraph(saved, layers, path) as Functional<Output>) : new Sequential(layers, { name: saved.name });
+  const model =
+    saved.className === 'Functional'
+      ? (replayGraph(saved, layers, path) as Functional<Output>)
+      : new Sequential(layers, { name: saved.name });
   model.build(saved.className === 'Functional' ? undefined : saved.inputShape);
   await loadWeightsFile(weightsPath, model.namedWeights(), model.name);
   if (saved.compile) compileAsSaved(model, saved.compile);

@@ -18,7 +18,13 @@ export type MetricName =
   | 'precision'
   | 'recall'
   | 'auc'
-  | 'AUC';
+  | 'AUC'
+  | 'meanAbsoluteError'
+  | 'mean_absolute_error'
+  | 'mae'
+  | 'meanSquaredError'
+  | 'mean_squared_error'
+  | 'mse';
 
 /**
  * A metric by name, or with its options: `{ name: 'topKCategoricalAccuracy', k }` (default 5),
@@ -40,7 +46,17 @@ export interface CompiledMetric {
   checkTargets(targets: Tensor, outputShape: number[]): void;
 }
 
-const NAMES = ['accuracy', 'topKCategoricalAccuracy', 'sparseTopKCategoricalAccuracy', 'precision', 'recall', 'auc'];
+const NAMES = [
+  'accuracy',
+  'topKCategoricalAccuracy',
+  'sparseTopKCategoricalAccuracy',
+  'precision',
+  'recall',
+  'auc',
+  'meanAbsoluteError',
+  'meanSquaredError',
+];
+const ALIASES: Record<string, string> = { acc: 'accuracy', AUC: 'auc', mae: 'meanAbsoluteError', mse: 'meanSquaredError' };
 
 /** Resolves compile()'s metrics for a model compiled with `loss`. */
 export function compileMetrics(given: unknown, loss: CompiledLoss): CompiledMetric[] {
@@ -62,7 +78,7 @@ function compileMetric(spec: unknown, loss: CompiledLoss): CompiledMetric {
           'metric',
         )
       : { name: spec };
-  const name = given === 'acc' ? 'accuracy' : given === 'AUC' ? 'auc' : typeof given === 'string' ? camelCase(given) : '';
+  const name = typeof given === 'string' ? (Object.hasOwn(ALIASES, given) ? ALIASES[given] : camelCase(given)) : '';
   if (!NAMES.includes(name)) {
     throw new RangeError(
       `compile: unknown metric ${describeValue(given)} (expected one of ${NAMES.join(', ')}, in camelCase or snake_case)`,
@@ -93,6 +109,9 @@ function compileMetric(spec: unknown, loss: CompiledLoss): CompiledMetric {
     case 'precision':
     case 'recall':
       return precisionRecall(key, name, fraction(key, 'threshold', options.threshold ?? 0.5), loss);
+    case 'meanAbsoluteError':
+    case 'meanSquaredError':
+      return meanError(key, name === 'meanSquaredError', loss);
     default:
       return auc(key, integer(key, 'numThresholds', options.numThresholds ?? 200, 2), loss);
   }
@@ -137,6 +156,19 @@ function checkSameShape(name: string) {
       throw new RangeError(`${name}: needs targets shaped as the model's output [None, ${outputShape}], got [${targets.shape}]`);
     }
   };
+}
+
+// Keras's MeanAbsoluteError and MeanSquaredError metrics: each example's mean over its last axis,
+// averaged over the examples, on the output after its last activation.
+function meanError(name: string, squared: boolean, loss: CompiledLoss): CompiledMetric {
+  return count(
+    name,
+    (out, y) => {
+      const error = loss.activate(out).sub(y.to('float32')).abs();
+      return (squared ? error.mul(error) : error).mean(-1).sum();
+    },
+    checkSameShape(name),
+  );
 }
 
 // Counts of true positives and, for precision, false positives (recall: false negatives), each

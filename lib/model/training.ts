@@ -562,7 +562,14 @@ export async function predict(model: TrainingModel, x: Tensor | Tensor[] | Datas
         2,
       ),
     );
-    const joined = model.outputShapes.map((_, j) => (outputs.length === 1 ? outputs[0][j].clone() : cat(outputs.map((each) => each[j]), 0)));
+    const joined = model.outputShapes.map((_, j) =>
+      outputs.length === 1
+        ? outputs[0][j].clone()
+        : cat(
+            outputs.map((each) => each[j]),
+            0,
+          ),
+    );
     return model.givesOutputList ? joined : joined[0];
   } finally {
     outputs.flat().forEach((t) => t.dispose());

@@ -130,8 +130,7 @@ export interface MergeFactory<L extends Layer, A> {
 }
 
 function mergeFactory<L extends Layer, A>(make: (args?: A) => L): MergeFactory<L, A> {
-  return ((first?: SymbolicTensor[] | A, args?: A) =>
-    Array.isArray(first) ? make(args).apply(first) : make(first)) as MergeFactory<L, A>;
+  return ((first?: SymbolicTensor[] | A, args?: A) => (Array.isArray(first) ? make(args).apply(first) : make(first))) as MergeFactory<L, A>;
 }
 
 /**

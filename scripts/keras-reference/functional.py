@@ -88,9 +88,26 @@ def weights_and_predictions(model, rng, batch):
     return {"weights": converted, "x": xs, "y": ys if isinstance(ys, list) else [ys]}
 
 
+def fit_two_outputs(rng):
+    """two_in_two_out trained with a loss, a loss weight and metrics per output: the history of a
+    2-epoch fit (no shuffle), the weights after it (torchlet's layouts) and evaluate's results."""
+    keras.backend.clear_session()
+    model = two_in_two_out()
+    start = weights_and_predictions(model, rng, 1)["weights"]
+    n = 24
+    x = [rng.standard_normal((n, 8, 8, 3)).astype(np.float32), rng.standard_normal((n, 5)).astype(np.float32)]
+    y = [rng.integers(0, 3, n), rng.standard_normal((n, 1)).astype(np.float32)]
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), loss=["sparse_categorical_crossentropy", "mse"],
+                  loss_weights=[1.0, 0.5], metrics=[["accuracy"], ["mae"]])
+    history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    return {"start": start, "x": x, "y": y, "history": history,
+            "final": torchlet_layout([w for layer in model.layers for w in layer.get_weights()]),
+            "evaluation": model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)}
+
+
 def build():
     rng = np.random.default_rng(17)
-    out = {}
+    out = {"fit_two_outputs": fit_two_outputs(rng)}
     for make in (merges, two_in_two_out, resnet20):
         keras.backend.clear_session()  # layer names count from the start in each model, as in torchlet
         model = make()

@@ -14,6 +14,8 @@ CASES = {
     "recall_threshold": (lambda: metrics.Recall(thresholds=0.7), {"name": "recall", "threshold": 0.7}, "multilabel"),
     "auc": (lambda: metrics.AUC(), "auc", "binary"),
     "auc_multilabel": (lambda: metrics.AUC(num_thresholds=50), {"name": "AUC", "numThresholds": 50}, "multilabel"),
+    "mae": (lambda: metrics.MeanAbsoluteError(), "mae", "regression"),
+    "mse": (lambda: metrics.MeanSquaredError(), "mean_squared_error", "regression"),
 }
 
 
@@ -27,7 +29,10 @@ def build():
     binary_y = [(rng.random((len(p), 1)) < p).astype(np.float32) for p in binary_p]
     multi_p = [rng.random((n, 3)).astype(np.float32) for n in (6, 4, 5)]
     multi_y = [(rng.random(p.shape) < 0.4).astype(np.float32) for p in multi_p]
+    regression_p = [rng.standard_normal((n, 3)).astype(np.float32) for n in (6, 4, 5)]
+    regression_y = [rng.standard_normal(p.shape).astype(np.float32) for p in regression_p]
     inputs = {
+        "regression": (regression_p, regression_y),
         "scores": (scores, labels),
         "scoresOneHot": (scores, [np.eye(10, dtype=np.float32)[y] for y in labels]),
         "ties": (tie_scores, labels),

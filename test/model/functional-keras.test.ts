@@ -72,3 +72,35 @@ describe('functional models match Keras', () => {
 function make(name: string): tl.Functional {
   return models[name]();
 }
+
+describe('a model of two inputs and two outputs trains as Keras trains it', () => {
+  const c = loadKerasReference('functional').fit_two_outputs as unknown as {
+    start: RefValue[];
+    x: RefValue[];
+    y: RefValue[];
+    history: Record<string, number[]>;
+    final: RefValue[];
+    evaluation: Record<string, number>;
+  };
+
+  it('a loss, a loss weight and metrics per output: the history, the weights after, evaluate', async () => {
+    const model = models.two_in_two_out();
+    model.setWeights(c.start.map((w) => refTensor(w)));
+    model.compile({
+      optimizer: new tl.optim.SGD({ learningRate: 0.05, momentum: 0.9 }),
+      loss: ['sparseCategoricalCrossentropy', 'mse'],
+      lossWeights: [1, 0.5],
+      metrics: [['accuracy'], ['mae']],
+    });
+    const [x, y] = [c.x.map((t) => refTensor(t)), c.y.map((t) => refTensor(t))];
+    const history = await model.fit(x, y, { batchSize: 8, epochs: 2, shuffle: false, verbose: 0 });
+    expect(Object.keys(history.history).sort()).toEqual(Object.keys(c.history).sort());
+    for (const [key, values] of Object.entries(c.history))
+      values.forEach((v, k) => expect(Math.abs(history.history[key][k] - v), `${key}[${k}]`).toBeLessThan(1e-5 + 1e-5 * Math.abs(v)));
+    model.getWeights().forEach((w, k) => expectClose(w, c.final[k], { atol: 1e-5, rtol: 1e-4 }));
+    const evaluation = await model.evaluate(x, y, { batchSize: 8 });
+    expect(Object.keys(evaluation).sort()).toEqual(Object.keys(c.evaluation).sort());
+    for (const [key, v] of Object.entries(c.evaluation)) expect(Math.abs(evaluation[key] - v), key).toBeLessThan(1e-5 + 1e-5 * Math.abs(v));
+    model.dispose();
+  });
+});
