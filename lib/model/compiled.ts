@@ -167,7 +167,11 @@ function perOutput(what: string, value: unknown, heads: OutputHead[], isOne: (v:
   }
   if (typeof value === 'object' && value !== null && heads.length > 1) {
     const entries = readOptions<Record<string, unknown>>('compile', value, names, what);
-    return names.map((name) => (Object.hasOwn(entries, name) ? entries[name] : fallback) ?? fallback);
+    return names.map((name) => {
+      const entry = Object.hasOwn(entries, name) ? entries[name] : undefined;
+      if (entry === undefined && fallback === undefined) throw new TypeError(`compile: ${what} has no entry for the output '${name}'`);
+      return entry ?? fallback;
+    });
   }
   throw new TypeError(
     `compile: ${what} must be ${heads.length > 1 ? 'one for all outputs, an array or an object by output name' : 'valid'}, got ${describeValue(value)}`,

@@ -252,7 +252,9 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor> implement
         throw new RangeError(`${what}: expected input${which} of shape [None, ${want}], got [None, ${shape}]`);
       }
     });
-    if (!this.built) this.build(checkShape(what, 'the per-example input shape (x without its batch dim)', shapes[0]));
+    // A model that knows its input shapes builds for them; a Sequential without one, for the data's.
+    if (!this.built)
+      this.build(this.inputShapes ? undefined : checkShape(what, 'the per-example input shape (x without its batch dim)', shapes[0]));
   }
 
   /** Trains the model; see {@link FitOptions}. `x` is a Keras-shaped tensor (with labels `y`) or a Dataset. */
