@@ -215,6 +215,31 @@ async function child(start) {
     return m;
   };
   const data = () => [tl.rand([8, 4]), tl.randint(0, 2, [8])];
+  const symbolic = () => tl.input({ shape: pick([[4], [4], [3], [2, 2, 1]]) });
+  // A functional model of two inputs and two outputs, with a shared layer.
+  const functional = () => {
+    const [a, b] = [tl.input({ shape: [4] }), tl.input({ shape: [4] })];
+    const shared = tl.layers.dense({ units: 3, activation: 'relu' });
+    const outputs = [
+      tl.layers.dense({ units: 2, activation: 'softmax' }).apply(tl.layers.add([shared.apply(a), shared.apply(b)])),
+      tl.layers.dense({ units: 1 }).apply(shared.apply(a)),
+    ];
+    const m = tl.model({ inputs: [a, b], outputs });
+    if (chance(0.8)) m.compile({ optimizer: 'adam', loss: ['sparseCategoricalCrossentropy', 'mse'], metrics: [['accuracy'], ['mae']] });
+    return m;
+  };
+  const functionalData = () => [
+    [tl.rand([8, 4]), tl.rand([8, 4])],
+    [tl.randint(0, 2, [8]), tl.rand([8, 1])],
+  ];
+  // A member's descriptor, from the class or a base class.
+  const memberOf = (cls, name) => {
+    for (let proto = cls.prototype; proto; proto = Object.getPrototypeOf(proto)) {
+      const member = Object.getOwnPropertyDescriptor(proto, name);
+      if (member) return member;
+    }
+    throw new Error(`fuzz-api: ${cls.name} has no member ${name}`);
+  };
 
   function value(depth = 0) {
     const roll = random();
@@ -227,7 +252,8 @@ async function child(start) {
     if (roll < 0.74) return Object.create(tl.Tensor.prototype); // a fake tensor
     if (roll < 0.77) return disposed();
     if (roll < 0.8) return pick([null, undefined, true, false]);
-    if (roll < 0.83) return pick([tl.layers.dense({ units: 2 }), tl.layers.flatten(), model()]);
+    if (roll < 0.83)
+      return pick([tl.layers.dense({ units: 2 }), tl.layers.flatten(), model(), symbolic(), [symbolic(), symbolic()], functional()]);
     if (roll < 0.86) return pick([new tl.optim.SGD(), new tl.optim.Adam({ learningRate: 0.1 })]);
     if (roll < 0.89) return new tl.TensorDataset(...data());
     if (roll < 0.92) return () => {};
@@ -284,6 +310,9 @@ async function child(start) {
     'readSafetensors',
     'writeSafetensors',
     'referenceCnn',
+    'resnet20',
+    'input',
+    'model',
     'memory',
     'emptyCache',
     'backendInfo',
@@ -313,6 +342,18 @@ async function child(start) {
       return t[name](...args);
     });
   }
+  // A layer called on symbolic tensors (or on anything): errors name the layer.
+  add('Layer.apply', ['apply', 'Dense', 'Add', 'Concatenate', 'Conv2D', 'Flatten', 'Average'], (args) => {
+    const layer = pick([
+      () => tl.layers.dense({ units: 2 }),
+      () => new tl.Add(),
+      () => new tl.Concatenate({ axis: pick([-1, 1, 2]) }),
+      () => tl.layers.conv2d({ filters: 1, kernelSize: 1 }),
+      () => tl.layers.flatten(),
+      () => new tl.Average(),
+    ])();
+    return layer.apply(chance(0.5) ? args[0] : pick([symbolic(), [symbolic(), symbolic()], [symbolic()]]));
+  });
   // Sequential's documented members (forward, acceptInputShape and the like serve lib/ itself).
   const SEQUENTIAL = [
     'add',
@@ -349,10 +390,25 @@ async function child(start) {
       // Calls on a model that has trained, and on one that was disposed, too.
       if (chance(0.2)) await m.fit(...data(), { epochs: 1, verbose: 0 }).catch(() => {});
       if (chance(0.1)) m.dispose();
-      const member = Object.getOwnPropertyDescriptor(tl.Sequential.prototype, name);
+      const member = memberOf(tl.Sequential, name);
       if (member.get) return m[name];
       // fit and evaluate get data most of the time: the options are what is fuzzed.
       if (['fit', 'evaluate'].includes(name) && chance(0.7)) return m[name](...data(), ...args.slice(0, 1));
+      return m[name](...args);
+    });
+  }
+  // A functional model's members, on one of two inputs and two outputs. Its errors name the call
+  // (fit: ...), the model ('functional: ...') or, for compile's per-output settings, compile.
+  const FUNCTIONAL = SEQUENTIAL.filter((name) => name !== 'add').concat(['inputShapes', 'outputShapes', 'inputs', 'outputs']);
+  for (const name of FUNCTIONAL) {
+    add(`Functional.${name}`, [name, 'functional', 'model', 'compile'], async (args) => {
+      const m = functional();
+      if (chance(0.2)) await m.fit(...functionalData(), { epochs: 1, verbose: 0 }).catch(() => {});
+      if (chance(0.1)) m.dispose();
+      const member = memberOf(tl.Functional, name);
+      if (member.get) return m[name];
+      if (['fit', 'evaluate', 'trainOnBatch'].includes(name) && chance(0.7)) return m[name](...functionalData(), ...args.slice(0, 1));
+      if (['predict', 'predictOnBatch'].includes(name) && chance(0.5)) return m[name](functionalData()[0], ...args.slice(0, 1));
       return m[name](...args);
     });
   }
@@ -381,8 +437,11 @@ async function child(start) {
     [tl.TensorDataset, 'TensorDataset'],
     [tl.ImageDataset, 'ImageDataset'],
     [tl.Sequential, 'Sequential'],
+    [tl.Functional, 'Functional'],
+    [tl.InputLayer, 'InputLayer'],
   ]) {
-    add(`new ${name}`, [name], (args) => new cls(...args));
+    // tl.model's class names its errors after tl.model, as users make it.
+    add(`new ${name}`, name === 'Functional' ? [name, 'model'] : [name], (args) => new cls(...args));
   }
   add('ReduceLROnPlateau.onEpochEnd', ['onEpochEnd', 'ReduceLROnPlateau'], (args) => {
     const callback = new tl.ReduceLROnPlateau({ patience: 0 });
