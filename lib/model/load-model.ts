@@ -14,11 +14,14 @@ import type { Model } from './model.js';
 import { loadWeightsFile, readModelFolder, type SavedModel } from './model-file.js';
 import { Sequential } from './sequential.js';
 
+/** What loadModel gives: a model of several outputs is a Functional. */
+export type Loaded<Output extends Tensor | Tensor[]> = Output extends Tensor ? Sequential | Functional<Tensor> : Functional<Output>;
+
 /**
  * Loads a model saved by {@link Model.save}: its layers, weights and compile settings. A functional
  * model of several outputs predicts an array: load it as `loadModel<Tensor[]>(dir)`.
  */
-export async function loadModel<Output extends Tensor | Tensor[] = Tensor>(dir: string): Promise<Sequential | Functional<Output>> {
+export async function loadModel<Output extends Tensor | Tensor[] = Tensor>(dir: string): Promise<Loaded<Output>> {
   const { saved, path, weightsPath } = await readModelFolder(dir);
   const layers: Layer[] = (saved.layers as unknown[]).map((entry, k) => {
     const { className, config } = (entry ?? {}) as JsInput<SavedModel['layers'][number]> & object;
@@ -43,7 +46,7 @@ export async function loadModel<Output extends Tensor | Tensor[] = Tensor>(dir: 
   model.build(saved.className === 'Functional' ? undefined : saved.inputShape);
   await loadWeightsFile(weightsPath, model.namedWeights(), model.name);
   if (saved.compile) compileAsSaved(model, saved.compile);
-  return model;
+  return model as Loaded<Output>;
 }
 
 function compileAsSaved(model: Model<Tensor | Tensor[]>, saved: NonNullable<SavedModel['compile']>): void {

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture } from '../helpers/capture.js';
 import { main } from '../../lib/cli/main.js';
+import * as tl from '../../lib/index.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'torchlet.js');
 
@@ -20,6 +21,7 @@ describe('torchlet train-cifar10: the command line', () => {
     const { code, out } = await run('train-cifar10', '--help');
     expect(code).toBe(0);
     for (const option of [
+      '--model',
       '--epochs',
       '--batch-size',
       '--lr',
@@ -49,6 +51,7 @@ describe('torchlet train-cifar10: the command line', () => {
       [['--synthetic', '--download'], /^torchlet: --synthetic cannot be combined with --data-dir or --download\n$/],
       [['--out', '', '--data-dir', mkdtempSync(join(tmpdir(), 'empty-'))], /^torchlet: --out must name a folder, got ''\n$/],
       [['--precision', 'fp16'], /^torchlet: --precision must be fp32 or bf16, got 'fp16'\n$/],
+      [['--model', 'vgg16'], /^torchlet: --model must be cnn or resnet20, got 'vgg16'\n$/],
       [['extra'], /^torchlet: Unexpected argument 'extra'/],
     ];
     for (const [argv, message] of cases) {
@@ -219,6 +222,18 @@ describe('torchlet train-cifar10 --synthetic', () => {
     expect(bf16.out).toContain('128 training and 128 test images, bf16 autocast');
     expect(bf16.out).toMatch(/Test accuracy: 0\.\d{4} \(loss \d+\.\d{4}\) on 128 images/);
     expect(JSON.parse(readFileSync(join(bf16Out, 'history.json'), 'utf8')).precision).toBe('bf16');
+  });
+
+  it('--model resnet20 trains ResNet-20, written with the functional API, and saves it', async () => {
+    const resnetOut = join(home, 'resnet20-run');
+    const args = ['--synthetic', '--limit', '128', '--epochs', '1', '--batch-size', '64', '--verbose', '2', '--out', resnetOut];
+    const resnet = await run('train-cifar10', ...args, '--model', 'resnet20');
+    expect(resnet.err).toBe('');
+    expect(resnet.code).toBe(0);
+    expect(resnet.out).toMatch(/Test accuracy: 0\.\d{4} \(loss \d+\.\d{4}\) on 128 images/);
+    expect(readFileSync(join(resnetOut, 'training-curves.svg'), 'utf8')).toContain('ResNet-20 on synthetic CIFAR-10');
+    const saved = await tl.loadModel(resnetOut);
+    expect([saved.name, saved.countParams()]).toEqual(['resnet20', 274_042]);
   });
 
   it('Ctrl-C during training stops after the batch, still writes every output, and says so in history.json', async () => {
