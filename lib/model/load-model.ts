@@ -6,11 +6,16 @@ import type { OptimizerConfig } from '../optim/optimizer.js';
 import { LAYER_CLASSES } from '../nn/index.js';
 import type { Layer } from '../nn/layer.js';
 import { makeOptimizer } from '../optim/registry.js';
+import { isKerasFile, loadKerasFile } from './keras-file.js';
 import { loadWeightsFile, readModelFolder, type SavedModel } from './model-file.js';
 import { Sequential } from './sequential.js';
 
-/** Loads a model saved by {@link Sequential.save}: its layers, weights and compile settings. */
+/**
+ * Loads a model saved by {@link Sequential.save}: its layers, weights and compile settings. A path
+ * ending in `.keras` is read as a Keras 3 file (uncompiled; see keras-file.ts).
+ */
 export async function loadModel(dir: string): Promise<Sequential> {
+  if (isKerasFile(dir)) return loadKerasFile(dir);
   const { saved, path, weightsPath } = await readModelFolder(dir);
   const layers: Layer[] = (saved.layers as unknown[]).map((entry, k) => {
     const { className, config } = (entry ?? {}) as JsInput<SavedModel['layers'][number]> & object;

@@ -14,6 +14,7 @@ import { resolveCompile, type CompileArgs, type Compiled } from './compiled.js';
 import type { Logs } from './logs.js';
 import type { CallbackModel, TrainingModel } from './model-api.js';
 import { loadWeightsFile, saveModelFolder, saveWeightsFile, type ModelSnapshot } from './model-file.js';
+import { isKerasFile, saveKerasFile } from './keras-file.js';
 import { formatSummary } from './summary.js';
 import {
   evaluate,
@@ -335,11 +336,13 @@ export class Sequential implements TrainingModel, CallbackModel {
   /**
    * Writes the architecture (model.json) and the weights (a model-<id>.safetensors file that
    * model.json names) into folder `dir`; a save killed at any moment leaves the old model or the new.
+   * A path ending in `.keras` is written as a Keras 3 file instead (keras-file.ts).
    */
   save(dir: string): Promise<void> {
     // Not exclusive: saves of one model may overlap (they only read, and queue per folder).
     return Promise.resolve().then(() => {
       this.requireIdle('save');
+      if (isKerasFile(dir)) return saveKerasFile(dir, this.snapshot());
       return saveModelFolder(dir, () => this.snapshot());
     });
   }
