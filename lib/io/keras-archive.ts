@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import h5wasm from 'h5wasm';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** A dataset of a weights file: its values (float32, row-major) and its shape. */
@@ -29,16 +28,32 @@ const METADATA = 'metadata.json';
 const CONFIG = 'config.json';
 const WEIGHTS = 'model.weights.h5';
 
-type H5Module = Awaited<typeof h5wasm.ready>;
-let module: Promise<H5Module> | null = null;
+type H5Library = (typeof import('h5wasm'))['default'];
+type H5Module = Awaited<H5Library['ready']>;
+interface Hdf5 {
+  library: H5Library;
+  module: H5Module;
+}
+let started: Promise<Hdf5> | null = null;
 
-// The WebAssembly HDF5, started once; its errors throw JS errors instead of printing to stderr.
-function hdf5(): Promise<H5Module> {
-  module ??= h5wasm.ready.then((m) => {
-    m.activate_throwing_error_handler();
-    return m;
+// The WebAssembly HDF5, loaded on first use (not when torchlet is imported: instantiating it
+// reserves gigabytes of address space, which a process under `ulimit -v` may not have) and then
+// kept; its errors throw JS errors instead of printing to stderr. A failed start is an Error
+// naming `api`, and the next call tries again.
+async function hdf5(api: string): Promise<Hdf5> {
+  started ??= import('h5wasm').then(async ({ default: library }) => {
+    const module = await library.ready;
+    module.activate_throwing_error_handler();
+    return { library, module };
   });
-  return module;
+  try {
+    return await started;
+  } catch (error) {
+    started = null;
+    throw new Error(`${api}: cannot start h5wasm, the WebAssembly HDF5 (${error instanceof Error ? error.message : String(error)})`, {
+      cause: error,
+    });
+  }
 }
 
 // An HDF5 error's first useful line: h5wasm's message holds HDF5's whole error stack.
@@ -93,9 +108,9 @@ export async function readKerasArchive(api: string, path: string): Promise<Keras
   const metadata = json(METADATA, false);
   const weights = files[WEIGHTS] as Uint8Array | undefined;
   if (!weights) fail(`the archive has no ${WEIGHTS} (sharded or .npz weights are not supported)`);
-  const m = await hdf5();
+  const { library, module } = await hdf5(api);
   try {
-    const { arrays, groups } = withMemoryFile(m, weights!, readHdf5);
+    const { arrays, groups } = withMemoryFile(module, weights!, (name) => readHdf5(library, name));
     return { metadata, config, arrays, groups };
   } catch (error) {
     return fail(`its ${WEIGHTS} is not a readable HDF5 file (${hdf5Message(error)})`);
@@ -103,7 +118,7 @@ export async function readKerasArchive(api: string, path: string): Promise<Keras
 }
 
 // Every dataset of the HDF5 file `name` as float32, and every group's string attributes.
-function readHdf5(name: string): { arrays: Map<string, KerasArray>; groups: Map<string, Record<string, string>> } {
+function readHdf5(h5wasm: H5Library, name: string): { arrays: Map<string, KerasArray>; groups: Map<string, Record<string, string>> } {
   const file = new h5wasm.File(name, 'r');
   const arrays = new Map<string, KerasArray>();
   const groups = new Map<string, Record<string, string>>();
@@ -148,11 +163,11 @@ export interface KerasArchiveContents {
 
 /** Writes a `.keras` file to `path` atomically (a temporary file, then a rename). */
 export async function writeKerasArchive(api: string, path: string, contents: KerasArchiveContents): Promise<void> {
-  const m = await hdf5();
+  const { library, module: m } = await hdf5(api);
   let weights: Uint8Array;
   try {
     weights = withMemoryFile(m, null, (name) => {
-      const file = new h5wasm.File(name, 'w');
+      const file = new library.File(name, 'w');
       try {
         for (const [group, attrs] of contents.groups) {
           const created = file.create_group(group);
