@@ -7,7 +7,7 @@ import { LAYER_CLASSES } from '../nn/index.js';
 import { camelCase } from '../nn/initializers.js';
 import type { Layer } from '../nn/layer.js';
 import type { Tensor } from '../tensor.js';
-import { snakeCase } from './sequential.js';
+import { snakeCase } from './snake-case.js';
 
 /**
  * How a Keras config key maps to a torchlet argument of the same name in camelCase:

@@ -6,13 +6,14 @@ import type { OptimizerConfig } from '../optim/optimizer.js';
 import { LAYER_CLASSES } from '../nn/index.js';
 import type { Layer } from '../nn/layer.js';
 import { makeOptimizer } from '../optim/registry.js';
-import { isKerasFile, loadKerasFile } from './keras-file.js';
+import { isKerasFile } from './keras-file.js';
+import { loadKerasFile } from './keras-load.js';
 import { loadWeightsFile, readModelFolder, type SavedModel } from './model-file.js';
 import { Sequential } from './sequential.js';
 
 /**
  * Loads a model saved by {@link Sequential.save}: its layers, weights and compile settings. A path
- * ending in `.keras` is read as a Keras 3 file (uncompiled; see keras-file.ts).
+ * ending in `.keras` is read as a Keras 3 file (uncompiled; see keras-load.ts).
  */
 export async function loadModel(dir: string): Promise<Sequential> {
   if (isKerasFile(dir)) return loadKerasFile(dir);

@@ -14,7 +14,9 @@ import { resolveCompile, type CompileArgs, type Compiled } from './compiled.js';
 import type { Logs } from './logs.js';
 import type { CallbackModel, TrainingModel } from './model-api.js';
 import { loadWeightsFile, saveModelFolder, saveWeightsFile, type ModelSnapshot } from './model-file.js';
-import { isKerasFile, saveKerasFile } from './keras-file.js';
+import { isKerasFile } from './keras-file.js';
+import { saveKerasFile } from './keras-save.js';
+import { snakeCase } from './snake-case.js';
 import { formatSummary } from './summary.js';
 import {
   evaluate,
@@ -30,14 +32,6 @@ import { describeValue, expectFunction, expectString, readOptions } from '../arg
 import { expectTensor } from '../tensor.js';
 import { exclusive, requireIdle } from './exclusive.js';
 import { StepTraces } from './traced-step.js';
-
-/** Keras's to_snake_case: 'MaxPooling2D' → 'max_pooling2d', 'ReLU' → 're_lu'. */
-export function snakeCase(name: string): string {
-  return name
-    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
-}
 
 /**
  * A linear stack of layers. Inputs are Keras-shaped ([N, height, width, channels] images); the
@@ -336,7 +330,7 @@ export class Sequential implements TrainingModel, CallbackModel {
   /**
    * Writes the architecture (model.json) and the weights (a model-<id>.safetensors file that
    * model.json names) into folder `dir`; a save killed at any moment leaves the old model or the new.
-   * A path ending in `.keras` is written as a Keras 3 file instead (keras-file.ts).
+   * A path ending in `.keras` is written as a Keras 3 file instead (keras-save.ts).
    */
   save(dir: string): Promise<void> {
     // Not exclusive: saves of one model may overlap (they only read, and queue per folder).
