@@ -102,6 +102,8 @@ def build():
         for name, make in MODELS.items():
             model = make()
             random_weights(model, rng)
+            if name == "reference_cnn":  # as the seed program saves it: compiled, with an optimizer in the file
+                model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
             shape = model.inputs[0].shape[1:]
             if name == "sequence_layers":
                 x = rng.integers(0, 13, (4, *shape)).astype(np.float32)

@@ -46,6 +46,16 @@ describe('loading .keras files that Keras wrote', () => {
     expect(images.layers.map((l) => l.name)).toContain('first_conv');
     expect(images.layers.map((l) => l.name)).toContain('sep');
   });
+
+  it("skips a compiled Keras model's compile settings and optimizer state: it loads uncompiled", async () => {
+    const files = unzipSync(fileBytes('reference_cnn'));
+    expect(JSON.parse(strFromU8(files['config.json'])).compile_config.optimizer.class_name).toBe('Adam');
+    const model = await tl.loadModel(kerasFile('reference_cnn'));
+    expect(model.compiled).toBe(false);
+    model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+    const logs = await model.trainOnBatch(refTensor(ref.reference_cnn.x!), tl.tensor(new BigInt64Array([0n, 1n, 2n, 3n])));
+    expect(Number.isFinite(logs.loss)).toBe(true);
+  });
 });
 
 // Models built in torchlet, with random weights (batch norm's statistics too) and a batch each.
