@@ -38,6 +38,11 @@ export interface KerasLayerEntry {
    * Keras's variables are the layer's weights in torchlet's order (`layer.weights`).
    */
   layouts?: Record<string, WeightLayout>;
+  /**
+   * Where in the layer's group of the weights file Keras keeps its variables: 'vars' (the default),
+   * or 'cell/vars' for recurrent layers, whose variables belong to their cell.
+   */
+  variables?: string;
 }
 
 const SAME: WeightLayout = { fromKeras: (t) => t, toKeras: (t) => t };

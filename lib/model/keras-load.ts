@@ -103,7 +103,7 @@ function loadWeights(archive: KerasArchive, path: string, model: Sequential): vo
   model.layers.forEach((layer, k) => {
     const entry = kerasLayerEntry(layer.className)!;
     const config = layer.getConfig();
-    const vars = `${groups[k]}/vars`;
+    const vars = `${groups[k]}/${entry.variables ?? 'vars'}`;
     layer.weights.forEach((weight, i) => {
       const stored = archive.arrays.get(`${vars}/${i}`);
       const expected = tidy(() => weightLayout(entry, weight.name).toKeras(weight.tensor, config).shape);

@@ -44,11 +44,19 @@ export async function saveKerasFile(path: string, snapshot: ModelSnapshot): Prom
     build_config: { input_shape: batchShape },
   };
   const groups = weightGroups(architecture.layers.map(({ className }) => className));
-  const h5Groups: [string, Record<string, string>][] = [['layers', {}]];
+  // Groups in creation order (parents first), with their attributes.
+  const h5Groups = new Map<string, Record<string, string>>([['layers', {}]]);
   const arrays: [string, KerasArray][] = [];
   architecture.layers.forEach(({ config: layerConfig }, k) => {
     const layerName = String(layerConfig.name);
-    h5Groups.push([groups[k], {}], [`${groups[k]}/vars`, { name: layerName }]);
+    // The layer's own group and its 'vars', as Keras writes them, and the groups down to where the entry keeps its variables.
+    const variables = `${groups[k]}/${entries[k].variables ?? 'vars'}`;
+    h5Groups.set(groups[k], {}).set(`${groups[k]}/vars`, { name: layerName });
+    const parts = variables.split('/');
+    for (let depth = 3; depth <= parts.length; depth++) {
+      const group = parts.slice(0, depth).join('/');
+      if (!h5Groups.has(group)) h5Groups.set(group, {});
+    }
     weights
       .filter(([name]) => name.startsWith(`${layerName}/`))
       .forEach(([name, weight], i) => {
@@ -58,11 +66,11 @@ export async function saveKerasFile(path: string, snapshot: ModelSnapshot): Prom
           const t = layout.toKeras(weight.detach(), layerConfig).contiguous();
           return { values: Float32Array.from(t.data()), shape: t.shape };
         });
-        arrays.push([`${groups[k]}/vars/${i}`, keras]);
+        arrays.push([`${variables}/${i}`, keras]);
       });
   });
-  h5Groups.push(['vars', { name: architecture.name }]);
+  h5Groups.set('vars', { name: architecture.name });
   const metadata = { keras_version: KERAS_FORMAT_VERSION, date_saved: new Date().toISOString(), saved_by: 'torchlet' };
   await makeDirectory(dirname(path), 'save');
-  await writeKerasArchive('save', path, { metadata, config, groups: h5Groups, arrays });
+  await writeKerasArchive('save', path, { metadata, config, groups: [...h5Groups], arrays });
 }

@@ -10,6 +10,8 @@ import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import h5wasm from 'h5wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tl from '../../lib/index.js';
+import { readKerasArchive } from '../../lib/io/keras-archive.js';
+import { DENSE_KERNEL, KERAS_LAYERS } from '../../lib/model/keras-layers.js';
 import { expectClose, loadKerasReference, refData, refTensor, type RefValue } from '../helpers/reference.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -301,5 +303,44 @@ describe('.keras files torchlet cannot load are clear errors naming the file', (
     }
     const model = tl.sequential([new Doubling({ name: 'twice', inputShape: [3] })]);
     await expect(model.save(join(dir, 'custom.keras'))).rejects.toThrow(/custom\.keras: layer 'twice' \(Doubling\) has no Keras form/);
+  });
+});
+
+describe('the per-layer table takes a new layer as one entry', () => {
+  // A layer with a weight whose layout differs, kept (as Keras keeps a recurrent layer's) under cell/vars.
+  class Projection extends tl.Layer {
+    computeOutputShape(_shape: number[]): number[] {
+      return [2];
+    }
+    protected override createWeights(shape: number[], device: tl.Device): void {
+      this.addWeight('kernel', tl.randn([2, shape[0]], { device }), true);
+    }
+    call(x: tl.Tensor): tl.Tensor {
+      return x.matmul(this.weights[0].tensor.transpose(0, 1));
+    }
+  }
+
+  it('saves and loads it, its variables where the entry says, in its Keras layout', async () => {
+    KERAS_LAYERS.Projection = {
+      create: (args) => new Projection(args),
+      keys: {},
+      layouts: { kernel: DENSE_KERNEL },
+      variables: 'cell/vars',
+    };
+    try {
+      const model = tl.sequential([new Projection({ inputShape: [3] }), layers.dense({ units: 1 })]);
+      const path = join(dir, 'projection.keras');
+      await model.save(path);
+      const { arrays, groups } = await readKerasArchive('test', path);
+      expect(arrays.get('layers/projection/cell/vars/0')?.shape).toEqual([3, 2]);
+      expect(groups.get('layers/projection/vars')).toEqual({ name: 'projection' });
+      expect(arrays.get('layers/dense/vars/0')?.shape).toEqual([2, 1]);
+      const loaded = await tl.loadModel(path);
+      expect(valuesOf(loaded.namedWeights()[0][1])).toEqual(valuesOf(model.namedWeights()[0][1]));
+      const x = tl.randn([4, 3]);
+      expect(valuesOf(await loaded.predict(x))).toEqual(valuesOf(await model.predict(x)));
+    } finally {
+      delete KERAS_LAYERS.Projection;
+    }
   });
 });
