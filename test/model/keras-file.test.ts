@@ -174,7 +174,8 @@ describe('saving .keras files that Keras loads', () => {
 // The parts of config.json the tests below change.
 interface KerasConfig {
   class_name: string;
-  config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+  build_config?: unknown;
+  config: { layers: { class_name: string; config: Record<string, unknown> }[]; build_input_shape?: unknown };
 }
 
 describe('.keras files torchlet cannot load are clear errors naming the file', () => {
@@ -217,6 +218,31 @@ describe('.keras files torchlet cannot load are clear errors naming the file', (
       'act',
     );
     await expect(tl.loadModel(activation)).rejects.toThrow(/act\.keras: layer 1 'conv2d' \(Conv2D\): .*unknown activation "hard_sigmoid"/);
+  });
+
+  it('takes the input shape from build_input_shape when there is no InputLayer, and names the file when there is neither', async () => {
+    const noInput = kerasFile(
+      'x',
+      withConfig((c) => {
+        c.config.layers.shift();
+        c.config.build_input_shape = [null, 32, 32, 3];
+        delete c.build_config;
+      }),
+      'noinput',
+    );
+    const model = await tl.loadModel(noInput);
+    expect(model.inputShape).toEqual([32, 32, 3]);
+    expectClose(await model.predict(refTensor(ref.reference_cnn.x!)), ref.reference_cnn.y!, { atol: 1e-5, rtol: 1e-4 });
+    const noShape = kerasFile(
+      'x',
+      withConfig((c) => {
+        c.config.layers.shift();
+        delete c.config.build_input_shape;
+        delete c.build_config;
+      }),
+      'noshape',
+    );
+    await expect(tl.loadModel(noShape)).rejects.toThrow(new RegExp(`${noShape}: the input shape is unknown`));
   });
 
   it('names the file when the weights do not fit the config', async () => {
@@ -290,6 +316,17 @@ describe('.keras files torchlet cannot load are clear errors naming the file', (
   it("leaves nothing in h5wasm's in-memory file system", async () => {
     const m = await h5wasm.ready;
     expect(m.FS.readdir('/').filter((name: string) => name.startsWith('torchlet-'))).toEqual([]);
+  });
+
+  it('saves into a folder that does not exist yet, replacing an earlier file whole', async () => {
+    const model = tl.sequential([layers.dense({ units: 2, inputShape: [3] })]);
+    const path = join(dir, 'new', 'deeper', 'model.keras');
+    await model.save(path);
+    const first = readFileSync(path);
+    model.namedWeights()[0][1].assign(tl.zeros([2, 3]));
+    await model.save(path);
+    expect(readFileSync(path).equals(first)).toBe(false);
+    expect(valuesOf((await tl.loadModel(path)).namedWeights()[0][1])).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('refuses to save a layer that has no Keras form, naming it', async () => {
