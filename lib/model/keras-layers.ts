@@ -1,7 +1,7 @@
 // The per-layer table of `.keras` files: for each Keras layer class, how its Keras config (snake_case)
 // becomes torchlet's arguments (camelCase) and back, and how each of its weights is laid out in
 // Keras (HWIO kernels, [in, out] dense kernels ...) versus torchlet (PyTorch's layouts). A new layer
-// is one entry here; keras-file.ts assembles whole models from these entries.
+// is one entry here; keras-load.ts and keras-save.ts assemble whole models from these entries.
 import { describeValue, ownEntry } from '../arguments.js';
 import { LAYER_CLASSES } from '../nn/index.js';
 import { camelCase } from '../nn/initializers.js';
@@ -15,7 +15,7 @@ import { snakeCase } from './snake-case.js';
  * - 'int1': Keras's one-element list ([3]) is torchlet's number (3);
  * - 'activation': a Keras activation name is torchlet's (log_softmax ↔ logSoftmax);
  * - 'initializer': a Keras initializer object ({class_name: 'GlorotUniform'}) or name is torchlet's name;
- * - { fixed }: a Keras option torchlet has not; a file must hold this value (or leave it out), and a save writes it;
+ * - { fixed }: a Keras option torchlet has not; a file must hold this value (or null, or leave it out), and a save writes it;
  * - 'ignored': read from nowhere, written as null (a seed, which only the initial draw used).
  */
 export type KerasKey = 'value' | 'int1' | 'activation' | 'initializer' | 'ignored' | { fixed: unknown };

@@ -70,11 +70,13 @@ function readSequential(archive: KerasArchive, path: string): Sequential {
   });
   if (layers.length === 0) fail('the model has no layers');
   const name = typeof config.name === 'string' ? config.name : 'sequential';
-  const model = new Sequential(layers, { name });
+  let model: Sequential | undefined;
   try {
+    model = new Sequential(layers, { name }); // two layers of one name are refused here
     model.build();
   } catch (error) {
-    model.dispose();
+    if (model) model.dispose();
+    else layers.forEach((layer) => layer.dispose());
     if (error instanceof Error) error.message = `loadModel: ${path}: ${error.message}`;
     throw error;
   }

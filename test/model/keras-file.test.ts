@@ -212,6 +212,12 @@ describe('.keras files torchlet cannot load are clear errors naming the file', (
       'nchw',
     );
     await expect(tl.loadModel(channelsFirst)).rejects.toThrow(/option 'data_format' must be "channels_last"/);
+    const twice = kerasFile(
+      'x',
+      withConfig((c) => (c.config.layers[2].config.name = 'conv2d')),
+      'twice',
+    );
+    await expect(tl.loadModel(twice)).rejects.toThrow(new RegExp(`${twice}: .*already has a layer named 'conv2d'`));
     const activation = kerasFile(
       'x',
       withConfig((c) => (c.config.layers[1].config.activation = 'hard_sigmoid')),
