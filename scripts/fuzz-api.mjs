@@ -135,6 +135,7 @@ async function child(start) {
     'x',
     '',
     'model-out',
+    'model.keras', // a Keras 3 file for save and loadModel, not a folder
     '/proc/x',
     'missing/dir/f',
   ];

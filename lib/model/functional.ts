@@ -193,9 +193,22 @@ export class Functional<Output extends Tensor | Tensor[] = Tensor | Tensor[]> ex
           .filter((node) => node.inputs.length > 0)
           .map((node) => node.inputs.map(ref)),
       })),
-      inputLayers: this.#inputs.map(ref),
-      outputLayers: this.#outputs.map(ref),
+      // As Keras writes them: one reference for a model given one tensor, else a list.
+      inputLayers: this.#lists.inputs ? this.#inputs.map(ref) : ref(this.#inputs[0]),
+      outputLayers: this.#lists.outputs ? this.#outputs.map(ref) : ref(this.#outputs[0]),
     };
+  }
+
+  /** @internal Each call's per-example output shape, by `${layer name}/${call index}` as architecture() numbers calls. */
+  override callShapes(): Map<string, Shape> {
+    this.ensureBuilt();
+    const shapes = new Map<string, Shape>();
+    for (const layer of this.#layers) {
+      layer.nodes
+        .filter((node) => this.#nodes.includes(node))
+        .forEach((node, k) => shapes.set(`${layer.name}/${k}`, this.#shapes!.get(node)!));
+    }
+    return shapes;
   }
 
   protected forgetShapes(): void {

@@ -38,9 +38,9 @@ export interface SavedModel {
   weights?: string;
   /** A Functional's layers each list their calls: for each, the [layer name, call index] of what it reads. */
   layers: { className: string; config: Record<string, unknown>; inboundNodes?: [string, number][][] }[];
-  /** A Functional's inputs and outputs, as [layer name, call index]. */
-  inputLayers?: [string, number][];
-  outputLayers?: [string, number][];
+  /** A Functional's inputs and outputs, as [layer name, call index]: one for a model given one tensor, else a list. */
+  inputLayers?: [string, number] | [string, number][];
+  outputLayers?: [string, number] | [string, number][];
   /** The optimizer by name with its hyper-parameters, the loss and the metrics. */
   compile: {
     optimizer: { name: string; config: OptimizerConfig };

@@ -30,14 +30,9 @@ import { describeValue, expectFunction } from '../arguments.js';
 import { expectTensor } from '../tensor.js';
 import { exclusive, requireIdle } from './exclusive.js';
 import { StepTraces } from './traced-step.js';
-
-/** Keras's to_snake_case: 'MaxPooling2D' → 'max_pooling2d', 'ReLU' → 're_lu'. */
-export function snakeCase(name: string): string {
-  return name
-    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
-}
+import { snakeCase } from './snake-case.js';
+import { isKerasFile } from './keras-file.js';
+import { saveKerasFile } from './keras-save.js';
 
 /** Names `layer` if it has no name (snake_case class name, numbered past `taken`); throws if its name is taken. */
 export function nameLayer(owner: string, layer: Layer, taken: Set<string | undefined>): void {
@@ -116,6 +111,10 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor> implement
   protected abstract summaryRows(): SummaryRow[];
   /** What a save writes of the structure. */
   protected abstract architecture(): Architecture;
+  /** @internal A graph's calls' output shapes, by `${layer}/${call}` (none for a stack). */
+  callShapes(): Map<string, Shape> | undefined {
+    return undefined;
+  }
   /** Forgets the built shapes (the weights are being freed). */
   protected abstract forgetShapes(): void;
 
@@ -288,11 +287,13 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor> implement
   /**
    * Writes the architecture (model.json) and the weights (a model-<id>.safetensors file that
    * model.json names) into folder `dir`; a save killed at any moment leaves the old model or the new.
+   * A path ending in `.keras` is written as a Keras 3 file instead (keras-save.ts).
    */
   save(dir: string): Promise<void> {
     // Not exclusive: saves of one model may overlap (they only read, and queue per folder).
     return Promise.resolve().then(() => {
       this.requireIdle('save');
+      if (isKerasFile(dir)) return saveKerasFile(dir, this.snapshot(), this.callShapes());
       return saveModelFolder(dir, () => this.snapshot());
     });
   }

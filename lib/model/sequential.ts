@@ -9,8 +9,6 @@ import { Model, activationOf, callBeforeActivation, nameLayer, type Architecture
 import type { OutputHead } from './compiled.js';
 import type { SummaryRow } from './summary.js';
 
-export { snakeCase } from './model.js';
-
 /** A linear stack of layers, Keras's `keras.Sequential`. */
 export class Sequential extends Model {
   #layers: Layer[] = [];
