@@ -139,12 +139,10 @@ function readFunctional(archive: KerasArchive, path: string): Functional<Tensor>
         }),
       };
     });
+    // Keras's [name, call, tensor] triples (one, or a list) as [name, call].
+    const pair = (triple: unknown): unknown => (Array.isArray(triple) ? (triple as unknown[]).slice(0, 2) : triple);
     const refs = (list: unknown): unknown =>
-      Array.isArray(list) && typeof list[0] === 'string'
-        ? list.slice(0, 2)
-        : Array.isArray(list)
-          ? list.map((t) => (Array.isArray(t) ? t.slice(0, 2) : t))
-          : list;
+      Array.isArray(list) && typeof list[0] !== 'string' ? (list as unknown[]).map(pair) : pair(list);
     const name = typeof config.name === 'string' ? config.name : 'functional';
     model = replayGraph(
       { name, layers: graph, inputLayers: refs(config.input_layers), outputLayers: refs(config.output_layers) },

@@ -30,7 +30,7 @@ export async function saveKerasFile(path: string, snapshot: ModelSnapshot, callS
   });
   const config =
     architecture.className === 'Functional'
-      ? functionalConfig(architecture, entries, callShapes ?? new Map())
+      ? functionalConfig(architecture, entries, callShapes ?? new Map<string, Shape>())
       : sequentialConfig(architecture, entries as KerasLayerEntry[]);
   const { groups, arrays } = kerasWeights(architecture, entries, weights);
   const metadata = { keras_version: KERAS_FORMAT_VERSION, date_saved: new Date().toISOString(), saved_by: 'torchlet' };

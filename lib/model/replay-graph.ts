@@ -37,7 +37,7 @@ export function replayGraph(saved: SavedGraph, layers: Layer[], fail: (what: str
       outputs.set(`${layer.name}/0`, layer.output());
       return;
     }
-    const calls: unknown = (entry as { inboundNodes?: unknown }).inboundNodes;
+    const calls: unknown = entry.inboundNodes;
     if (!Array.isArray(calls)) throw fail(`layer '${layer.name}' has no list of calls (inboundNodes)`);
     for (const call of calls as unknown[]) {
       if (!Array.isArray(call) || call.length === 0) throw fail(`layer '${layer.name}' has a call that reads nothing`);

@@ -178,7 +178,7 @@ describe('saving .keras files that Keras loads', () => {
       const got = await model.predict(x);
       const want = keras[name].y!;
       if (Array.isArray(got)) got.forEach((output, k) => expectClose(output, (want as RefValue[])[k], { atol: 1e-5, rtol: 1e-4 }));
-      else expectClose(got, want as RefValue, { atol: 1e-5, rtol: 1e-4 });
+      else expectClose(got, want, { atol: 1e-5, rtol: 1e-4 });
     });
 
     it(`${name}: loads back into torchlet with the same weights and predictions`, async () => {
