@@ -198,6 +198,7 @@ describe('Keras-style configuration is checked, not guessed', () => {
       depthwiseconv2d: { kernelSize: 1 },
       separableconv2d: { filters: 1, kernelSize: 1 },
       conv1d: { filters: 1, kernelSize: 1 },
+      inputlayer: { shape: [1] },
     };
     for (const [name, factory] of Object.entries(layers)) {
       const make = /^[A-Z]/.test(name)

@@ -182,9 +182,8 @@ function perOutput(what: string, value: unknown, heads: OutputHead[], isOne: (v:
 function isLossSpec(value: unknown): boolean {
   if (typeof value === 'string') return true;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  return (
-    typeof (value as { name?: unknown }).name === 'string' && Object.keys(value).every((k) => ['name', 'fromLogits', 'delta'].includes(k))
-  );
+  // Its other keys are compileLoss's to check (a misspelt option is named there).
+  return typeof (value as { name?: unknown }).name === 'string';
 }
 
 // A compile argument as saved: JSON's copy (so that later changes to the caller's object change nothing).

@@ -4,8 +4,7 @@
 // save. The rest of the model API is the Model base's (model.ts).
 import { tidy } from '../memory.js';
 import { InputLayer } from '../nn/input-layer.js';
-import type { CallContext, Layer, Shape } from '../nn/layer.js';
-import { isSymbolic, type GraphNode, type SymbolicTensor } from '../nn/symbolic.js';
+import { isSymbolic, type CallContext, type GraphNode, type Layer, type Shape, type SymbolicTensor } from '../nn/layer.js';
 import type { Tensor } from '../tensor.js';
 import { describeValue, expectString, readOptions } from '../arguments.js';
 import { Model, activationOf, callBeforeActivation, nameLayer, type Architecture } from './model.js';

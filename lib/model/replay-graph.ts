@@ -3,8 +3,7 @@
 // the saved inputs and outputs.
 import { describeValue } from '../arguments.js';
 import { InputLayer } from '../nn/input-layer.js';
-import type { Layer } from '../nn/layer.js';
-import type { SymbolicTensor } from '../nn/symbolic.js';
+import type { Layer, SymbolicTensor } from '../nn/layer.js';
 import { Functional } from './functional.js';
 
 /** A saved graph: each layer's calls (what each reads, as [layer name, call index]), the inputs and outputs. */

@@ -12,9 +12,8 @@ import {
 } from './conv.js';
 import { Dense, Embedding, Flatten, type DenseArgs, type EmbeddingArgs } from './core.js';
 import { InputLayer } from './input-layer.js';
-import type { Layer, LayerArgs } from './layer.js';
+import type { Layer, LayerArgs, SymbolicTensor } from './layer.js';
 import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type ConcatenateArgs } from './merge.js';
-import type { SymbolicTensor } from './symbolic.js';
 import { BatchNormalization, LayerNormalization, type BatchNormalizationArgs, type LayerNormalizationArgs } from './normalization.js';
 import {
   AveragePooling2D,
@@ -37,8 +36,7 @@ import {
   type ZeroPadding2DArgs,
 } from './reshaping.js';
 
-export { Layer } from './layer.js';
-export { SymbolicTensor } from './symbolic.js';
+export { Layer, SymbolicTensor } from './layer.js';
 export { input, InputLayer } from './input-layer.js';
 export type { InputArgs, InputLayerArgs } from './input-layer.js';
 export { Merge } from './merge.js';

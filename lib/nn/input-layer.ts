@@ -2,8 +2,7 @@
 // returns its symbolic output, which layers are then applied to.
 import { describeValue, readOptions } from '../arguments.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, checkShape, type CallContext, type LayerArgs, type Shape } from './layer.js';
-import { SymbolicTensor } from './symbolic.js';
+import { Layer, SymbolicTensor, checkShape, type CallContext, type LayerArgs, type Shape } from './layer.js';
 
 /** Arguments of {@link input}. */
 export interface InputArgs {
@@ -14,7 +13,7 @@ export interface InputArgs {
 }
 
 /** Arguments of {@link InputLayer}, as saved. */
-export interface InputLayerArgs extends Omit<LayerArgs, 'inputShape' | 'trainable'> {
+export interface InputLayerArgs extends Omit<LayerArgs, 'inputShape'> {
   shape: Shape;
 }
 
@@ -22,9 +21,9 @@ export interface InputLayerArgs extends Omit<LayerArgs, 'inputShape' | 'trainabl
 export class InputLayer extends Layer {
   readonly shape: Shape;
   constructor(input: InputLayerArgs) {
-    const args = readOptions<InputLayerArgs>('InputLayer', input, ['name', 'shape'], 'arguments');
+    const args = readOptions<InputLayerArgs>('InputLayer', input, ['name', 'trainable', 'shape'], 'arguments');
     if (args.shape === undefined) throw new TypeError('InputLayer: shape is required (the per-example shape, e.g. [32, 32, 3])');
-    super({ name: args.name });
+    super({ name: args.name, trainable: args.trainable });
     this.shape = checkShape('InputLayer', 'shape', args.shape);
   }
   computeOutputShape(inputShape: Shape): Shape {
