@@ -45,6 +45,9 @@ export {
   DepthwiseConv2D,
   SeparableConv2D,
   Conv1D,
+  Conv2DTranspose,
+  LSTM,
+  GRU,
 } from './nn/index.js';
 export type * from './nn/index.js';
 export { Sequential, sequential } from './model/sequential.js';

@@ -3,10 +3,12 @@ import { Activation, ReLU, Softmax, type ActivationArgs, type ReLUArgs, type Sof
 import {
   Conv1D,
   Conv2D,
+  Conv2DTranspose,
   DepthwiseConv2D,
   SeparableConv2D,
   type Conv1DArgs,
   type Conv2DArgs,
+  type Conv2DTransposeArgs,
   type DepthwiseConv2DArgs,
   type SeparableConv2DArgs,
 } from './conv.js';
@@ -22,6 +24,7 @@ import {
   type Pooling2DArgs,
 } from './pooling.js';
 import { Rescaling, type RescalingArgs } from './preprocessing.js';
+import { GRU, LSTM, type GRUArgs, type LSTMArgs } from './recurrent.js';
 import { Dropout, type DropoutArgs } from './regularization.js';
 import {
   Permute,
@@ -59,11 +62,15 @@ export {
   DepthwiseConv2D,
   SeparableConv2D,
   Conv1D,
+  Conv2DTranspose,
+  LSTM,
+  GRU,
 };
 export type { ActivationArgs, ActivationName, ReLUArgs, SoftmaxArgs } from './activation.js';
 export type { RescalingArgs } from './preprocessing.js';
 export type { Padding2D, PermuteArgs, ReshapeArgs, UpSampling2DArgs, ZeroPadding2DArgs } from './reshaping.js';
-export type { Conv1DArgs, Conv2DArgs, DepthwiseConv2DArgs, SeparableConv2DArgs } from './conv.js';
+export type { Conv1DArgs, Conv2DArgs, Conv2DTransposeArgs, DepthwiseConv2DArgs, SeparableConv2DArgs } from './conv.js';
+export type { GRUArgs, LSTMArgs, RecurrentArgs } from './recurrent.js';
 export type { DenseArgs, EmbeddingArgs } from './core.js';
 export type { BatchNormalizationArgs, LayerNormalizationArgs } from './normalization.js';
 export type { GlobalPooling2DArgs, Pooling2DArgs } from './pooling.js';
@@ -94,6 +101,9 @@ export const LAYER_CLASSES = {
   DepthwiseConv2D,
   SeparableConv2D,
   Conv1D,
+  Conv2DTranspose,
+  LSTM,
+  GRU,
 } as const satisfies Record<string, new (args: never) => Layer>;
 
 /**
@@ -125,4 +135,7 @@ export const layers = {
   depthwiseConv2d: (args: DepthwiseConv2DArgs) => new DepthwiseConv2D(args),
   separableConv2d: (args: SeparableConv2DArgs) => new SeparableConv2D(args),
   conv1d: (args: Conv1DArgs) => new Conv1D(args),
+  conv2dTranspose: (args: Conv2DTransposeArgs) => new Conv2DTranspose(args),
+  lstm: (args: LSTMArgs) => new LSTM(args),
+  gru: (args: GRUArgs) => new GRU(args),
 };
