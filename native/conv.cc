@@ -79,15 +79,18 @@ at::Tensor convTranspose2d(Args& a) {
     if (crops[k].length < 1) throw ArgRangeError("the transposed convolution of " + pairText(size) + " would have no output");
     whole[whole.size() - 2 + k] = crops[k].length;
   }
-  if (saturatingProduct(whole) > (int64_t{1} << 36)) throw ArgRangeError("the output " + formatShape(whole) + " would hold more than 2^36 elements");
+  if (saturatingProduct(whole) > (int64_t{1} << 36))
+    throw ArgRangeError("the output " + formatShape(whole) + " would hold more than 2^36 elements");
   // ATen crops the same number of positions on both sides; the rest is cropped (or zero-extended) after.
-  Pair padding{std::max<int64_t>(0, std::min(crops[0].before, crops[0].after)), std::max<int64_t>(0, std::min(crops[1].before, crops[1].after))};
+  Pair padding{std::max<int64_t>(0, std::min(crops[0].before, crops[0].after)),
+               std::max<int64_t>(0, std::min(crops[1].before, crops[1].after))};
   std::array<int64_t, 4> rest{padding[1] - crops[1].before, padding[1] - crops[1].after, padding[0] - crops[0].before,
                               padding[0] - crops[0].after};
   bool extends = std::any_of(rest.begin(), rest.end(), [](int64_t p) { return p > 0; });
   bool cropsAfter = std::any_of(rest.begin(), rest.end(), [](int64_t p) { return p != 0; });
   // Zeros appended after the convolution still get the bias, as in Keras: then it is added last.
-  at::Tensor out = at::conv_transpose2d(input, weight, extends ? c10::optional<at::Tensor>() : bias, stride, padding, Pair{0, 0}, 1, dilation);
+  at::Tensor out =
+      at::conv_transpose2d(input, weight, extends ? c10::optional<at::Tensor>() : bias, stride, padding, Pair{0, 0}, 1, dilation);
   if (cropsAfter) out = at::constant_pad_nd(out, {rest[0], rest[1], rest[2], rest[3]}, 0);
   if (extends && bias) out = out + bias->view({-1, 1, 1});
   return out;

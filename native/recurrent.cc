@@ -36,8 +36,8 @@ RecurrentCall recurrentCall(Args& a, int64_t gates, int64_t biasRows) {
   }
   c.units = c.recurrentKernel.size(0);
   if (c.kernel.dim() != 2 || c.kernel.size(0) != c.input.size(2) || c.kernel.size(1) != gates * c.units) {
-    throw ArgRangeError("expects a [features, " + std::to_string(gates * c.units) + "] kernel for the input " + formatShape(c.input.sizes()) +
-                        ", got " + formatShape(c.kernel.sizes()));
+    throw ArgRangeError("expects a [features, " + std::to_string(gates * c.units) + "] kernel for the input " +
+                        formatShape(c.input.sizes()) + ", got " + formatShape(c.kernel.sizes()));
   }
   if (c.bias) {
     std::vector<int64_t> expected{gates * c.units};

@@ -65,8 +65,8 @@ int64_t outputLength(int64_t size, int64_t window, int64_t stride, bool same, in
 TransposedCrop transposedCrop(int64_t size, int64_t window, int64_t stride, bool same, int64_t outputPadding, int64_t dilation) {
   // Every factor below 2^31 keeps the arithmetic in range; larger windows fit no memory anyway.
   constexpr int64_t limit = int64_t{1} << 31;
-  if (size < 1 || size >= limit || window < 1 || window >= limit || stride < 1 || stride >= limit || dilation < 1 ||
-      dilation >= limit || outputPadding >= limit) {
+  if (size < 1 || size >= limit || window < 1 || window >= limit || stride < 1 || stride >= limit || dilation < 1 || dilation >= limit ||
+      outputPadding >= limit) {
     throw ArgRangeError("conv transpose expects a length, window, stride and dilation between 1 and 2^31 and an output padding below 2^31");
   }
   int64_t span = extent(window, dilation);

@@ -229,7 +229,13 @@ export class Conv2DTranspose extends Conv2DBase {
     if (outputPadding === null) {
       this.outputPadding = null;
     } else {
-      const pair = typeof outputPadding === 'number' ? [outputPadding, outputPadding] : outputPadding;
+      // A copy, read once: an array's getters could answer differently on a second read.
+      const pair: unknown =
+        typeof outputPadding === 'number'
+          ? [outputPadding, outputPadding]
+          : Array.isArray(outputPadding)
+            ? [...outputPadding]
+            : outputPadding;
       if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((p, k) => Number.isSafeInteger(p) && p >= 0 && p < this.strides[k])) {
         throw new RangeError(
           `${owner}: outputPadding must be null or a non-negative integer (or pair) below the strides [${this.strides}], got ${describeValue(outputPadding)}`,

@@ -80,7 +80,8 @@ function onlyValue<T>(owner: string, what: string, value: T, supported: T, why: 
 
 function rate(owner: string, what: string, value: unknown): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !(value >= 0 && value < 1)) throw new RangeError(`${owner}: ${what} must be in [0, 1), got ${describeValue(value)}`);
+  if (typeof value !== 'number' || !(value >= 0 && value < 1))
+    throw new RangeError(`${owner}: ${what} must be in [0, 1), got ${describeValue(value)}`);
   return value;
 }
 

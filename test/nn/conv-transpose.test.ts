@@ -39,8 +39,8 @@ describe('ops.convTranspose2d: forward and gradients match PyTorch', () => {
         const inputs: Inputs = {};
         for (const [key, value] of Object.entries(ref.inputs)) inputs[key] = refTensor(value, { device }).setRequiresGrad();
         const output = compute(inputs);
-        expectClose(output, ref.output as RefValue, tol);
-        output.backward(refTensor(ref.upstream as RefValue, { device }));
+        expectClose(output, ref.output, tol);
+        output.backward(refTensor(ref.upstream, { device }));
         for (const key of grads) expectClose(inputs[key].grad!, ref.grads[key], tol);
       });
     }
@@ -49,17 +49,21 @@ describe('ops.convTranspose2d: forward and gradients match PyTorch', () => {
   it('rejects bad arguments by name', () => {
     const x = tl.randn([1, 2, 4, 4]);
     const w = tl.randn([2, 3, 3, 3]);
-    expect(() => ops.convTranspose2d(x, tl.randn([3, 3, 3, 3]))).toThrowError(/input's channels \(2 .*\) must equal the weight's first dim/);
+    expect(() => ops.convTranspose2d(x, tl.randn([3, 3, 3, 3]))).toThrowError(
+      /input's channels \(2 .*\) must equal the weight's first dim/,
+    );
     expect(() => ops.convTranspose2d(x, tl.randn([2, 3, 3]))).toThrowError(/expects a 4-D \[in, out, kH, kW\] weight/);
     expect(() => ops.convTranspose2d(x, w, tl.randn([2]))).toThrowError(/expects a bias of \[3\]/);
-    expect(() => ops.convTranspose2d(x, w, null, { stride: 2, outputPadding: 2 })).toThrowError(/'outputPadding' 2x2 must be below the stride 2x2/);
+    expect(() => ops.convTranspose2d(x, w, null, { stride: 2, outputPadding: 2 })).toThrowError(
+      /'outputPadding' 2x2 must be below the stride 2x2/,
+    );
     expect(() => ops.convTranspose2d(x, w, null, { padding: 'full' as 'same' })).toThrowError(/unknown padding 'full'/);
     expect(() => ops.convTranspose2d(x, w, null, { stride: 2 ** 40 })).toThrowError(/between 1 and 2\^31/);
     expect(() => ops.convTranspose2d(x, w, null, { stride: 2 ** 20 })).toThrowError(/more than 2\^36 elements/);
     // 'same' with an even window, stride 1, one input row and output padding 0: nothing is left.
-    expect(() => ops.convTranspose2d(tl.randn([1, 2, 1, 1]), tl.randn([2, 3, 2, 2]), null, { padding: 'same', outputPadding: 0 })).toThrowError(
-      /would have no output/,
-    );
+    expect(() =>
+      ops.convTranspose2d(tl.randn([1, 2, 1, 1]), tl.randn([2, 3, 2, 2]), null, { padding: 'same', outputPadding: 0 }),
+    ).toThrowError(/would have no output/);
   });
 });
 
@@ -93,7 +97,9 @@ describe('Conv2DTranspose', () => {
   });
 
   it('validates its arguments when constructed, as Keras does', () => {
-    expect(() => layers.conv2dTranspose({ filters: 0, kernelSize: 3 })).toThrowError(/^Conv2DTranspose: filters must be a positive integer/);
+    expect(() => layers.conv2dTranspose({ filters: 0, kernelSize: 3 })).toThrowError(
+      /^Conv2DTranspose: filters must be a positive integer/,
+    );
     expect(() => layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 2 })).toThrowError(
       /^Conv2DTranspose: outputPadding must be null or a non-negative integer \(or pair\) below the strides \[2,2\], got 2/,
     );

@@ -27,7 +27,8 @@ const NOT_TAKEN: Record<string, unknown> = {
 };
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 // Keras writes initializers by class name (GlorotUniform), torchlet by camelCase name.
-const plain = (value: unknown) => (typeof value === 'string' && /^[A-Z][a-z]+[A-Z]?/.test(value) ? value[0].toLowerCase() + value.slice(1) : value);
+const plain = (value: unknown) =>
+  typeof value === 'string' && /^[A-Z][a-z]+[A-Z]?/.test(value) ? value[0].toLowerCase() + value.slice(1) : value;
 
 describe("Conv2DTranspose, LSTM and GRU have Keras's defaults", () => {
   it('covers every layer of the fixture', () => {

@@ -31,8 +31,8 @@ describe('ops.lstm and ops.gru: forward and gradients match PyTorch', () => {
         const inputs: Inputs = {};
         for (const [key, value] of Object.entries(ref.inputs)) inputs[key] = refTensor(value, { device }).setRequiresGrad();
         const output = compute(inputs);
-        expectClose(output, ref.output as RefValue, tol);
-        output.backward(refTensor(ref.upstream as RefValue, { device }));
+        expectClose(output, ref.output, tol);
+        output.backward(refTensor(ref.upstream, { device }));
         for (const key of Object.keys(ref.grads)) expectClose(inputs[key].grad!, ref.grads[key], tol);
       });
     }
@@ -43,7 +43,7 @@ describe('ops.lstm and ops.gru: forward and gradients match PyTorch', () => {
     const [x, kernel, recurrent, bias] = ['x', 'kernel', 'recurrent', 'bias'].map((k) => refTensor(ref.inputs[k]));
     expectClose(
       tl.noGrad(() => ops.lstm(x, kernel, recurrent, bias)),
-      ref.output as RefValue,
+      ref.output,
     );
   });
 
@@ -53,10 +53,14 @@ describe('ops.lstm and ops.gru: forward and gradients match PyTorch', () => {
     const r = tl.randn([4, 16]);
     expect(() => ops.lstm(tl.randn([5, 3]), k, r)).toThrowError(/^lstm: expects a 3-D \[batch, timesteps, features\] input/);
     expect(() => ops.lstm(tl.randn([2, 0, 3]), k, r)).toThrowError(/with at least one timestep/);
-    expect(() => ops.lstm(x, tl.randn([4, 16]), r)).toThrowError(/^lstm: expects a \[features, 16\] kernel for the input \[2, 5, 3\], got \[4, 16\]/);
+    expect(() => ops.lstm(x, tl.randn([4, 16]), r)).toThrowError(
+      /^lstm: expects a \[features, 16\] kernel for the input \[2, 5, 3\], got \[4, 16\]/,
+    );
     expect(() => ops.lstm(x, k, tl.randn([4, 12]))).toThrowError(/expects a \[units, 4 \* units\] recurrentKernel, got \[4, 12\]/);
     expect(() => ops.lstm(x, k, r, tl.randn([2, 16]))).toThrowError(/expects a \[16\] bias, got \[2, 16\]/);
-    expect(() => ops.gru(x, tl.randn([3, 12]), tl.randn([4, 12]), tl.randn([12]))).toThrowError(/^gru: expects a \[2, 12\] bias, got \[12\]/);
+    expect(() => ops.gru(x, tl.randn([3, 12]), tl.randn([4, 12]), tl.randn([12]))).toThrowError(
+      /^gru: expects a \[2, 12\] bias, got \[12\]/,
+    );
     expect(() => ops.gru(x.to('int64'), tl.randn([3, 12]), tl.randn([4, 12]))).toThrowError(/needs a floating-point input/);
     expect(() => ops.lstm(x, k, 'r' as never)).toThrowError(TypeError);
   });
@@ -112,7 +116,13 @@ describe('LSTM and GRU layers', () => {
     expect(Array.from(lstm.weights[2].tensor.data())).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
     const recurrent = lstm.weights[1].tensor;
     const gram = recurrent.matmul(recurrent.transpose(0, 1));
-    expect(gram.sub(tl.tensor([0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => (i === j ? 1 : 0))))).abs().max().item()).toBeLessThan(1e-5);
+    expect(
+      gram
+        .sub(tl.tensor([0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => (i === j ? 1 : 0)))))
+        .abs()
+        .max()
+        .item(),
+    ).toBeLessThan(1e-5);
     const gru = layers.gru({ units: 2, useBias: true });
     gru.build([6, 3], 'cpu');
     expect(gru.weights.map((w) => [w.name, w.tensor.shape])).toEqual([
