@@ -1,6 +1,9 @@
 // LSTM and GRU: ops.lstm and ops.gru against torch.nn.LSTM and torch.nn.GRU given the same
 // Keras-layout weights (scripts/reference/recurrent.py), forward and gradients; the layers'
 // arguments, weights and training. Their outputs against Keras itself are in keras-layers.test.ts.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as tl from '../../lib/index.js';
 import { DEVICES, tolerance } from '../helpers/devices.js';
@@ -161,5 +164,20 @@ describe('LSTM and GRU layers', () => {
       expect(new Class(layer.getConfig()).getConfig()).toEqual(layer.getConfig());
     }
     model.dispose();
+  });
+
+  it('save and load with Conv2DTranspose in one model, predicting the same after', async () => {
+    const model = tl.sequential([
+      layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: [1, 2], padding: 'same', outputPadding: [0, 1], inputShape: [4, 3, 1] }),
+      layers.reshape({ targetShape: [-1, 2] }),
+      layers.gru({ units: 3, returnSequences: true, goBackwards: true }),
+      layers.lstm({ units: 2 }),
+    ]);
+    const x = tl.randn([5, 4, 3, 1]);
+    const dir = mkdtempSync(join(tmpdir(), 'torchlet-recurrent-'));
+    await model.save(dir);
+    const loaded = await tl.loadModel(dir);
+    expect(loaded.layers.map((l) => l.getConfig())).toEqual(model.layers.map((l) => l.getConfig()));
+    expect(Array.from((await loaded.predict(x)).data())).toEqual(Array.from((await model.predict(x)).data()));
   });
 });
