@@ -1,16 +1,19 @@
-// Recurrent layers: Keras's LSTM and GRU over libtorch's fused recurrent ops (cuDNN on CUDA).
+// Recurrent layers: Keras's LSTM and GRU over libtorch's fused recurrent ops (cuDNN on CUDA) with
+// Keras's default activations; other activations and GRU's resetAfter false run Keras's cell
+// formulas step by step.
 //
 // Sequences are [batch, timesteps, features] (Keras's layout, batch first), per example
 // [timesteps, features]. The weights are stored exactly as Keras stores them, so that a .keras
 // file maps onto them one to one: `kernel` [features, gates·units], `recurrent_kernel` [units,
 // gates·units], with the gates side by side in Keras's order (LSTM: i, f, c, o; GRU: z, r, h), and
-// `bias` ([4·units] for LSTM; [2, 3·units], input then recurrent bias, for GRU). The native ops
-// (native/recurrent.cc) rearrange them into PyTorch's layout on each call.
+// `bias` ([4·units] for LSTM; [2, 3·units], input then recurrent bias, for GRU, or [3·units] with
+// resetAfter false). The native ops (native/recurrent.cc) rearrange them into PyTorch's layout on
+// each call.
 import { describeValue, optionalBoolean } from '../arguments.js';
-import { full, ones } from '../create.js';
+import { full, ones, zeros } from '../create.js';
 import * as ops from '../ops.js';
-import type { Device, Tensor } from '../tensor.js';
-import { checkActivation, type ActivationName } from './activation.js';
+import { stack, type Device, type Tensor } from '../tensor.js';
+import { applyActivation, checkActivation, type ActivationName } from './activation.js';
 import { checkInitializer, initialize, type InitializerName } from './initializers.js';
 import { Layer, layerArgs, positiveInteger, expectRank, type CallContext, type LayerArgs, type Shape } from './layer.js';
 
@@ -18,9 +21,9 @@ import { Layer, layerArgs, positiveInteger, expectRank, type CallContext, type L
 export interface RecurrentArgs extends LayerArgs {
   /** The size of the output and of the state. */
   units: number;
-  /** Only 'tanh' (the default): the fused kernel's; other activations are refused. */
+  /** Default 'tanh'. Another activation runs the cell step by step instead of the fused kernel. */
   activation?: ActivationName;
-  /** Only 'sigmoid' (the default), likewise. */
+  /** The gates' activation, default 'sigmoid'; likewise. */
   recurrentActivation?: ActivationName;
   /** Default true. */
   useBias?: boolean;
@@ -52,7 +55,10 @@ export interface LSTMArgs extends RecurrentArgs {
 
 /** Arguments of {@link GRU}. */
 export interface GRUArgs extends RecurrentArgs {
-  /** Only true (the default, Keras's and cuDNN's formula: the reset gate applies after the recurrent matmul). */
+  /**
+   * Apply the reset gate after the recurrent matmul (default true: Keras's default and cuDNN's
+   * formula, bias [2, 3·units]) or before it (false: the original GRU, bias [3·units], run step by step).
+   */
   resetAfter?: boolean;
 }
 
@@ -113,15 +119,9 @@ abstract class Recurrent extends Layer {
     super(args);
     this.args = args;
     this.units = positiveInteger(owner, 'units', args.units);
-    const fused = 'the fused kernel computes only the default';
-    this.activation = onlyValue(owner, 'activation', checkActivation(owner, args.activation ?? 'tanh'), 'tanh', fused);
-    this.recurrentActivation = onlyValue(
-      owner,
-      'recurrentActivation',
-      checkActivation(owner, args.recurrentActivation ?? 'sigmoid'),
-      'sigmoid',
-      fused,
-    );
+    // null is Keras's None: no activation.
+    this.activation = checkActivation(owner, args.activation === undefined ? 'tanh' : args.activation);
+    this.recurrentActivation = checkActivation(owner, args.recurrentActivation === undefined ? 'sigmoid' : args.recurrentActivation);
     this.useBias = optionalBoolean(owner, 'useBias', args.useBias, true);
     this.kernelInitializer = checkInitializer(owner, 'kernelInitializer', args.kernelInitializer ?? 'glorotUniform');
     this.recurrentInitializer = checkInitializer(owner, 'recurrentInitializer', args.recurrentInitializer ?? 'orthogonal');
@@ -165,6 +165,30 @@ abstract class Recurrent extends Layer {
   /** Every step's output, [N, T, units], of the (already reversed) sequence. */
   protected abstract recur(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null): Tensor;
 
+  /** True when the fused op computes this layer's formula: Keras's default activations. */
+  protected get fused(): boolean {
+    return this.activation === 'tanh' && this.recurrentActivation === 'sigmoid';
+  }
+
+  /** The activations by role, for the step-by-step cells. */
+  protected act(x: Tensor): Tensor {
+    return applyActivation(this.activation, x);
+  }
+  protected gate(x: Tensor): Tensor {
+    return applyActivation(this.recurrentActivation, x);
+  }
+
+  /** Runs `step` (state → new state, output) over the timesteps of `inputs` [N, T, ...] from zero states, stacking the outputs. */
+  protected scan(inputs: Tensor, states: number, step: (x: Tensor, state: Tensor[]) => Tensor[]): Tensor {
+    let state = Array.from({ length: states }, () => zeros([inputs.shape[0], this.units], { device: inputs.device, dtype: inputs.dtype }));
+    const outputs: Tensor[] = [];
+    for (let t = 0; t < inputs.shape[1]; t++) {
+      state = step(inputs.narrow(1, t, 1).squeeze(1), state);
+      outputs.push(state[0]);
+    }
+    return stack(outputs, 1);
+  }
+
   call(x: Tensor, ctx?: CallContext): Tensor {
     let input = this.goBackwards ? x.flip([1]) : x;
     if (ctx?.training && this.dropout > 0) {
@@ -196,9 +220,10 @@ abstract class Recurrent extends Layer {
 }
 
 /**
- * Long short-term memory (Keras's LSTM) over [timesteps, features] sequences, as one fused libtorch
- * op (at::lstm; cuDNN on CUDA). Weights: kernel [features, 4·units], recurrent_kernel [units,
- * 4·units], bias [4·units], gates i, f, c, o (Keras's layout; PyTorch's i, f, g, o transposed).
+ * Long short-term memory (Keras's LSTM) over [timesteps, features] sequences: one fused libtorch op
+ * (at::lstm; cuDNN on CUDA) with the default activations, Keras's cell step by step with others.
+ * Weights: kernel [features, 4·units], recurrent_kernel [units, 4·units], bias [4·units], gates i,
+ * f, c, o (Keras's layout; PyTorch's i, f, g, o transposed).
  */
 export class LSTM extends Recurrent {
   readonly unitForgetBias: boolean;
@@ -222,7 +247,18 @@ export class LSTM extends Recurrent {
   }
 
   protected recur(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null): Tensor {
-    return ops.lstm(x, kernel, recurrentKernel, bias);
+    if (this.fused) return ops.lstm(x, kernel, recurrentKernel, bias);
+    // Keras's LSTMCell: the input projections of every step at once, then the recurrence.
+    const projected = bias ? x.matmul(kernel).add(bias) : x.matmul(kernel);
+    const u = this.units;
+    return this.scan(projected, 2, (z, [h, c]) => {
+      const gates = z.add(h.matmul(recurrentKernel));
+      const [i, f, g, o] = [0, 1, 2, 3].map((k) => gates.narrow(1, k * u, u));
+      const carry = this.gate(f)
+        .mul(c)
+        .add(this.gate(i).mul(this.act(g)));
+      return [this.gate(o).mul(this.act(carry)), carry];
+    });
   }
 
   override getConfig(): Record<string, unknown> {
@@ -231,10 +267,11 @@ export class LSTM extends Recurrent {
 }
 
 /**
- * Gated recurrent unit (Keras's GRU, resetAfter true) over [timesteps, features] sequences, as one
- * fused libtorch op (at::gru; cuDNN on CUDA). Weights: kernel [features, 3·units],
- * recurrent_kernel [units, 3·units], gates z, r, h (Keras's order; PyTorch's is r, z, n), and bias
- * [2, 3·units]: the input bias, then the recurrent one (PyTorch's b_ih and b_hh, reordered alike).
+ * Gated recurrent unit (Keras's GRU) over [timesteps, features] sequences: one fused libtorch op
+ * (at::gru; cuDNN on CUDA) with the default activations and resetAfter, Keras's cell step by step
+ * otherwise. Weights: kernel [features, 3·units], recurrent_kernel [units, 3·units], gates z, r, h
+ * (Keras's order; PyTorch's is r, z, n), and bias [2, 3·units], the input bias then the recurrent
+ * one (PyTorch's b_ih and b_hh, reordered alike), or [3·units] with resetAfter false.
  */
 export class GRU extends Recurrent {
   readonly resetAfter: boolean;
@@ -244,21 +281,42 @@ export class GRU extends Recurrent {
 
   constructor(input: GRUArgs) {
     super(input);
-    this.resetAfter = onlyValue(
-      'GRU',
-      'resetAfter',
-      optionalBoolean('GRU', 'resetAfter', this.args.resetAfter, true),
-      true,
-      'only the fused formula, resetAfter true, is computed',
-    );
+    this.resetAfter = optionalBoolean('GRU', 'resetAfter', this.args.resetAfter, true);
   }
 
   protected biasShape(): number[] {
-    return [2, 3 * this.units];
+    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
+  }
+
+  protected override get fused(): boolean {
+    return super.fused && this.resetAfter;
   }
 
   protected recur(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null): Tensor {
-    return ops.gru(x, kernel, recurrentKernel, bias);
+    if (this.fused) return ops.gru(x, kernel, recurrentKernel, bias);
+    // Keras's GRUCell: the input projections (with the input bias) of every step at once.
+    const u = this.units;
+    const inputBias = bias && this.resetAfter ? bias.narrow(0, 0, 1).squeeze(0) : bias;
+    const recurrentBias = bias && this.resetAfter ? bias.narrow(0, 1, 1).squeeze(0) : null;
+    const projected = inputBias ? x.matmul(kernel).add(inputBias) : x.matmul(kernel);
+    return this.scan(projected, 1, (xt, [h]) => {
+      const [xz, xr, xh] = [0, 1, 2].map((k) => xt.narrow(1, k * u, u));
+      let candidate: Tensor;
+      let update: Tensor;
+      if (this.resetAfter) {
+        const hr = recurrentBias ? h.matmul(recurrentKernel).add(recurrentBias) : h.matmul(recurrentKernel);
+        const [hz, hrr, hh] = [0, 1, 2].map((k) => hr.narrow(1, k * u, u));
+        update = this.gate(xz.add(hz));
+        candidate = this.act(xh.add(this.gate(xr.add(hrr)).mul(hh)));
+      } else {
+        const hzr = h.matmul(recurrentKernel.narrow(1, 0, 2 * u));
+        update = this.gate(xz.add(hzr.narrow(1, 0, u)));
+        const reset = this.gate(xr.add(hzr.narrow(1, u, u)));
+        candidate = this.act(xh.add(reset.mul(h).matmul(recurrentKernel.narrow(1, 2 * u, u))));
+      }
+      // h = z·h + (1 - z)·candidate
+      return [candidate.add(update.mul(h.sub(candidate)))];
+    });
   }
 
   override getConfig(): Record<string, unknown> {

@@ -74,6 +74,17 @@ CASES = {
     "gru_sequences_backwards": (lambda: layers.GRU(5, return_sequences=True, go_backwards=True), "GRU",
                                 {"units": 5, "returnSequences": True, "goBackwards": True}, (6, 3)),
     "gru_nobias": (lambda: layers.GRU(3, use_bias=False), "GRU", {"units": 3, "useBias": False}, (4, 2)),
+    "lstm_relu_step_by_step": (lambda: layers.LSTM(4, activation="relu", return_sequences=True), "LSTM",
+                               {"units": 4, "activation": "relu", "returnSequences": True}, (5, 3)),
+    "lstm_linear_gates_backwards": (lambda: layers.LSTM(3, activation=None, recurrent_activation="tanh", go_backwards=True),
+                                    "LSTM", {"units": 3, "activation": None, "recurrentActivation": "tanh",
+                                             "goBackwards": True}, (5, 3)),
+    "gru_reset_before": (lambda: layers.GRU(4, reset_after=False, return_sequences=True), "GRU",
+                         {"units": 4, "resetAfter": False, "returnSequences": True}, (5, 3)),
+    "gru_reset_before_nobias_elu": (lambda: layers.GRU(3, reset_after=False, use_bias=False, activation="elu"), "GRU",
+                                    {"units": 3, "resetAfter": False, "useBias": False, "activation": "elu"}, (5, 3)),
+    "gru_reset_after_gelu": (lambda: layers.GRU(3, activation="gelu", go_backwards=True, return_sequences=True), "GRU",
+                             {"units": 3, "activation": "gelu", "goBackwards": True, "returnSequences": True}, (5, 3)),
 }
 
 

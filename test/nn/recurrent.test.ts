@@ -13,14 +13,22 @@ const { layers, ops } = tl;
 type Inputs = Record<string, tl.Tensor>;
 const reference = loadReference('recurrent') as Record<string, Record<string, Record<string, RefValue>>>;
 
+// The layers' step-by-step path (their protected recur, which takes the weights as arguments).
+function stepByStep(layer: tl.Layer, { x, kernel, recurrent, bias }: Inputs): tl.Tensor {
+  const cell = layer as unknown as { recur: (x: tl.Tensor, k: tl.Tensor, r: tl.Tensor, b: tl.Tensor) => tl.Tensor };
+  return cell.recur(x, kernel, recurrent, bias);
+}
+
 const cases: Record<string, (i: Inputs) => tl.Tensor> = {
   lstm: ({ x, kernel, recurrent, bias }) => ops.lstm(x, kernel, recurrent, bias),
   lstm_nobias_batch1: ({ x, kernel, recurrent }) => ops.lstm(x, kernel, recurrent),
   gru: ({ x, kernel, recurrent, bias }) => ops.gru(x, kernel, recurrent, bias),
   gru_nobias_batch1: ({ x, kernel, recurrent }) => ops.gru(x, kernel, recurrent),
+  lstm_relu_steps: (i) => stepByStep(layers.lstm({ units: 4, activation: 'relu', returnSequences: true }), i),
+  gru_reset_before_steps: (i) => stepByStep(layers.gru({ units: 4, resetAfter: false, returnSequences: true }), i),
 };
 
-describe('ops.lstm and ops.gru: forward and gradients match PyTorch', () => {
+describe('ops.lstm, ops.gru and the step-by-step cells: forward and gradients match PyTorch', () => {
   it('covers every reference case', () => {
     expect(Object.keys(cases).sort()).toEqual(Object.keys(reference).sort());
   });
@@ -90,14 +98,14 @@ describe('LSTM and GRU layers', () => {
     expect(layers.gru({ units: 3 }).getConfig()).toMatchObject({ ...shared, resetAfter: true });
   });
 
-  it('refuse what they do not support, naming the argument', () => {
+  it('refuse what they do not support (recurrentDropout, returnState, stateful) and bad values, naming the argument', () => {
     const refused: [() => unknown, RegExp][] = [
-      [() => layers.lstm({ units: 2, activation: 'relu' }), /^LSTM: activation "relu" is not supported/],
-      [() => layers.gru({ units: 2, recurrentActivation: 'tanh' }), /^GRU: recurrentActivation "tanh" is not supported/],
+      [() => layers.lstm({ units: 2, activation: 'relu6' as 'relu' }), /^LSTM: unknown activation "relu6"/],
+      [() => layers.gru({ units: 2, recurrentActivation: 3 as never }), /^GRU: unknown activation 3/],
       [() => layers.lstm({ units: 2, recurrentDropout: 0.2 }), /^LSTM: recurrentDropout 0.2 is not supported/],
       [() => layers.lstm({ units: 2, returnState: true }), /^LSTM: returnState true is not supported/],
       [() => layers.gru({ units: 2, stateful: true }), /^GRU: stateful true is not supported/],
-      [() => layers.gru({ units: 2, resetAfter: false }), /^GRU: resetAfter false is not supported/],
+      [() => layers.gru({ units: 2, resetAfter: 0 as never }), /^GRU: resetAfter must be a boolean/],
       [() => layers.lstm({ units: 0 }), /^LSTM: units must be a positive integer, got 0/],
       [() => layers.lstm({ units: 2, dropout: 1 }), /^LSTM: dropout must be in \[0, 1\), got 1/],
       [() => layers.gru({ units: 2, unitForgetBias: true } as never), /^GRU: unknown option 'unitForgetBias'/],
@@ -133,6 +141,9 @@ describe('LSTM and GRU layers', () => {
       ['recurrent_kernel', [2, 6]],
       ['bias', [2, 6]],
     ]);
+    const before = layers.gru({ units: 2, resetAfter: false });
+    before.build([6, 3], 'cpu');
+    expect(before.weights[2].tensor.shape).toEqual([6]);
     expect(lstm.computeOutputShape([6, 3])).toEqual([4]);
     expect(layers.gru({ units: 2, returnSequences: true }).computeOutputShape([6, 3])).toEqual([6, 2]);
   });
