@@ -1,6 +1,6 @@
 // Neural-network ops, one file per concern: conv.cc, pooling.cc, linear.cc, activations.cc,
-// normalization.cc (batch norm, dropout), losses.cc and recurrent.cc (LSTM, GRU); window.cc holds the window arithmetic
-// that conv and pooling share.
+// normalization.cc (batch norm, dropout), losses.cc and recurrent.cc (LSTM, GRU); window.cc holds
+// the window arithmetic that conv and pooling share.
 #pragma once
 
 #include <napi.h>

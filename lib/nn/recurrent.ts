@@ -192,8 +192,9 @@ abstract class Recurrent extends Layer {
   call(x: Tensor, ctx?: CallContext): Tensor {
     let input = this.goBackwards ? x.flip([1]) : x;
     if (ctx?.training && this.dropout > 0) {
-      // Keras's recurrent dropout of inputs: one mask per sequence, the same at every timestep.
-      input = input.mul(ops.dropout(ones([input.shape[0], 1, input.shape[2]], { device: input.device }), this.dropout, true));
+      // Keras's input dropout for RNNs: one mask per sequence, the same at every timestep.
+      const mask = ones([input.shape[0], 1, input.shape[2]], { device: input.device, dtype: input.dtype });
+      input = input.mul(ops.dropout(mask, this.dropout, true));
     }
     const outputs = this.recur(input, this.weight('kernel'), this.weight('recurrent_kernel'), this.useBias ? this.weight('bias') : null);
     return this.returnSequences ? outputs : outputs.narrow(1, outputs.shape[1] - 1, 1).squeeze(1);
