@@ -198,6 +198,9 @@ describe('Keras-style configuration is checked, not guessed', () => {
       depthwiseconv2d: { kernelSize: 1 },
       separableconv2d: { filters: 1, kernelSize: 1 },
       conv1d: { filters: 1, kernelSize: 1 },
+      conv2dtranspose: { filters: 1, kernelSize: 1 },
+      lstm: { units: 1 },
+      gru: { units: 1 },
     };
     for (const [name, factory] of Object.entries(layers)) {
       const make = /^[A-Z]/.test(name)
