@@ -55,6 +55,9 @@ export {
   Concatenate,
   input,
   SymbolicTensor,
+  Conv2DTranspose,
+  LSTM,
+  GRU,
 } from './nn/index.js';
 export type * from './nn/index.js';
 export { Model } from './model/model.js';

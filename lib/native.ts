@@ -42,6 +42,7 @@ export interface NativeAddon {
   full: (shape: number[], value: number | boolean, dtype: Opt<string>, device: Opt<string>) => Handle;
   rand: (shape: number[], dtype: Opt<string>, device: Opt<string>) => Handle;
   randn: (shape: number[], dtype: Opt<string>, device: Opt<string>) => Handle;
+  orthonormalize: (matrix: Handle) => Handle;
   randint: (low: number, high: number, shape: number[], dtype: Opt<string>, device: Opt<string>) => Handle;
   arange: (start: number, end: number, step: number, dtype: Opt<string>, device: Opt<string>) => Handle;
   randperm: (n: number, dtype: Opt<string>, device: Opt<string>) => Handle;
@@ -155,6 +156,17 @@ export interface NativeAddon {
     poolSize: Size2,
     poolStride: Size2,
   ) => Handle;
+  convTranspose2d: (
+    input: Handle,
+    weight: Handle,
+    bias: Handle | null,
+    stride: Size2,
+    padding: string,
+    outputPadding: Size2 | null,
+    dilation: Size2,
+  ) => Handle;
+  lstm: (input: Handle, kernel: Handle, recurrentKernel: Handle, bias: Handle | null) => Handle;
+  gru: (input: Handle, kernel: Handle, recurrentKernel: Handle, bias: Handle | null) => Handle;
   maxPool2d: (input: Handle, kernelSize: Size2, stride: Opt<Size2>, padding: Size2 | string, ceilMode: boolean) => Handle;
   avgPool2d: (
     input: Handle,
@@ -223,6 +235,14 @@ export interface NativeAddon {
 
   // window.cc
   convOutputLength: (length: number, window: number, stride: number, padding: string, dilation: number) => number;
+  convTransposeOutputLength: (
+    length: number,
+    window: number,
+    stride: number,
+    padding: string,
+    outputPadding: number | null,
+    dilation: number,
+  ) => number;
 
   // step-trace.cc
   traceStep: (fn: () => Handle[], inputs: Handle[]) => { trace: TraceHandle; outputs: Handle[]; hostSyncs: string[] };

@@ -83,6 +83,55 @@ export function conv2dReluMaxPool(
   );
 }
 
+/** Options of {@link convTranspose2d}. */
+export interface ConvTranspose2dOptions {
+  /** Default 1. */
+  stride?: Size2;
+  /**
+   * 'valid' (default): output (input - 1)·stride + max(window, stride) per dim; 'same': input·stride.
+   * Both as Keras's Conv2DTranspose computes them (its deconv_output_length), the crop of an odd
+   * window put as TensorFlow puts it.
+   */
+  padding?: 'valid' | 'same';
+  /** Extra output positions at the end of each dim, each below its stride (default null: inferred as above). */
+  outputPadding?: Size2 | null;
+  /** Default 1. */
+  dilation?: Size2;
+}
+
+/** Transposed 2-D convolution of an [N, C, H, W] input with a [C, out, kH, kW] weight and an optional [out] bias, with Keras's output sizes. */
+export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
+  const o = readOptions<ConvTranspose2dOptions>('convTranspose2d', options, ['stride', 'padding', 'outputPadding', 'dilation']);
+  return run(
+    native.convTranspose2d,
+    handleOf(input),
+    handleOf(weight),
+    optional(bias),
+    o.stride ?? 1,
+    o.padding ?? 'valid',
+    o.outputPadding ?? null,
+    o.dilation ?? 1,
+  );
+}
+
+/**
+ * Keras's LSTM over an [N, T, F] input from zero states, every step's output [N, T, units]: kernel
+ * [F, 4·units], recurrentKernel [units, 4·units] and bias [4·units] in Keras's layout and gate
+ * order (i, f, c, o); tanh and sigmoid activations. One fused libtorch op (cuDNN on CUDA).
+ */
+export function lstm(input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias?: Tensor | null): Tensor {
+  return run(native.lstm, handleOf(input), handleOf(kernel), handleOf(recurrentKernel), optional(bias));
+}
+
+/**
+ * Keras's GRU (resetAfter true) over an [N, T, F] input from a zero state, every step's output
+ * [N, T, units]: kernel [F, 3·units], recurrentKernel [units, 3·units] in Keras's gate order
+ * (z, r, h), bias [2, 3·units] (input bias, then recurrent bias). One fused libtorch op.
+ */
+export function gru(input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias?: Tensor | null): Tensor {
+  return run(native.gru, handleOf(input), handleOf(kernel), handleOf(recurrentKernel), optional(bias));
+}
+
 /** Options of the 2-D pooling ops. */
 export interface Pool2dOptions {
   /** Default: the window size. */

@@ -37,6 +37,7 @@ Napi::Object initTorchlet(Napi::Env env, Napi::Object exports) {
   registerActivations(env, exports);
   registerNormalization(env, exports);
   registerLosses(env, exports);
+  registerRecurrent(env, exports);
   registerOptim(env, exports);
   registerAutocast(env, exports);
   registerGraph(env, exports);

@@ -2,6 +2,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <tuple>
+
 #include "args.h"
 #include "convert.h"
 #include "errors.h"
@@ -24,6 +26,19 @@ void registerCreate(Napi::Env env, Napi::Object exports) {
   bind(exports, "full", [](Args& a) { return a.wrap(at::full(a.shape(0, "shape"), a.scalar(1, "value"), options(a, 2, at::kFloat))); });
   bind(exports, "rand", [](Args& a) { return a.wrap(at::rand(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
   bind(exports, "randn", [](Args& a) { return a.wrap(at::randn(a.shape(0, "shape"), options(a, 1, at::kFloat))); });
+  // orthonormalize(a): for a [m, n] matrix, m >= n, the Q of its reduced QR with each column's sign
+  // flipped where R's diagonal is negative: Keras's Orthogonal initializer, from a normal sample.
+  bind(exports, "orthonormalize", [](Args& a) {
+    at::Tensor matrix = a.tensor(0, "input");
+    if (matrix.dim() != 2 || matrix.size(1) < 1 || matrix.size(0) < matrix.size(1)) {
+      throw ArgRangeError("expects a [m, n] matrix with m >= n >= 1, got " + formatShape(matrix.sizes()));
+    }
+    if (matrix.scalar_type() != at::kFloat && matrix.scalar_type() != at::kDouble) {
+      throw ArgTypeError("needs a float32 or float64 matrix, got " + describeTensor(matrix));
+    }
+    auto qr = at::linalg_qr(matrix);
+    return a.wrap(std::get<0>(qr) * at::sign(std::get<1>(qr).diagonal()));
+  });
   bind(exports, "randint", [](Args& a) {
     int64_t low = a.integer(0, "low"), high = a.integer(1, "high");
     if (high <= low) {

@@ -62,6 +62,28 @@ int64_t outputLength(int64_t size, int64_t window, int64_t stride, bool same, in
   return same ? (size + stride - 1) / stride : pooledLength(size, window, stride, 0, dilation, false);
 }
 
+TransposedCrop transposedCrop(int64_t size, int64_t window, int64_t stride, bool same, int64_t outputPadding, int64_t dilation) {
+  // Every factor below 2^31 keeps the arithmetic in range; larger windows fit no memory anyway.
+  constexpr int64_t limit = int64_t{1} << 31;
+  if (size < 1 || size >= limit || window < 1 || window >= limit || stride < 1 || stride >= limit || dilation < 1 || dilation >= limit ||
+      outputPadding >= limit) {
+    throw ArgRangeError("conv transpose expects a length, window, stride and dilation between 1 and 2^31 and an output padding below 2^31");
+  }
+  int64_t span = extent(window, dilation);
+  if (span >= limit) throw ArgRangeError("the dilated window (" + std::to_string(span) + ") must be below 2^31");
+  int64_t padBefore = span - 1, padAfter = span - 1;
+  if (same) {
+    int64_t total = outputPadding < 0 ? stride + span - 2 : span + span % 2 - 2 + outputPadding;
+    padBefore = std::min(total / 2 + total % 2, span - 1);
+    padAfter = total - padBefore;
+  } else {
+    padAfter += outputPadding < 0 ? std::max(span, stride) - span : outputPadding;
+  }
+  TransposedCrop crop{span - 1 - padBefore, span - 1 - padAfter, 0};
+  crop.length = (size - 1) * stride + span - crop.before - crop.after;
+  return crop;
+}
+
 std::array<int64_t, 4> samePads(const Pair& size, const Pair& window, const Pair& stride, const Pair& dilation) {
   SamePadding h = samePadding(size[0], window[0], stride[0], dilation[0]);
   SamePadding w = samePadding(size[1], window[1], stride[1], dilation[1]);
@@ -84,6 +106,16 @@ void registerWindow(Napi::Env env, Napi::Object exports) {
       throw ArgRangeError("expects length >= 0 and window, stride and dilation >= 1");
     }
     return Napi::Number::New(a.env(), static_cast<double>(outputLength(length, window, stride, isSamePadding(a, 3), dilation)));
+  });
+  bind(exports, "convTransposeOutputLength", [](Args& a) {
+    int64_t length = a.integer(0, "length");
+    int64_t window = a.integer(1, "window");
+    int64_t stride = a.integer(2, "stride");
+    bool same = isSamePadding(a, 3);
+    int64_t outputPadding = a.has(4) ? a.integer(4, "outputPadding") : -1;
+    if (a.has(4) && outputPadding < 0) throw ArgRangeError("'outputPadding' must be >= 0, got " + std::to_string(outputPadding));
+    int64_t dilation = a.integer(5, "dilation", 1);
+    return Napi::Number::New(a.env(), static_cast<double>(transposedCrop(length, window, stride, same, outputPadding, dilation).length));
   });
 }
 

@@ -36,13 +36,23 @@ int64_t pooledLength(int64_t size, int64_t window, int64_t stride, int64_t pad, 
 // padding (0 when the window does not fit).
 int64_t outputLength(int64_t size, int64_t window, int64_t stride, bool same, int64_t dilation);
 
+// Keras's transposed convolution along one dim (its deconv_output_length and the padding TensorFlow
+// and JAX use): the full transposed output, (size - 1) * stride + extent positions, loses `before`
+// positions at the start and `after` at the end; a negative crop appends that many zeros instead.
+// outputPadding < 0 is Keras's None (inferred). `length` is what remains.
+struct TransposedCrop {
+  int64_t before, after, length;
+};
+TransposedCrop transposedCrop(int64_t size, int64_t window, int64_t stride, bool same, int64_t outputPadding, int64_t dilation);
+
 // [left, right, top, bottom] 'same' padding of a [.., H, W] input, as constant_pad_nd takes it.
 std::array<int64_t, 4> samePads(const Pair& size, const Pair& window, const Pair& stride, const Pair& dilation);
 
 // Reads a padding argument given as 'valid' or 'same': true for 'same'.
 bool isSamePadding(const Args& a, size_t i);
 
-// convOutputLength(length, window, stride, padding, dilation): outputLength for JS.
+// convOutputLength(length, window, stride, padding, dilation): outputLength for JS;
+// convTransposeOutputLength(length, window, stride, padding, outputPadding?, dilation): transposedCrop's length.
 void registerWindow(Napi::Env env, Napi::Object exports);
 
 }  // namespace torchlet

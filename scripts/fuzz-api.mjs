@@ -132,6 +132,8 @@ async function child(start) {
     '__proto__',
     'hasOwnProperty',
     'glorotUniform',
+    'orthogonal',
+    'tanh',
     'x',
     '',
     'model-out',
@@ -154,6 +156,17 @@ async function child(start) {
     'rate',
     'name',
     'useBias',
+    'outputPadding',
+    'dilationRate',
+    'returnSequences',
+    'goBackwards',
+    'returnState',
+    'stateful',
+    'dropout',
+    'recurrentDropout',
+    'resetAfter',
+    'unitForgetBias',
+    'recurrentInitializer',
     'epochs',
     'batchSize',
     'batch_size',
@@ -332,6 +345,26 @@ async function child(start) {
       // a factory that takes other arguments keeps its own name
     }
     add(`layers.${name}`, [name, cls], (args) => tl.layers[name](...args));
+  }
+  // Layers that get past their constructor: a valid base, one option replaced or added, then
+  // built in a model and run on a batch of the declared shape (or of a wrong one).
+  const LAYER_BASES = {
+    conv2dTranspose: [{ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }, [5, 4, 3]],
+    lstm: [{ units: 3, returnSequences: true }, [6, 2]],
+    gru: [{ units: 3, goBackwards: true }, [6, 2]],
+  };
+  for (const [name, [base, shape]] of Object.entries(LAYER_BASES)) {
+    const cls = tl.layers[name](base).constructor.name;
+    add(`layers.${name} in a model`, [name, cls, 'sequential', 'predictOnBatch'], async (args) => {
+      const layerArgs = { ...base, inputShape: shape };
+      if (chance(0.5)) layerArgs[pick(KEYS)] = args[0] ?? pick(NUMBERS);
+      const m = tl.sequential([tl.layers[name](layerArgs)]);
+      try {
+        return await m.predictOnBatch(chance(0.8) ? tl.randn([2, ...shape]) : tensor());
+      } finally {
+        m.dispose();
+      }
+    });
   }
   for (const name of Object.getOwnPropertyNames(tl.Tensor.prototype)) {
     if (name === 'constructor') continue;

@@ -269,6 +269,19 @@ const rows = () =>
       [1, 1],
     ]),
   );
+const sequences = () => {
+  const t = f32(
+    pick([
+      [2, 5, 3],
+      [1, 1, 3],
+      [0, 4, 3],
+      [2, 0, 3],
+      [2, 5, 2],
+    ]),
+  );
+  if (chance(0.3)) native.setRequiresGrad(t, true);
+  return chance(0.2) ? native.to(t, null, pick(['bfloat16', 'float64'])) : t;
+};
 const labels = (n = 4) => native.randint(0, 3, [n], 'int64', 'cpu');
 const maybe = (make) => (chance(0.5) ? make() : null);
 const stateOf = (opt) => {
@@ -303,6 +316,37 @@ const BASES = {
       pick([2, 1]),
     ];
   },
+  convTranspose2d: () => [
+    nchw(),
+    f32([4, pick([3, 1]), pick([1, 3, 4]), 3]),
+    maybe(() => f32([pick([3, 1])])),
+    pick([1, 2, [2, 3]]),
+    pick(['valid', 'same']),
+    maybe(() => pick([0, 1, [1, 0]])),
+    pick([1, 2]),
+  ],
+  convTransposeOutputLength: () => [
+    pick([1, 5, 0]),
+    pick([1, 3, 4]),
+    pick([1, 2, 3]),
+    pick(['valid', 'same']),
+    maybe(() => pick([0, 1, 2])),
+    1,
+  ],
+  // Sequences [batch, timesteps, features] with Keras-layout weights for 3 features and 4 units.
+  lstm: () => [sequences(), f32([3, 16]), f32([4, 16]), maybe(() => f32([16]))],
+  gru: () => [sequences(), f32([3, 12]), f32([4, 12]), maybe(() => f32([2, 12]))],
+  orthonormalize: () => [
+    f32(
+      pick([
+        [5, 3],
+        [3, 3],
+        [3, 5],
+        [1, 1],
+        [0, 0],
+      ]),
+    ),
+  ],
   maxPool2d: () => [nchw(), pick([2, 3, [2, 1]]), maybe(() => 2), pick([0, 1]), chance(0.5)],
   avgPool2d: () => [nchw(), pick([2, 3]), maybe(() => 1), pick([0, 1]), chance(0.5), chance(0.5)],
   adaptiveAvgPool2d: () => [nchw(), pick([1, 2, [3, 1]])],

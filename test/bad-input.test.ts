@@ -199,6 +199,9 @@ describe('Keras-style configuration is checked, not guessed', () => {
       separableconv2d: { filters: 1, kernelSize: 1 },
       conv1d: { filters: 1, kernelSize: 1 },
       inputlayer: { shape: [1] },
+      conv2dtranspose: { filters: 1, kernelSize: 1 },
+      lstm: { units: 1 },
+      gru: { units: 1 },
     };
     for (const [name, factory] of Object.entries(layers)) {
       const make = /^[A-Z]/.test(name)

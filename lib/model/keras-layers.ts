@@ -86,6 +86,7 @@ const INITIALIZER_CLASSES = new Set([
   'lecunNormal',
   'randomUniform',
   'randomNormal',
+  'orthogonal',
 ]);
 
 // What a convolution's config holds besides its arguments: options torchlet has not, left off.
@@ -96,6 +97,33 @@ const CONV_EXTRAS = {
   bias_constraint: { fixed: null },
 } as const;
 const KERNEL_EXTRAS = { kernel_regularizer: { fixed: null }, kernel_constraint: { fixed: null } } as const;
+
+// A recurrent layer's config, LSTM's and GRU's alike (their weights are in Keras's layouts already).
+const RECURRENT = {
+  units: 'value',
+  activation: 'activation',
+  recurrent_activation: 'activation',
+  use_bias: 'value',
+  kernel_initializer: 'initializer',
+  recurrent_initializer: 'initializer',
+  bias_initializer: 'initializer',
+  dropout: 'value',
+  recurrent_dropout: 'value',
+  return_sequences: 'value',
+  return_state: 'value',
+  go_backwards: 'value',
+  stateful: 'value',
+  seed: 'ignored',
+  unroll: { fixed: false },
+  zero_output_for_mask: { fixed: false },
+  kernel_regularizer: { fixed: null },
+  recurrent_regularizer: { fixed: null },
+  bias_regularizer: { fixed: null },
+  activity_regularizer: { fixed: null },
+  kernel_constraint: { fixed: null },
+  recurrent_constraint: { fixed: null },
+  bias_constraint: { fixed: null },
+} as const;
 
 const POOLING = { pool_size: 'value', strides: 'value', padding: 'value', data_format: { fixed: 'channels_last' } } as const;
 const GLOBAL_POOLING = { keepdims: 'value', data_format: { fixed: 'channels_last' } } as const;
@@ -131,6 +159,27 @@ export const KERAS_LAYERS: Record<string, KerasLayerEntry> = {
     },
     layouts: { kernel: CONV2D_KERNEL },
   },
+  Conv2DTranspose: {
+    create: make(LAYER_CLASSES.Conv2DTranspose),
+    keys: {
+      filters: 'value',
+      kernel_size: 'value',
+      strides: 'value',
+      padding: 'value',
+      output_padding: 'value',
+      dilation_rate: 'value',
+      activation: 'activation',
+      use_bias: 'value',
+      kernel_initializer: 'initializer',
+      bias_initializer: 'initializer',
+      ...CONV_EXTRAS,
+      ...KERNEL_EXTRAS,
+    },
+    // Keras [kh, kw, filters, in], torchlet [in, filters, kh, kw]: Conv2D's permutation.
+    layouts: { kernel: CONV2D_KERNEL },
+  },
+  LSTM: { create: make(LAYER_CLASSES.LSTM), keys: { ...RECURRENT, unit_forget_bias: 'value' }, variables: 'cell/vars' },
+  GRU: { create: make(LAYER_CLASSES.GRU), keys: { ...RECURRENT, reset_after: 'value' }, variables: 'cell/vars' },
   Conv1D: {
     create: make(LAYER_CLASSES.Conv1D),
     keys: {

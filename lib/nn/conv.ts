@@ -18,21 +18,20 @@ import {
   type Shape,
 } from './layer.js';
 import { describeValue, optionalBoolean } from '../arguments.js';
+import { native } from '../native.js';
 
-/** Arguments of {@link Conv2D}. */
-export interface Conv2DArgs extends LayerArgs {
+/** The arguments {@link Conv2D} and {@link Conv2DTranspose} share. */
+interface Conv2DCommonArgs extends LayerArgs {
   /** The number of output channels. */
   filters: number;
   /** The window, one size or [height, width]. */
   kernelSize: number | [number, number];
   /** Default 1. */
   strides?: number | [number, number];
-  /** 'valid' (default) or 'same' (output size ceil(input / stride)). */
+  /** 'valid' (default) or 'same'. */
   padding?: Padding;
   /** Default 1. */
   dilationRate?: number | [number, number];
-  /** Grouped convolution (default 1): input and output channels split into this many groups. */
-  groups?: number;
   /** Default 'linear'. */
   activation?: ActivationName;
   /** Default true. */
@@ -45,51 +44,108 @@ export interface Conv2DArgs extends LayerArgs {
   dataFormat?: 'channelsLast' | 'channels_last';
 }
 
-/** 2-D convolution over [height, width, channels] inputs. */
-export class Conv2D extends Layer {
+/** Arguments of {@link Conv2D}. */
+export interface Conv2DArgs extends Conv2DCommonArgs {
+  /** 'valid' (default) or 'same' (output size ceil(input / stride)). */
+  padding?: Padding;
+  /** Grouped convolution (default 1): input and output channels split into this many groups. */
+  groups?: number;
+}
+
+/** Arguments of {@link Conv2DTranspose}. */
+export interface Conv2DTransposeArgs extends Conv2DCommonArgs {
+  /** 'valid' (default; output (input - 1)·stride + max(window, stride)) or 'same' (output input·stride). */
+  padding?: Padding;
+  /**
+   * Extra output rows and columns at the end, each below its stride: then the output is
+   * (input - 1)·stride + window + outputPadding ('valid') or (input - 1)·stride + window % 2 +
+   * outputPadding ('same'). Default null: inferred as above.
+   */
+  outputPadding?: number | [number, number] | null;
+}
+
+const CONV2D_KEYS = [
+  'filters',
+  'kernelSize',
+  'strides',
+  'padding',
+  'dilationRate',
+  'activation',
+  'useBias',
+  'kernelInitializer',
+  'biasInitializer',
+  'dataFormat',
+] as const;
+
+/** What {@link Conv2D} and {@link Conv2DTranspose} share: their arguments, read once and checked. */
+abstract class Conv2DBase extends Layer {
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;
   readonly dilationRate: [number, number];
-  readonly groups: number;
   readonly activation: ActivationName;
   readonly useBias: boolean;
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
+  /** The arguments a subclass takes beyond the shared ones. */
+  protected static readonly extraKeys: readonly (keyof Conv2DArgs | keyof Conv2DTransposeArgs)[] = [];
+  /** The arguments as read (once) from JS, for a subclass's own. */
+  protected readonly args: Partial<Conv2DArgs & Conv2DTransposeArgs>;
 
-  constructor(input: Conv2DArgs) {
-    const owner = 'Conv2D';
-    const args = layerArgs<Conv2DArgs>(owner, input, [
-      'filters',
-      'kernelSize',
-      'strides',
-      'padding',
-      'dilationRate',
-      'groups',
-      'activation',
-      'useBias',
-      'kernelInitializer',
-      'biasInitializer',
-      'dataFormat',
-    ]);
+  constructor(input: Conv2DCommonArgs) {
+    const owner = new.target.name;
+    const args = layerArgs<Conv2DArgs & Conv2DTransposeArgs>(owner, input, [...CONV2D_KEYS, ...new.target.extraKeys]);
     super(args);
+    this.args = args;
     this.filters = positiveInteger(owner, 'filters', args.filters);
     this.kernelSize = size2(owner, 'kernelSize', args.kernelSize);
     this.strides = size2(owner, 'strides', args.strides ?? 1);
     this.padding = checkPadding(owner, args.padding ?? 'valid');
     this.dilationRate = size2(owner, 'dilationRate', args.dilationRate ?? 1);
-    this.groups = args.groups ?? 1;
-    if (!Number.isSafeInteger(this.groups) || this.groups < 1 || this.filters % this.groups !== 0) {
-      throw new RangeError(
-        `${owner}: groups must be a positive integer dividing filters (${this.filters}), got ${describeValue(args.groups)}`,
-      );
-    }
     this.activation = checkActivation(owner, args.activation);
     this.useBias = optionalBoolean(owner, 'useBias', args.useBias, true);
     this.kernelInitializer = checkInitializer(owner, 'kernelInitializer', args.kernelInitializer ?? 'glorotUniform');
     this.biasInitializer = checkInitializer(owner, 'biasInitializer', args.biasInitializer ?? 'zeros');
     checkDataFormat(owner, args.dataFormat);
+  }
+
+  /** The bias weight, created as Keras's ([filters]), when useBias. */
+  protected createBias(device: Device): void {
+    if (this.useBias)
+      this.addWeight('bias', initialize(this.biasInitializer, { shape: [this.filters], fanIn: 0, fanOut: 0, device }), true);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+    };
+  }
+}
+
+/** 2-D convolution over [height, width, channels] inputs. */
+export class Conv2D extends Conv2DBase {
+  readonly groups: number;
+
+  protected static override readonly extraKeys = ['groups'] as const;
+
+  constructor(input: Conv2DArgs) {
+    super(input);
+    this.groups = this.args.groups ?? 1;
+    if (!Number.isSafeInteger(this.groups) || this.groups < 1 || this.filters % this.groups !== 0) {
+      throw new RangeError(
+        `Conv2D: groups must be a positive integer dividing filters (${this.filters}), got ${describeValue(this.args.groups)}`,
+      );
+    }
   }
 
   computeOutputShape(inputShape: Shape): Shape {
@@ -116,8 +172,7 @@ export class Conv2D extends Layer {
     });
     // Channels-last weights, so that the conv runs its channels-last kernels with no layout change.
     this.addWeight('kernel', kernel.contiguous('channelsLast'), true);
-    if (this.useBias)
-      this.addWeight('bias', initialize(this.biasInitializer, { shape: [this.filters], fanIn: 0, fanOut: 0, device }), true);
+    this.createBias(device);
   }
 
   /** The convolution before the activation. */
@@ -152,19 +207,90 @@ export class Conv2D extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      strides: this.strides,
+    return { ...super.getConfig(), groups: this.groups };
+  }
+}
+
+/**
+ * Transposed 2-D convolution (Keras's Conv2DTranspose) over [height, width, channels] inputs, with
+ * Keras's output sizes. The kernel is stored as libtorch's conv_transpose2d takes it, [in
+ * channels, filters, kh, kw] (Keras's is [kh, kw, filters, in channels]: permute [2, 3, 1, 0]),
+ * channels-last as the other convolutions' kernels; then the bias, [filters].
+ */
+export class Conv2DTranspose extends Conv2DBase {
+  readonly outputPadding: [number, number] | null;
+
+  protected static override readonly extraKeys = ['outputPadding'] as const;
+
+  constructor(input: Conv2DTransposeArgs) {
+    super(input);
+    const owner = 'Conv2DTranspose';
+    const outputPadding = this.args.outputPadding ?? null;
+    if (outputPadding === null) {
+      this.outputPadding = null;
+    } else {
+      // A copy, read once: an array's getters could answer differently on a second read.
+      const pair: unknown =
+        typeof outputPadding === 'number'
+          ? [outputPadding, outputPadding]
+          : Array.isArray(outputPadding)
+            ? [...outputPadding]
+            : outputPadding;
+      if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((p, k) => Number.isSafeInteger(p) && p >= 0 && p < this.strides[k])) {
+        throw new RangeError(
+          `${owner}: outputPadding must be null or a non-negative integer (or pair) below the strides [${this.strides}], got ${describeValue(outputPadding)}`,
+        );
+      }
+      this.outputPadding = [pair[0] as number, pair[1] as number];
+    }
+    if (Math.max(...this.strides) > 1 && Math.max(...this.dilationRate) > 1) {
+      throw new RangeError(
+        `${owner}: strides > 1 cannot be combined with dilationRate > 1 (as in Keras), got strides [${this.strides}] and dilationRate [${this.dilationRate}]`,
+      );
+    }
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    expectRank(this, inputShape, 3, 'images [height, width, channels]');
+    const out = [0, 1].map((k) =>
+      native.convTransposeOutputLength(
+        inputShape[k],
+        this.kernelSize[k],
+        this.strides[k],
+        this.padding,
+        this.outputPadding?.[k] ?? null,
+        this.dilationRate[k],
+      ),
+    );
+    if (out.some((n) => n < 1)) throw new RangeError(`${this.name}: the input shape [${inputShape}] gives an empty output`);
+    return [out[0], out[1], this.filters];
+  }
+
+  protected override createWeights(inputShape: Shape, device: Device): void {
+    // Keras's fans for its [kh, kw, filters, in] kernel: fan in counts the filters.
+    const receptive = this.kernelSize[0] * this.kernelSize[1];
+    const kernel = initialize(this.kernelInitializer, {
+      shape: [inputShape[2], this.filters, ...this.kernelSize],
+      fanIn: receptive * this.filters,
+      fanOut: receptive * inputShape[2],
+      device,
+    });
+    this.addWeight('kernel', kernel.contiguous('channelsLast'), true);
+    this.createBias(device);
+  }
+
+  call(x: Tensor, _ctx?: CallContext): Tensor {
+    const y = ops.convTranspose2d(x, this.weight('kernel'), this.useBias ? this.weight('bias') : null, {
+      stride: this.strides,
       padding: this.padding,
-      dilationRate: this.dilationRate,
-      groups: this.groups,
-      activation: this.activation,
-      useBias: this.useBias,
-      kernelInitializer: this.kernelInitializer,
-      biasInitializer: this.biasInitializer,
-    };
+      outputPadding: this.outputPadding,
+      dilation: this.dilationRate,
+    });
+    return applyActivation(this.activation, y);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), outputPadding: this.outputPadding };
   }
 }
 

@@ -3,10 +3,12 @@ import { Activation, ReLU, Softmax, type ActivationArgs, type ReLUArgs, type Sof
 import {
   Conv1D,
   Conv2D,
+  Conv2DTranspose,
   DepthwiseConv2D,
   SeparableConv2D,
   type Conv1DArgs,
   type Conv2DArgs,
+  type Conv2DTransposeArgs,
   type DepthwiseConv2DArgs,
   type SeparableConv2DArgs,
 } from './conv.js';
@@ -24,6 +26,7 @@ import {
   type Pooling2DArgs,
 } from './pooling.js';
 import { Rescaling, type RescalingArgs } from './preprocessing.js';
+import { GRU, LSTM, type GRUArgs, type LSTMArgs } from './recurrent.js';
 import { Dropout, type DropoutArgs } from './regularization.js';
 import {
   Permute,
@@ -72,11 +75,15 @@ export {
   Maximum,
   Minimum,
   Concatenate,
+  Conv2DTranspose,
+  LSTM,
+  GRU,
 };
 export type { ActivationArgs, ActivationName, ReLUArgs, SoftmaxArgs } from './activation.js';
 export type { RescalingArgs } from './preprocessing.js';
 export type { Padding2D, PermuteArgs, ReshapeArgs, UpSampling2DArgs, ZeroPadding2DArgs } from './reshaping.js';
-export type { Conv1DArgs, Conv2DArgs, DepthwiseConv2DArgs, SeparableConv2DArgs } from './conv.js';
+export type { Conv1DArgs, Conv2DArgs, Conv2DTransposeArgs, DepthwiseConv2DArgs, SeparableConv2DArgs } from './conv.js';
+export type { GRUArgs, LSTMArgs, RecurrentArgs } from './recurrent.js';
 export type { DenseArgs, EmbeddingArgs } from './core.js';
 export type { BatchNormalizationArgs, LayerNormalizationArgs } from './normalization.js';
 export type { GlobalPooling2DArgs, Pooling2DArgs } from './pooling.js';
@@ -115,6 +122,9 @@ export const LAYER_CLASSES = {
   Maximum,
   Minimum,
   Concatenate,
+  Conv2DTranspose,
+  LSTM,
+  GRU,
 } as const satisfies Record<string, new (args: never) => Layer>;
 
 /**
@@ -167,4 +177,7 @@ export const layers = {
   maximum: mergeFactory((args?: LayerArgs) => new Maximum(args)),
   minimum: mergeFactory((args?: LayerArgs) => new Minimum(args)),
   concatenate: mergeFactory((args?: ConcatenateArgs) => new Concatenate(args)),
+  conv2dTranspose: (args: Conv2DTransposeArgs) => new Conv2DTranspose(args),
+  lstm: (args: LSTMArgs) => new LSTM(args),
+  gru: (args: GRUArgs) => new GRU(args),
 };

@@ -1,6 +1,7 @@
 // Weight initializers with Keras's names and definitions.
 import { full, rand, randn, zeros } from '../create.js';
-import type { Device, Tensor } from '../tensor.js';
+import { native } from '../native.js';
+import { handleOf, run, type Device, type Tensor } from '../tensor.js';
 import { describeValue, ownEntry } from '../arguments.js';
 
 /** Initializer names, in camelCase or snake_case. */
@@ -15,6 +16,7 @@ export type InitializerName =
   | 'lecunNormal'
   | 'randomUniform'
   | 'randomNormal'
+  | 'orthogonal'
   | 'glorot_uniform'
   | 'glorot_normal'
   | 'he_uniform'
@@ -61,6 +63,16 @@ const scaled =
 const fanAvg = (c: InitContext) => (c.fanIn + c.fanOut) / 2;
 const fanIn = (c: InitContext) => c.fanIn;
 
+// Keras's Orthogonal (gain 1): the weight seen as [rows = product of all dims but the last, cols],
+// from the QR of a normal [max, min] sample, transposed when rows < cols; orthonormal rows or
+// columns, whichever are fewer.
+const orthogonal: Init = (c) => {
+  const cols = c.shape[c.shape.length - 1];
+  const rows = c.shape.reduce((n, d) => n * d, 1) / cols;
+  const q = run(native.orthonormalize, handleOf(randn([Math.max(rows, cols), Math.min(rows, cols)], { device: c.device })));
+  return (rows < cols ? q.transpose(0, 1) : q).reshape(c.shape);
+};
+
 const INITIALIZERS: Record<string, Init> = {
   zeros: (c) => zeros(c.shape, { device: c.device }),
   ones: (c) => full(c.shape, 1, { device: c.device }),
@@ -72,6 +84,7 @@ const INITIALIZERS: Record<string, Init> = {
   lecunNormal: scaled(1, fanIn, 'normal'),
   randomUniform: (c) => uniform(0.05, c),
   randomNormal: (c) => randn(c.shape, { device: c.device }).mul(0.05),
+  orthogonal,
 };
 
 /** 'glorot_uniform' → 'glorotUniform'. */

@@ -71,12 +71,33 @@ def sequence_layers():
     ])
 
 
+def recurrent_layers():
+    """LSTM and GRU (Keras keeps their variables under cell/vars) over a sequence, and a transposed convolution."""
+    return Sequential([
+        Input((7, 4)),
+        layers.LSTM(5, return_sequences=True),
+        layers.GRU(3, return_sequences=True, go_backwards=True),
+        layers.LSTM(4, activation="relu", unit_forget_bias=False),
+        layers.Dense(2),
+    ])
+
+
+def transposed():
+    return Sequential([
+        Input((5, 5, 3)),
+        layers.Conv2DTranspose(4, 3, strides=2, padding="same", activation="relu"),
+        layers.Conv2DTranspose(2, (2, 3), strides=(2, 1), output_padding=(1, 0), use_bias=False),
+        layers.Flatten(),
+        layers.Dense(2),
+    ])
+
+
 def unsupported():
     return Sequential([Input((6, 6, 2)), layers.Conv2D(3, 3), layers.Cropping2D(1), layers.Flatten()])
 
 
 MODELS = {"reference_cnn": reference_cnn, "image_layers": image_layers, "global_average": global_average,
-          "sequence_layers": sequence_layers}
+          "sequence_layers": sequence_layers, "recurrent_layers": recurrent_layers, "transposed": transposed}
 # Functional models (scripts/keras-reference/functional.py's): x and y are lists, one per input and output.
 FUNCTIONAL = {"two_in_two_out": two_in_two_out, "resnet20": resnet20}
 

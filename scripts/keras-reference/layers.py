@@ -1,6 +1,6 @@
 """Layers as Keras computes them (test/nn/keras-layers.test.ts): each layer alone in a model,
-its output on a given batch (NHWC images, as Keras takes them); layers with weights are given
-random ones first, which the fixture holds (in torchlet's layouts, the same for these layers)."""
+its output on a given batch (NHWC images and [timesteps, features] sequences, as Keras takes
+them); layers with weights are given random ones first, which the fixture holds (in torchlet's layouts, the same for these layers)."""
 import numpy as np
 from keras import Input, Sequential, layers
 
@@ -44,16 +44,62 @@ CASES = {
     "conv1d_causal_dilated_groups": (lambda: layers.Conv1D(6, 2, padding="causal", dilation_rate=2, groups=3, activation="relu"),
                                      "Conv1D", {"filters": 6, "kernelSize": 2, "padding": "causal", "dilationRate": 2, "groups": 3,
                                                 "activation": "relu"}, (9, 3)),
+    "conv_transpose": (lambda: layers.Conv2DTranspose(4, 3), "Conv2DTranspose", {"filters": 4, "kernelSize": 3}, (5, 6, 3)),
+    "conv_transpose_same_stride2": (lambda: layers.Conv2DTranspose(4, 3, strides=2, padding="same"), "Conv2DTranspose",
+                                    {"filters": 4, "kernelSize": 3, "strides": 2, "padding": "same"}, (5, 6, 3)),
+    "conv_transpose_same_k4_stride2": (lambda: layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="relu"),
+                                       "Conv2DTranspose", {"filters": 3, "kernelSize": 4, "strides": 2, "padding": "same",
+                                                           "activation": "relu"}, (4, 5, 2)),
+    "conv_transpose_same_k1_stride2": (lambda: layers.Conv2DTranspose(3, 1, strides=2, padding="same"), "Conv2DTranspose",
+                                       {"filters": 3, "kernelSize": 1, "strides": 2, "padding": "same"}, (3, 4, 2)),
+    "conv_transpose_same_asymmetric": (lambda: layers.Conv2DTranspose(3, (3, 2), strides=(2, 3), padding="same"),
+                                       "Conv2DTranspose", {"filters": 3, "kernelSize": [3, 2], "strides": [2, 3],
+                                                           "padding": "same"}, (4, 3, 2)),
+    "conv_transpose_valid_k2_stride3": (lambda: layers.Conv2DTranspose(3, 2, strides=3, use_bias=False), "Conv2DTranspose",
+                                        {"filters": 3, "kernelSize": 2, "strides": 3, "useBias": False}, (3, 4, 2)),
+    "conv_transpose_output_padding": (lambda: layers.Conv2DTranspose(3, 3, strides=(2, 3), padding="same", output_padding=(1, 2)),
+                                      "Conv2DTranspose", {"filters": 3, "kernelSize": 3, "strides": [2, 3], "padding": "same",
+                                                          "outputPadding": [1, 2]}, (4, 3, 2)),
+    "conv_transpose_valid_output_padding": (lambda: layers.Conv2DTranspose(2, (2, 3), strides=2, output_padding=1),
+                                            "Conv2DTranspose", {"filters": 2, "kernelSize": [2, 3], "strides": 2,
+                                                                "outputPadding": 1}, (3, 4, 2)),
+    "conv_transpose_dilation": (lambda: layers.Conv2DTranspose(2, 3, dilation_rate=2, padding="same"), "Conv2DTranspose",
+                                {"filters": 2, "kernelSize": 3, "dilationRate": 2, "padding": "same"}, (5, 6, 2)),
+    "lstm": (lambda: layers.LSTM(4), "LSTM", {"units": 4}, (6, 3)),
+    "lstm_sequences_backwards": (lambda: layers.LSTM(5, return_sequences=True, go_backwards=True), "LSTM",
+                                 {"units": 5, "returnSequences": True, "goBackwards": True}, (6, 3)),
+    "lstm_nobias": (lambda: layers.LSTM(3, use_bias=False, return_sequences=True), "LSTM",
+                    {"units": 3, "useBias": False, "returnSequences": True}, (4, 2)),
+    "gru": (lambda: layers.GRU(4), "GRU", {"units": 4}, (6, 3)),
+    "gru_sequences_backwards": (lambda: layers.GRU(5, return_sequences=True, go_backwards=True), "GRU",
+                                {"units": 5, "returnSequences": True, "goBackwards": True}, (6, 3)),
+    "gru_nobias": (lambda: layers.GRU(3, use_bias=False), "GRU", {"units": 3, "useBias": False}, (4, 2)),
+    "lstm_relu_step_by_step": (lambda: layers.LSTM(4, activation="relu", return_sequences=True), "LSTM",
+                               {"units": 4, "activation": "relu", "returnSequences": True}, (5, 3)),
+    "lstm_linear_gates_backwards": (lambda: layers.LSTM(3, activation=None, recurrent_activation="tanh", go_backwards=True),
+                                    "LSTM", {"units": 3, "activation": None, "recurrentActivation": "tanh",
+                                             "goBackwards": True}, (5, 3)),
+    "gru_reset_before": (lambda: layers.GRU(4, reset_after=False, return_sequences=True), "GRU",
+                         {"units": 4, "resetAfter": False, "returnSequences": True}, (5, 3)),
+    "gru_reset_before_nobias_elu": (lambda: layers.GRU(3, reset_after=False, use_bias=False, activation="elu"), "GRU",
+                                    {"units": 3, "resetAfter": False, "useBias": False, "activation": "elu"}, (5, 3)),
+    "gru_reset_after_gelu": (lambda: layers.GRU(3, activation="gelu", go_backwards=True, return_sequences=True), "GRU",
+                             {"units": 3, "activation": "gelu", "goBackwards": True, "returnSequences": True}, (5, 3)),
 }
 
 
 def torchlet_layout(cls, weights):
     """Keras's weights in torchlet's layouts: a depthwise kernel [kh, kw, in, mult] is a grouped
     convolution's [in·mult, 1, kh, kw]; a pointwise kernel [1, 1, in, out] is [out, in, 1, 1]; a
-    1-D kernel [k, in, out] is [out, in, k]."""
+    1-D kernel [k, in, out] is [out, in, k]; a transposed convolution's [kh, kw, out, in] is [in, out, kh,
+    kw]; LSTM's and GRU's weights are Keras's own."""
+    if cls in ("LSTM", "GRU"):
+        return [np.ascontiguousarray(w) for w in weights]
     out = []
     for w in weights:
-        if w.ndim == 4 and w.shape[:2] == (1, 1) and cls == "SeparableConv2D" and len(out) == 1:
+        if w.ndim == 4 and cls == "Conv2DTranspose":
+            out.append(w.transpose(3, 2, 0, 1))
+        elif w.ndim == 4 and w.shape[:2] == (1, 1) and cls == "SeparableConv2D" and len(out) == 1:
             out.append(w.transpose(3, 2, 0, 1))
         elif w.ndim == 3:
             out.append(w.transpose(2, 1, 0))

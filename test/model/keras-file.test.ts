@@ -32,7 +32,7 @@ function kerasFile(name: string, bytes: Uint8Array = fileBytes(name), as = name)
 const valuesOf = (t: tl.Tensor): number[] => Array.from(t.data());
 
 describe('loading .keras files that Keras wrote', () => {
-  for (const name of ['reference_cnn', 'image_layers', 'global_average', 'sequence_layers']) {
+  for (const name of ['reference_cnn', 'image_layers', 'global_average', 'sequence_layers', 'recurrent_layers', 'transposed']) {
     it(`${name} predicts as Keras did`, async () => {
       const model = await tl.loadModel(kerasFile(name));
       expect(model.compiled).toBe(false);
@@ -129,7 +129,26 @@ function torchletModels(): Record<string, { model: tl.Model<tl.Tensor | tl.Tenso
         .apply(layers.maximum([shared.apply(side), layers.multiply([shared.apply(pooledImage), shared.apply(side)])])),
     ],
   });
-  const models = { reference_cnn: tl.referenceCnn(), images, pooled, sequences, resnet20: tl.resnet20(), two_heads: twoHeads };
+  const recurrent = tl.sequential([
+    layers.lstm({ units: 4, returnSequences: true, inputShape: [6, 3] }),
+    layers.gru({ units: 3, goBackwards: true }),
+    layers.dense({ units: 2 }),
+  ]);
+  const transposed = tl.sequential([
+    layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', inputShape: [4, 4, 2] }),
+    layers.flatten(),
+    layers.dense({ units: 2 }),
+  ]);
+  const models = {
+    reference_cnn: tl.referenceCnn(),
+    images,
+    pooled,
+    sequences,
+    resnet20: tl.resnet20(),
+    two_heads: twoHeads,
+    recurrent,
+    transposed,
+  };
   for (const model of Object.values(models)) {
     model.build();
     for (const [name, w] of model.namedWeights()) {
@@ -144,6 +163,8 @@ function torchletModels(): Record<string, { model: tl.Model<tl.Tensor | tl.Tenso
     sequences: { model: sequences, x: tl.randint(0, 11, [3, 8]).to('float32') },
     resnet20: { model: models.resnet20, x: tl.rand([3, 32, 32, 3]) },
     two_heads: { model: twoHeads, x: [tl.randn([3, 6, 6, 2]), tl.randn([3, 3])] },
+    recurrent: { model: recurrent, x: tl.randn([3, 6, 3]) },
+    transposed: { model: transposed, x: tl.randn([3, 4, 4, 2]) },
   };
 }
 
@@ -170,7 +191,7 @@ describe('saving .keras files that Keras loads', () => {
     Object.keys(cases).forEach((name, k) => (keras[name] = predictions[k]));
   }, 300_000);
 
-  for (const name of ['reference_cnn', 'images', 'pooled', 'sequences', 'resnet20', 'two_heads']) {
+  for (const name of ['reference_cnn', 'images', 'pooled', 'sequences', 'resnet20', 'two_heads', 'recurrent', 'transposed']) {
     it(`${name}: Keras opens it and predicts as torchlet does`, async () => {
       const { model, x } = cases[name];
       expect(keras[name].error).toBeNull();

@@ -47,4 +47,25 @@ describe('initializers', () => {
     expect(draw('zeros').maxAbs).toBe(0);
     expect(draw('ones')).toMatchObject({ mean: 1, std: 0 });
   });
+
+  it('orthogonal gives orthonormal columns (or rows, whichever are fewer), seeded like the others', () => {
+    for (const [shape, rows] of [
+      [[12, 5], false],
+      [[4, 16], true],
+    ] as const) {
+      tl.manualSeed(3);
+      const d = tl.layers.dense({ units: shape[1], kernelInitializer: 'orthogonal' });
+      d.build([shape[0]], 'cpu');
+      // Dense stores [units, in]: the transpose of Keras's [in, units].
+      const k = d.weights[0].tensor.transpose(0, 1);
+      const gram = rows ? k.matmul(k.transpose(0, 1)) : k.transpose(0, 1).matmul(k);
+      const n = Math.min(...shape);
+      const identity = tl.tensor(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))));
+      expect(gram.sub(identity).abs().max().item()).toBeLessThan(1e-5);
+      tl.manualSeed(3);
+      const again = tl.layers.dense({ units: shape[1], kernelInitializer: 'orthogonal' });
+      again.build([shape[0]], 'cpu');
+      expect(again.weights[0].tensor.data()).toEqual(d.weights[0].tensor.data());
+    }
+  });
 });
