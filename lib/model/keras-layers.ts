@@ -98,6 +98,22 @@ const CONV_EXTRAS = {
 } as const;
 const KERNEL_EXTRAS = { kernel_regularizer: { fixed: null }, kernel_constraint: { fixed: null } } as const;
 
+// A depthwise convolution's config (SeparableConv2D's adds its pointwise kernel's).
+const DEPTHWISE = {
+  kernel_size: 'value',
+  depth_multiplier: 'value',
+  strides: 'value',
+  padding: 'value',
+  dilation_rate: 'value',
+  activation: 'activation',
+  use_bias: 'value',
+  depthwise_initializer: 'initializer',
+  bias_initializer: 'initializer',
+  ...CONV_EXTRAS,
+  depthwise_regularizer: { fixed: null },
+  depthwise_constraint: { fixed: null },
+} as const;
+
 // A recurrent layer's config, LSTM's and GRU's alike (their weights are in Keras's layouts already).
 const RECURRENT = {
   units: 'value',
@@ -200,40 +216,16 @@ export const KERAS_LAYERS: Record<string, KerasLayerEntry> = {
   },
   DepthwiseConv2D: {
     create: make(LAYER_CLASSES.DepthwiseConv2D),
-    keys: {
-      kernel_size: 'value',
-      depth_multiplier: 'value',
-      strides: 'value',
-      padding: 'value',
-      dilation_rate: 'value',
-      activation: 'activation',
-      use_bias: 'value',
-      depthwise_initializer: 'initializer',
-      bias_initializer: 'initializer',
-      ...CONV_EXTRAS,
-      depthwise_regularizer: { fixed: null },
-      depthwise_constraint: { fixed: null },
-    },
+    keys: DEPTHWISE,
     layouts: { kernel: DEPTHWISE_KERNEL },
   },
   SeparableConv2D: {
     create: make(LAYER_CLASSES.SeparableConv2D),
     keys: {
+      ...DEPTHWISE,
       filters: 'value',
-      kernel_size: 'value',
-      depth_multiplier: 'value',
-      strides: 'value',
-      padding: 'value',
-      dilation_rate: 'value',
-      activation: 'activation',
-      use_bias: 'value',
-      depthwise_initializer: 'initializer',
       pointwise_initializer: 'initializer',
-      bias_initializer: 'initializer',
-      ...CONV_EXTRAS,
-      depthwise_regularizer: { fixed: null },
       pointwise_regularizer: { fixed: null },
-      depthwise_constraint: { fixed: null },
       pointwise_constraint: { fixed: null },
     },
     layouts: { kernel: DEPTHWISE_KERNEL, pointwise_kernel: CONV2D_KERNEL },

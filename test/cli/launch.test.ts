@@ -50,8 +50,10 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 // The pids the ranks of a role.mjs run wrote into their ready files, once they all have.
 async function readyPids(dir: string, ranks: number[]): Promise<number[]> {
   const files = ranks.map((rank) => join(dir, `ready-${rank}`));
-  await waitFor(() => files.every((file) => existsSync(file)), 'the ranks to be ready');
-  return files.map((file) => Number(readFileSync(file, 'utf8')));
+  // A file may exist before its pid is written in it (a busy machine read one empty: pid 0).
+  const pidIn = (file: string) => (existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0);
+  await waitFor(() => files.every((file) => pidIn(file) > 0), 'the ranks to be ready');
+  return files.map(pidIn);
 }
 
 // The state letter of /proc/PID/stat: 'T' for a stopped process.
