@@ -125,7 +125,13 @@ describe('functional models train, evaluate and predict', () => {
       expect(value.shape).toEqual([64, 1]);
       const [one] = await model.predictOnBatch([x[0].narrow(0, 0, 5), x[1].narrow(0, 0, 5)]);
       // Another batch size may take another kernel (Debian's libtorch 1.13 rounds the last bit otherwise).
-      expect(one.sub(label.narrow(0, 0, 5)).abs().max().item()).toBeLessThan(1e-6);
+      expect(
+        one
+          .sub(label.narrow(0, 0, 5))
+          .abs()
+          .max()
+          .item(),
+      ).toBeLessThan(1e-6);
       const step = await model.trainOnBatch(x, y);
       expect(Object.keys(step).sort()).toEqual(['label_accuracy', 'label_loss', 'loss', 'value_loss']);
       model.dispose();
