@@ -30,6 +30,8 @@ export class Functional<Output extends Tensor | Tensor[] = Tensor | Tensor[]> ex
   readonly #outputs: SymbolicTensor[];
   /** Every call, inputs first, each after the calls it reads. */
   readonly #nodes: GraphNode[];
+  /** How many calls read each call's output, the model's outputs counting as one read each. */
+  readonly #readers = new Map<GraphNode, number>();
   readonly #layers: Layer[];
   // Whether inputs and outputs were given as arrays: predict then gives an array, as Keras does.
   readonly #lists: { inputs: boolean; outputs: boolean };
@@ -47,6 +49,8 @@ export class Functional<Output extends Tensor | Tensor[] = Tensor | Tensor[]> ex
       if (this.#inputs.indexOf(x) !== k) throw new RangeError(`model: inputs[${k}] is given twice`);
     });
     ({ nodes: this.#nodes, layers: this.#layers } = mapGraph(this.#inputs, this.#outputs));
+    const reads = [...this.#nodes.flatMap((node) => node.inputs), ...this.#outputs];
+    for (const x of reads) this.#readers.set(x.node, (this.#readers.get(x.node) ?? 0) + 1);
     // Named layers keep their names (which must differ); the others are numbered past them in the
     // order they were made, as Keras names them.
     const taken = new Set<string | undefined>();
@@ -129,11 +133,8 @@ export class Functional<Output extends Tensor | Tensor[] = Tensor | Tensor[]> ex
    * order of the model's. Each call's output is freed once the last call that reads it has run.
    */
   forwardAll(inputs: Tensor[], ctx: CallContext, preActivation: boolean[] = []): Tensor[] {
-    // Reads left of each call's output, the model's outputs counting as one read that never comes.
-    const readers = new Map<GraphNode, number>();
-    for (const node of this.#nodes) for (const x of node.inputs) readers.set(x.node, (readers.get(x.node) ?? 0) + 1);
-    for (const x of this.#outputs) readers.set(x.node, (readers.get(x.node) ?? 0) + 1);
-    // Per tensor, as a call may return its input (Dropout in inference) and two calls then share one.
+    const readers = this.#readers;
+    // Reads left per tensor (an output's read never comes), as a call may return its input (Dropout in inference) and two calls then share one.
     const pending = new Map<Tensor, number>();
     const values = new Map<GraphNode, Tensor>();
     const store = (node: GraphNode, value: Tensor) => {
@@ -168,9 +169,8 @@ export class Functional<Output extends Tensor | Tensor[] = Tensor | Tensor[]> ex
 
   protected summaryRows(): SummaryRow[] {
     const shapes = this.#shapes!;
-    const inGraph = new Set(this.#nodes);
     return this.#layers.map((layer) => {
-      const nodes = layer.nodes.filter((node) => inGraph.has(node));
+      const nodes = this.#callsOf(layer);
       return {
         layer,
         outputShape: shapes.get(nodes[0])!,
@@ -181,14 +181,13 @@ export class Functional<Output extends Tensor | Tensor[] = Tensor | Tensor[]> ex
 
   protected architecture(): Architecture {
     // Call indices count this model's calls of a layer only (a layer may be called in other models too).
-    const calls = (layer: Layer) => layer.nodes.filter((node) => this.#nodes.includes(node));
-    const ref = (x: SymbolicTensor): NodeRef => [x.node.layer.name!, calls(x.node.layer).indexOf(x.node)];
+    const ref = (x: SymbolicTensor): NodeRef => [x.node.layer.name!, this.#callsOf(x.node.layer).indexOf(x.node)];
     return {
       className: 'Functional',
       layers: this.#layers.map((layer) => ({
         className: layer.className,
         config: layer.getConfig(),
-        inboundNodes: calls(layer)
+        inboundNodes: this.#callsOf(layer)
           .filter((node) => node.inputs.length > 0)
           .map((node) => node.inputs.map(ref)),
       })),
@@ -202,12 +201,13 @@ export class Functional<Output extends Tensor | Tensor[] = Tensor | Tensor[]> ex
   override callShapes(): Map<string, Shape> {
     this.ensureBuilt();
     const shapes = new Map<string, Shape>();
-    for (const layer of this.#layers) {
-      layer.nodes
-        .filter((node) => this.#nodes.includes(node))
-        .forEach((node, k) => shapes.set(`${layer.name}/${k}`, this.#shapes!.get(node)!));
-    }
+    for (const layer of this.#layers) this.#callsOf(layer).forEach((node, k) => shapes.set(`${layer.name}/${k}`, this.#shapes!.get(node)!));
     return shapes;
+  }
+
+  // This model's calls of `layer`, in call order (a layer may be called in other models too).
+  #callsOf(layer: Layer): GraphNode[] {
+    return layer.nodes.filter((node) => this.#nodes.includes(node));
   }
 
   protected forgetShapes(): void {

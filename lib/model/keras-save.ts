@@ -6,7 +6,10 @@ import { dirname } from 'node:path';
 import { writeKerasArchive, type KerasArray } from '../io/keras-archive.js';
 import { makeDirectory } from '../io/make-directory.js';
 import { tidy } from '../memory.js';
-import type { Shape } from '../nn/layer.js';
+import { ownEntry } from '../arguments.js';
+import { LAYER_CLASSES } from '../nn/index.js';
+import type { Layer, Shape } from '../nn/layer.js';
+import { Merge } from '../nn/merge.js';
 import { KERAS_FORMAT_VERSION, weightGroups } from './keras-file.js';
 import { configToKeras, kerasLayerEntry, weightLayout, type KerasLayerEntry } from './keras-layers.js';
 import { expectPath, type ModelSnapshot, type SavedModel } from './model-file.js';
@@ -90,7 +93,7 @@ function functionalConfig(
     ...layerConfig(className, config, entries[k]),
     name: config.name,
     inbound_nodes: (inboundNodes ?? []).map((refs) => ({
-      args: [entries[k] && className !== 'InputLayer' && isMerge(className) ? refs.map(tensor) : tensor(refs[0])],
+      args: [isMerge(className) ? refs.map(tensor) : tensor(refs[0])],
       kwargs: {},
     })),
   }));
@@ -115,9 +118,9 @@ function functionalConfig(
   };
 }
 
-// Keras's merge layers take their inputs as one list.
+// Keras's merge layers take their inputs as one list: torchlet's Merge subclasses.
 function isMerge(className: string): boolean {
-  return ['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate'].includes(className);
+  return ownEntry<new (args: never) => Layer>(LAYER_CLASSES, className)?.prototype instanceof Merge;
 }
 
 // The weights file's groups (with their attributes) and arrays: layers/<class, numbered>/vars/<k>,
